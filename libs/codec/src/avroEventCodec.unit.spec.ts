@@ -1,0 +1,141 @@
+import { EventValidationError, type AgentEvent } from '@agentbus/events';
+import { AvroEventCodec } from './avroEventCodec';
+import { loadSchemaCatalog } from './catalog/schemaCatalog';
+import type { RegistryClient } from './registry/registryClient';
+import { SchemaNotFoundError } from './registry/registryErrors';
+import { toWireFormat } from './wire/wireFormat';
+
+const fakeRegistry = (): RegistryClient => {
+  const schemas = new Map<number, object>();
+  const ids = new Map<string, number>();
+  const key = (subject: string, schema: object) => `${subject}\n${JSON.stringify(schema)}`;
+  return {
+    url: 'memory://registry',
+    async register(subject, schema) {
+      const existing = ids.get(key(subject, schema));
+      if (existing !== undefined) return existing;
+      const id = schemas.size + 1;
+      schemas.set(id, schema);
+      ids.set(key(subject, schema), id);
+      return id;
+    },
+    async lookup(subject, schema) {
+      const id = ids.get(key(subject, schema));
+      if (id === undefined) throw new SchemaNotFoundError(subject);
+      return id;
+    },
+    async schemaById(id) {
+      const schema = schemas.get(id);
+      if (!schema) throw new SchemaNotFoundError(`schema id ${id}`);
+      return schema;
+    },
+  };
+};
+
+const taskCreated: AgentEvent = {
+  id: '01HF0000000000000000000001',
+  type: 'task.created',
+  source: 'did:agent:planner',
+  timestamp: 1700000000000,
+  routingKey: 'task.created',
+  payload: { taskId: 't-1', description: 'Summarise the report', priority: 'high', domain: null, requiredCapability: null, input: null },
+  metadata: { correlationId: 'C-1', causationId: 'P-1', version: '1' },
+};
+
+const taskCompletedV1: AgentEvent = {
+  ...taskCreated,
+  type: 'task.completed',
+  routingKey: 'task.completed',
+  payload: { taskId: 't-1', result: { status: 'success', output: '{"ok":true}' } },
+};
+
+const withPayload = (event: AgentEvent, changes: object): AgentEvent => ({ ...event, payload: { ...(event.payload as object), ...changes } });
+
+describe('AvroEventCodec', () => {
+  let codec: AvroEventCodec;
+  beforeEach(async () => {
+    codec = new AvroEventCodec({ registry: fakeRegistry(), catalog: loadSchemaCatalog(), topicPrefix: 'agentbus' });
+    await codec.registerSchemas();
+  });
+
+  it('registers every version under its TopicRecordNameStrategy subject, oldest first', async () => {
+    const again = await codec.registerSchemas();
+    expect(again).toEqual([
+      { subject: 'agentbus.task-agentbus.task.TaskCompleted', version: 1, id: 1 },
+      { subject: 'agentbus.task-agentbus.task.TaskCompleted', version: 2, id: 2 },
+      { subject: 'agentbus.task-agentbus.task.TaskCreated', version: 1, id: 3 },
+    ]);
+  });
+
+  it('routes events to <prefix>.<category>', () => {
+    expect(codec.topicFor('task.created')).toBe('agentbus.task');
+  });
+
+  it('round-trips an event, envelope and payload', async () => {
+    const encoded = await codec.encode(taskCreated);
+    expect(encoded.topic).toBe('agentbus.task');
+    expect(encoded.schemaId).toBe(3);
+    expect(encoded.value[0]).toBe(0);
+
+    const decoded = await codec.decode(encoded.value);
+    expect(decoded.schemaId).toBe(3);
+    expect(decoded.recordName).toBe('agentbus.task.TaskCreated');
+    expect(decoded.event).toEqual(taskCreated);
+  });
+
+  it('treats omitted optional payload fields as null', async () => {
+    const { domain: _d, requiredCapability: _r, input: _i, ...required } = taskCreated.payload as Record<string, unknown>;
+    const decoded = await codec.decode((await codec.encode({ ...taskCreated, payload: required })).value);
+    expect(decoded.event.payload).toEqual(taskCreated.payload);
+  });
+
+  it('rejects a payload value outside an enum, naming payload.priority', async () => {
+    const error = await codec.encode(withPayload(taskCreated, { priority: 'urgent' })).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(EventValidationError);
+    expect((error as EventValidationError).code).toBe('EVENT_INVALID');
+    expect((error as Error).message).toContain('payload.priority');
+    expect((error as Error).message).toContain('"urgent"');
+  });
+
+  it('rejects a missing required payload field, naming payload.taskId', async () => {
+    const { taskId: _t, ...payload } = taskCreated.payload as Record<string, unknown>;
+    await expect(codec.encode({ ...taskCreated, payload })).rejects.toThrow(
+      expect.objectContaining({ name: 'EventValidationError', message: expect.stringContaining('payload.taskId') }),
+    );
+  });
+
+  it('rejects an unknown event type, naming type', async () => {
+    const error = await codec.encode({ ...taskCreated, type: 'task.exploded' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(EventValidationError);
+    expect((error as EventValidationError).issues).toEqual([{ path: 'type', message: 'unknown event type "task.exploded"' }]);
+  });
+
+  it('reads an event written with an older version through the newest local schema', async () => {
+    const encoded = await codec.encode(taskCompletedV1, { version: 1 });
+    expect(encoded.schemaId).toBe(1);
+
+    const decoded = await codec.decode(encoded.value);
+    expect(decoded.event.metadata.version).toBe('1');
+    expect(decoded.event.payload).toEqual({ taskId: 't-1', result: { status: 'success', output: '{"ok":true}', metrics: null } });
+  });
+
+  it('writes the newest version by default and records it in metadata.version', async () => {
+    const encoded = await codec.encode(withPayload(taskCompletedV1, { result: { status: 'partial', output: '{}', metrics: { durationMs: 1200, tokensUsed: null } } }));
+    expect(encoded.schemaId).toBe(2);
+    const { event } = await codec.decode(encoded.value);
+    expect(event.metadata.version).toBe('2');
+    expect(event.payload).toEqual({ taskId: 't-1', result: { status: 'partial', output: '{}', metrics: { durationMs: 1200, tokensUsed: null } } });
+  });
+
+  it('fails to decode an unknown schema id as EVENT_UNDECODABLE', async () => {
+    await expect(codec.decode(toWireFormat(999, Buffer.alloc(0)))).rejects.toThrow(
+      expect.objectContaining({ code: 'EVENT_UNDECODABLE', message: expect.stringContaining('unknown schema id 999') }),
+    );
+  });
+
+  it('fails to decode a body that does not match its schema as EVENT_UNDECODABLE', async () => {
+    await expect(codec.decode(toWireFormat(3, Buffer.from([0xff])))).rejects.toThrow(
+      expect.objectContaining({ code: 'EVENT_UNDECODABLE', context: expect.objectContaining({ schemaId: 3 }) }),
+    );
+  });
+});

@@ -1,0 +1,18 @@
+export { AvroEventCodec } from './avroEventCodec';
+export type { AvroEventCodecOptions, DecodedEvent, EncodedEvent } from './avroEventCodec';
+export { loadSchemaCatalog, defaultSchemasDir, composeEventSchema, SchemaDefinitionError } from './catalog/schemaCatalog';
+export type { EventSchema, SchemaCatalog } from './catalog/schemaCatalog';
+export { checkBackwardTransitive, resolutionProblem } from './catalog/compatibility';
+export type { CompatibilityProblem } from './catalog/compatibility';
+export { eventRecordName, payloadRecordName, subjectName } from './catalog/naming';
+export { createRegistryClient } from './registry/registryClient';
+export type { RegistryClient, RegistryClientOptions } from './registry/registryClient';
+export {
+  SchemaIncompatibleError,
+  RegistryUnavailableError,
+  SchemaNotFoundError,
+  isSchemaIncompatibleError,
+  isRegistryUnavailableError,
+  isSchemaNotFoundError,
+} from './registry/registryErrors';
+export { toWireFormat, fromWireFormat } from './wire/wireFormat';

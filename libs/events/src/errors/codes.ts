@@ -1,0 +1,15 @@
+/** Every error code agentbus raises. Stable: operators alert and route on these. */
+export const ErrorCodes = {
+  configInvalid: 'CONFIG_INVALID',
+  eventInvalid: 'EVENT_INVALID',
+  eventUndecodable: 'EVENT_UNDECODABLE',
+  schemaIncompatible: 'SCHEMA_INCOMPATIBLE',
+  schemaInvalid: 'SCHEMA_INVALID',
+  schemaNotFound: 'SCHEMA_NOT_FOUND',
+  registryUnavailable: 'REGISTRY_UNAVAILABLE',
+  brokerUnavailable: 'BROKER_UNAVAILABLE',
+  kafkaAuthenticationFailed: 'KAFKA_AUTHENTICATION_FAILED',
+  databaseUnavailable: 'DATABASE_UNAVAILABLE',
+} as const;
+
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

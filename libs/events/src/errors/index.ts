@@ -1,0 +1,5 @@
+export { AgentbusError, isAgentbusError, isRetriable } from './agentbusError';
+export type { AgentbusErrorOptions, ErrorContext } from './agentbusError';
+export { ErrorCodes } from './codes';
+export type { ErrorCode } from './codes';
+export { EventValidationError, EventDecodeError, isEventValidationError, isEventDecodeError } from './eventErrors';

@@ -1,0 +1,71 @@
+import { readFileSync } from 'node:fs';
+import { Kafka, logLevel, type KafkaConfig, type logCreator, type SASLOptions } from 'kafkajs';
+import type { KafkaConnection } from '@agentbus/config';
+import type { Logger } from '@agentbus/logger';
+import { BrokerUnavailableError, mapKafkaError } from './kafkaErrors';
+
+const levels: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
+  [logLevel.ERROR]: 'error',
+  [logLevel.WARN]: 'warn',
+  [logLevel.INFO]: 'info',
+  [logLevel.DEBUG]: 'debug',
+};
+
+/** kafkajs logs through pino, so broker messages carry the same service fields as ours. */
+const pinoLogCreator =
+  (logger: Logger): logCreator =>
+  () =>
+  ({ level, log }) => {
+    const { message, ...rest } = log;
+    // kafkajs logs every protocol error response at ERROR, including the ones it retries itself
+    // (rebalance in progress, coordinator loading). A failure that matters reaches the caller as
+    // a thrown error, so these are debug detail.
+    const effective = level === logLevel.ERROR && message.startsWith('Response ') ? logLevel.DEBUG : level;
+    logger[levels[effective] ?? 'info']({ component: 'kafkajs', ...rest }, message);
+  };
+
+export const kafkaConfig = (connection: KafkaConnection, logger?: Logger): KafkaConfig => {
+  const sasl: SASLOptions | undefined = connection.sasl
+    ? ({ mechanism: connection.sasl.mechanism, username: connection.sasl.username, password: connection.sasl.password } as SASLOptions)
+    : undefined;
+  return {
+    clientId: connection.clientId,
+    brokers: connection.brokers,
+    connectionTimeout: connection.connectTimeoutMs,
+    ssl: connection.ssl ? (connection.sslCaFile ? { ca: [readFileSync(connection.sslCaFile, 'utf8')] } : true) : false,
+    ...(sasl ? { sasl } : {}),
+    logLevel: logger ? logLevel.WARN : logLevel.NOTHING,
+    ...(logger ? { logCreator: pinoLogCreator(logger) } : {}),
+    retry: { initialRetryTime: 100, retries: 8, maxRetryTime: 5000 },
+  };
+};
+
+export const createKafka = (connection: KafkaConnection, logger?: Logger): Kafka => new Kafka(kafkaConfig(connection, logger));
+
+/**
+ * Proves the broker answers a metadata request within `timeoutMs`, or fails with one clear error.
+ * kafkajs alone would retry for tens of seconds before saying anything.
+ */
+export const assertBrokerReachable = async (connection: KafkaConnection, timeoutMs = 10_000): Promise<void> => {
+  const kafka = new Kafka({ ...kafkaConfig(connection), retry: { retries: 2, initialRetryTime: 200, maxRetryTime: 1000 } });
+  const admin = kafka.admin();
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new BrokerUnavailableError(connection.brokers, `no metadata response within ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    await Promise.race([
+      (async () => {
+        await admin.connect();
+        await admin.describeCluster();
+      })(),
+      deadline,
+    ]);
+  } catch (error) {
+    throw mapKafkaError(error, connection.brokers);
+  } finally {
+    clearTimeout(timer);
+    // A peer that never answers can hold disconnect() open too; do not let it outlive the deadline.
+    await Promise.race([admin.disconnect().catch(() => undefined), new Promise((r) => setTimeout(r, 500).unref())]);
+  }
+};

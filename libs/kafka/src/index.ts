@@ -1,0 +1,10 @@
+export { createKafka, kafkaConfig, assertBrokerReachable } from './createKafka';
+export {
+  BrokerUnavailableError,
+  KafkaAuthenticationError,
+  isBrokerUnavailableError,
+  isKafkaAuthenticationError,
+  mapKafkaError,
+} from './kafkaErrors';
+export { agentbusTopics, ensureTopics } from './topics';
+export type { TopicSpec, TopicSettings } from './topics';

@@ -1,0 +1,2 @@
+export { createLogger, loggerForEvent, redactUrl } from './createLogger';
+export type { Logger, LoggerSettings } from './createLogger';

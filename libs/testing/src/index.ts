@@ -1,0 +1,2 @@
+export { integrationConfig, uniquePrefix, createTestTopics } from './integration';
+export type { TestTopics } from './integration';

@@ -1,0 +1,56 @@
+import { spawnSync } from 'node:child_process';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { InfraError } from './infraError';
+import { assertPortFree } from './processes';
+import { requireJava } from './toolchain';
+
+const cli = (args: string[], env: NodeJS.ProcessEnv = {}) =>
+  spawnSync(process.execPath, [join(__dirname, '..', '..', 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(__dirname, 'cli.ts'), ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+  });
+
+describe('infra script errors say what to do in one line', () => {
+  it('a missing Java names the path and JAVA_HOME', () => {
+    expect(() => requireJava('/nonexistent/jdk')).toThrow(InfraError);
+    expect(() => requireJava('/nonexistent/jdk')).toThrow(/Java not found \(\/nonexistent\/jdk\/bin\/java\).*JAVA_HOME/);
+  });
+
+  it('a port in use names the port, its owner and the variable that moves it', async () => {
+    const server = createServer();
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const { port } = server.address() as { port: number };
+    try {
+      await expect(assertPortFree(port, 'Kafka', 'AGENTBUS_KAFKA_PORT')).rejects.toThrow(
+        `port ${port} (Kafka) is already in use by another process: stop it, or pick another port with AGENTBUS_KAFKA_PORT=<port>`,
+      );
+    } finally {
+      server.close();
+    }
+  });
+
+  it('a free port passes', async () => {
+    const server = createServer();
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const { port } = server.address() as { port: number };
+    await new Promise((r) => server.close(r));
+    await expect(assertPortFree(port, 'Kafka', 'AGENTBUS_KAFKA_PORT')).resolves.toBeUndefined();
+  });
+
+  it('an unknown command or part exits 1 with one line', () => {
+    const bad = cli(['start']);
+    expect(bad.status).toBe(1);
+    expect(bad.stderr.trim()).toBe('infra: unknown command "start"; try: npm run infra -- help');
+    const badPart = cli(['up', 'zookeeper']);
+    expect(badPart.status).toBe(1);
+    expect(badPart.stderr.trim()).toBe('infra: unknown part "zookeeper": expected one of postgres, kafka, registry');
+  });
+
+  it('a malformed port variable is refused before anything starts, naming the variable', () => {
+    const result = cli(['status'], { AGENTBUS_REGISTRY_PORT: 'eighty' });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('AGENTBUS_REGISTRY_PORT');
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+  });
+});
