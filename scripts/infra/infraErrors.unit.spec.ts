@@ -1,15 +1,8 @@
-import { spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
 import { InfraError } from './infraError';
 import { assertPortFree } from './processes';
+import { runInfraCli as cli } from './runInfraCli';
 import { requireJava } from './toolchain';
-
-const cli = (args: string[], env: NodeJS.ProcessEnv = {}) =>
-  spawnSync(process.execPath, [join(__dirname, '..', '..', 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(__dirname, 'cli.ts'), ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, ...env },
-  });
 
 describe('infra script errors say what to do in one line', () => {
   it('a missing Java names the path and JAVA_HOME', () => {

