@@ -1,4 +1,8 @@
+import { execSync } from 'node:child_process';
+import { mkdtempSync, realpathSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { InfraError } from './infraError';
 import { assertPortFree } from './processes';
 import { runInfraCli as cli } from './runInfraCli';
@@ -38,6 +42,18 @@ describe('infra script errors say what to do in one line', () => {
     const badPart = cli(['up', 'zookeeper']);
     expect(badPart.status).toBe(1);
     expect(badPart.stderr.trim()).toBe('infra: unknown part "zookeeper": expected one of postgres, kafka, registry');
+  });
+
+  it('a missing Maven, when the Kafka jars still have to be fetched, names the tool and how to get it', () => {
+    const javaHome = dirname(dirname(realpathSync(execSync('command -v java', { encoding: 'utf8' }).trim())));
+    const result = cli(['up', 'kafka'], {
+      PATH: '/nonexistent',
+      JAVA_HOME: javaHome,
+      AGENTBUS_CACHE_DIR: mkdtempSync(join(tmpdir(), 'agentbus-empty-cache-')),
+      AGENTBUS_STATE_DIR: mkdtempSync(join(tmpdir(), 'agentbus-state-')),
+    });
+    expect(result.status).toBe(1);
+    expect(result.stderr.trim()).toBe('infra: Maven (mvn) not found: install it (e.g. apt-get install maven); it fetches Kafka and the registry from Maven Central');
   });
 
   it('a malformed port variable is refused before anything starts, naming the variable', () => {
