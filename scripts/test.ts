@@ -1,4 +1,4 @@
-// `npm test`: lint, type check, unit tests, then integration tests against the real broker,
+// `npm test`: schema checks, lint, type check, unit tests, then integration tests against the real broker,
 // registry and Postgres. Infrastructure that was not running is started first and stopped after
 // (AGENTBUS_KEEP_INFRA=1 keeps it up for the next run).
 import { spawnSync } from 'node:child_process';
@@ -19,6 +19,7 @@ const main = async (): Promise<number> => {
   const only = process.argv[2];
   if (only !== 'int') {
     for (const [name, script] of [
+      ['schemas', 'schemas:check'],
       ['lint', 'lint'],
       ['type check', 'typecheck'],
       ['unit tests', 'test:unit'],

@@ -53,18 +53,30 @@ const withPayload = (event: AgentEvent, changes: object): AgentEvent => ({ ...ev
 
 describe('AvroEventCodec', () => {
   let codec: AvroEventCodec;
+  let registered: { subject: string; version: number; id: number }[];
+  // Ids depend on how many schemas the catalog holds, so tests look them up rather than hard-code them.
+  const idOf = (subject: string, version: number): number => registered.find((r) => r.subject === subject && r.version === version)!.id;
+  const taskCreatedSubject = 'agentbus.task-agentbus.task.TaskCreated';
+  const taskCompletedSubject = 'agentbus.task-agentbus.task.TaskCompleted';
+
   beforeEach(async () => {
     codec = new AvroEventCodec({ registry: fakeRegistry(), catalog: loadSchemaCatalog(), topicPrefix: 'agentbus' });
-    await codec.registerSchemas();
+    registered = await codec.registerSchemas();
   });
 
   it('registers every version under its TopicRecordNameStrategy subject, oldest first', async () => {
-    const again = await codec.registerSchemas();
-    expect(again).toEqual([
-      { subject: 'agentbus.task-agentbus.task.TaskCompleted', version: 1, id: 1 },
-      { subject: 'agentbus.task-agentbus.task.TaskCompleted', version: 2, id: 2 },
-      { subject: 'agentbus.task-agentbus.task.TaskCreated', version: 1, id: 3 },
+    expect(registered).toHaveLength(loadSchemaCatalog().schemas.length);
+    expect(registered.filter((r) => r.subject.startsWith('agentbus.task-'))).toEqual([
+      { subject: 'agentbus.task-agentbus.task.TaskAcknowledged', version: 1, id: expect.any(Number) },
+      { subject: 'agentbus.task-agentbus.task.TaskAssigned', version: 1, id: expect.any(Number) },
+      { subject: taskCompletedSubject, version: 1, id: expect.any(Number) },
+      { subject: taskCompletedSubject, version: 2, id: expect.any(Number) },
+      { subject: taskCreatedSubject, version: 1, id: expect.any(Number) },
+      { subject: 'agentbus.task-agentbus.task.TaskFailed', version: 1, id: expect.any(Number) },
     ]);
+    expect(idOf(taskCompletedSubject, 1)).toBeLessThan(idOf(taskCompletedSubject, 2));
+    expect(registered).toContainEqual({ subject: 'agentbus.agent-agentbus.agent.MemoryUpdated', version: 1, id: expect.any(Number) });
+    expect(await codec.registerSchemas()).toEqual(registered);
   });
 
   it('routes events to <prefix>.<category>', () => {
@@ -74,11 +86,11 @@ describe('AvroEventCodec', () => {
   it('round-trips an event, envelope and payload', async () => {
     const encoded = await codec.encode(taskCreated);
     expect(encoded.topic).toBe('agentbus.task');
-    expect(encoded.schemaId).toBe(3);
+    expect(encoded.schemaId).toBe(idOf(taskCreatedSubject, 1));
     expect(encoded.value[0]).toBe(0);
 
     const decoded = await codec.decode(encoded.value);
-    expect(decoded.schemaId).toBe(3);
+    expect(decoded.schemaId).toBe(idOf(taskCreatedSubject, 1));
     expect(decoded.recordName).toBe('agentbus.task.TaskCreated');
     expect(decoded.event).toEqual(taskCreated);
   });
@@ -112,7 +124,7 @@ describe('AvroEventCodec', () => {
 
   it('reads an event written with an older version through the newest local schema', async () => {
     const encoded = await codec.encode(taskCompletedV1, { version: 1 });
-    expect(encoded.schemaId).toBe(1);
+    expect(encoded.schemaId).toBe(idOf(taskCompletedSubject, 1));
 
     const decoded = await codec.decode(encoded.value);
     expect(decoded.event.metadata.version).toBe('1');
@@ -121,7 +133,7 @@ describe('AvroEventCodec', () => {
 
   it('writes the newest version by default and records it in metadata.version', async () => {
     const encoded = await codec.encode(withPayload(taskCompletedV1, { result: { status: 'partial', output: '{}', metrics: { durationMs: 1200, tokensUsed: null } } }));
-    expect(encoded.schemaId).toBe(2);
+    expect(encoded.schemaId).toBe(idOf(taskCompletedSubject, 2));
     const { event } = await codec.decode(encoded.value);
     expect(event.metadata.version).toBe('2');
     expect(event.payload).toEqual({ taskId: 't-1', result: { status: 'partial', output: '{}', metrics: { durationMs: 1200, tokensUsed: null } } });
@@ -134,8 +146,9 @@ describe('AvroEventCodec', () => {
   });
 
   it('fails to decode a body that does not match its schema as EVENT_UNDECODABLE', async () => {
-    await expect(codec.decode(toWireFormat(3, Buffer.from([0xff])))).rejects.toThrow(
-      expect.objectContaining({ code: 'EVENT_UNDECODABLE', context: expect.objectContaining({ schemaId: 3 }) }),
+    const schemaId = idOf(taskCreatedSubject, 1);
+    await expect(codec.decode(toWireFormat(schemaId, Buffer.from([0xff])))).rejects.toThrow(
+      expect.objectContaining({ code: 'EVENT_UNDECODABLE', context: expect.objectContaining({ schemaId }) }),
     );
   });
 });

@@ -11,3 +11,4 @@ export {
   isEventValidationError,
   isEventDecodeError,
 } from './errors';
+export * from './schemas';

@@ -38,11 +38,43 @@ describe('loadSchemaCatalog on the repository schemas', () => {
   });
 
   it('finds every event type and version', () => {
-    expect(catalog.eventTypes()).toEqual(['task.completed', 'task.created']);
+    expect(catalog.eventTypes()).toEqual([
+      'action.approved',
+      'action.proposed',
+      'action.vetoed',
+      'agent.backpressure',
+      'agent.heartbeat',
+      'agent.offline',
+      'agent.online',
+      'agent.paused',
+      'agent.recovered',
+      'agent.started',
+      'agent.suspected_failure',
+      'document.processed',
+      'embedding.generated',
+      'memory.updated',
+      'score.updated',
+      'system.shutdown',
+      'task.acknowledged',
+      'task.assigned',
+      'task.completed',
+      'task.created',
+      'task.failed',
+      'tool.invoked',
+      'violation.detected',
+    ]);
     expect(catalog.history('task.created').map((s) => s.version)).toEqual([1]);
     expect(catalog.history('task.completed').map((s) => s.version)).toEqual([1, 2]);
     expect(catalog.latest('task.completed').version).toBe(2);
     expect(catalog.has('task.deleted')).toBe(false);
+  });
+
+  it('takes the category from the folder a schema file is in, not from the first word of the type', () => {
+    expect(catalog.latest('memory.updated')).toMatchObject({ category: 'agent', recordName: 'agentbus.agent.MemoryUpdated' });
+    expect(catalog.latest('tool.invoked')).toMatchObject({ category: 'system', recordName: 'agentbus.system.ToolInvoked' });
+    expect(catalog.latest('score.updated').category).toBe('trust');
+    expect(catalog.latest('action.proposed').category).toBe('decision');
+    expect(catalog.latest('embedding.generated').category).toBe('data');
   });
 
   it('composes the envelope and payload under the event record name', () => {
