@@ -1,4 +1,5 @@
 export { AvroEventCodec } from './avroEventCodec';
+export { avroRoundTrip } from './catalog/avroRecord';
 export type { AvroEventCodecOptions, DecodedEvent, EncodedEvent } from './avroEventCodec';
 export { loadSchemaCatalog, defaultSchemasDir, composeEventSchema, SchemaDefinitionError } from './catalog/schemaCatalog';
 export type { EventSchema, SchemaCatalog } from './catalog/schemaCatalog';

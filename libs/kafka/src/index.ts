@@ -8,3 +8,5 @@ export {
 } from './kafkaErrors';
 export { agentbusTopics, ensureTopics } from './topics';
 export type { TopicSpec, TopicSettings } from './topics';
+export { readToEnd } from './readToEnd';
+export type { ReadRecord } from './readToEnd';

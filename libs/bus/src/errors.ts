@@ -1,0 +1,49 @@
+import { AgentbusError } from '@agentbus/events';
+
+export const BusErrorCodes = {
+  invalidPattern: 'INVALID_ROUTING_PATTERN',
+  invalidFilter: 'INVALID_CONTENT_FILTER',
+  eventTooLarge: 'EVENT_TOO_LARGE',
+  busClosed: 'BUS_CLOSED',
+} as const;
+
+/** A subscription pattern or routing key that breaks the dotted-word rules. Refused at subscribe/publish. */
+export class InvalidPatternError extends AgentbusError {
+  constructor(
+    readonly pattern: string,
+    reason: string,
+  ) {
+    super(BusErrorCodes.invalidPattern, `Invalid routing pattern ${JSON.stringify(pattern)}: ${reason}`, { context: { pattern, reason } });
+    this.name = 'InvalidPatternError';
+  }
+}
+
+export class InvalidFilterError extends AgentbusError {
+  constructor(
+    readonly path: string,
+    reason: string,
+  ) {
+    super(BusErrorCodes.invalidFilter, `Invalid content filter at ${path || '(root)'}: ${reason}`, { context: { path, reason } });
+    this.name = 'InvalidFilterError';
+  }
+}
+
+export class EventTooLargeError extends AgentbusError {
+  constructor(
+    readonly eventType: string,
+    readonly size: number,
+    readonly limit: number,
+  ) {
+    super(BusErrorCodes.eventTooLarge, `Event ${eventType} is ${size} bytes encoded, above the limit of ${limit} bytes; nothing was sent`, {
+      context: { eventType, size, limit },
+    });
+    this.name = 'EventTooLargeError';
+  }
+}
+
+export class BusClosedError extends AgentbusError {
+  constructor(operation: string) {
+    super(BusErrorCodes.busClosed, `The bus is closed (or closing); cannot ${operation}`);
+    this.name = 'BusClosedError';
+  }
+}

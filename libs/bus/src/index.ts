@@ -1,0 +1,35 @@
+export type {
+  EventBus,
+  EventHandler,
+  HandlerContext,
+  PublishInput,
+  PublishOptions,
+  SubscribeOptions,
+  Subscription,
+  SubscriptionMode,
+  SubscriptionSpec,
+  CloseOptions,
+} from './eventBus';
+export { InvalidPatternError, InvalidFilterError, EventTooLargeError, BusClosedError, BusErrorCodes } from './errors';
+export { parsePattern, parseRoutingKey } from './routing/routingPattern';
+export type { RoutingPattern } from './routing/routingPattern';
+export { compileFilter } from './routing/contentFilter';
+export type { ContentFilter } from './routing/contentFilter';
+export { enumPathsOf } from './routing/enumPaths';
+export { routesFromCatalog } from './routing/routes';
+export type { Routes } from './routing/routes';
+export { InFlightGate } from './backpressure/inFlightGate';
+export { backoffDelay, defaultRetryPolicy } from './retry/backoff';
+export type { RetryPolicy } from './retry/backoff';
+export { newTraceparent, childTraceparent, traceIdOf } from './context/traceparent';
+export { entityKey, prepareEvent } from './publishing';
+export { InMemoryEventBus } from './inMemory/inMemoryBus';
+export type { InMemoryBusOptions, InMemoryDeadLetter } from './inMemory/inMemoryBus';
+export { KafkaEventBus, defaultMaxEventBytes } from './kafka/kafkaEventBus';
+export type { KafkaEventBusOptions } from './kafka/kafkaEventBus';
+export { createKafkaEventBus } from './kafka/createKafkaEventBus';
+export type { KafkaEventBusSettings } from './kafka/createKafkaEventBus';
+export { DeadLetterQueue, parseDeadLetter, deadLetterMessage } from './kafka/deadLetters';
+export type { DeadLetter } from './kafka/deadLetters';
+export { Headers, DeadLetterHeaders } from './kafka/headers';
+export { closeOnSignals } from './shutdown';

@@ -1,0 +1,127 @@
+import type { IHeaders, Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
+import { readToEnd } from '@agentbus/kafka';
+import { isAgentbusError } from '@agentbus/events';
+import { DeadLetterHeaders, headerText } from './headers';
+
+export interface Failure {
+  error: unknown;
+  attempts: number;
+  subscription: string;
+  service: string;
+  failedAt: number;
+}
+
+export interface DeadLetter {
+  /** Where the dead letter itself sits. */
+  partition: number;
+  offset: string;
+  key: string | null;
+  /** The original record's bytes, untouched. */
+  value: Buffer | null;
+  /** The original record's headers, without the dead-letter ones. */
+  headers: Record<string, string>;
+  reason: string;
+  code: string;
+  sourceTopic: string;
+  sourcePartition: number;
+  sourceOffset: string;
+  subscription: string;
+  service: string;
+  attempts: number;
+  failedAt: number;
+}
+
+const describe = (error: unknown): { reason: string; code: string } => {
+  if (isAgentbusError(error)) return { reason: error.message, code: error.code };
+  if (error instanceof Error) return { reason: `${error.name}: ${error.message}`, code: 'HANDLER_FAILED' };
+  return { reason: String(error), code: 'HANDLER_FAILED' };
+};
+
+/** The original key, bytes and headers, plus why and where it failed: nothing of the original is lost. */
+export const deadLetterMessage = (original: KafkaMessage, source: { topic: string; partition: number }, failure: Failure): Message => {
+  const { reason, code } = describe(failure.error);
+  const headers: IHeaders = {
+    ...(original.headers ?? {}),
+    [DeadLetterHeaders.reason]: reason.slice(0, 4000),
+    [DeadLetterHeaders.code]: code,
+    [DeadLetterHeaders.sourceTopic]: source.topic,
+    [DeadLetterHeaders.sourcePartition]: String(source.partition),
+    [DeadLetterHeaders.sourceOffset]: original.offset,
+    [DeadLetterHeaders.subscription]: failure.subscription,
+    [DeadLetterHeaders.service]: failure.service,
+    [DeadLetterHeaders.attempts]: String(failure.attempts),
+    [DeadLetterHeaders.failedAt]: String(failure.failedAt),
+  };
+  return { key: original.key, value: original.value, headers, timestamp: String(failure.failedAt) };
+};
+
+const deadLetterHeaderNames = new Set<string>(Object.values(DeadLetterHeaders));
+
+export const parseDeadLetter = (partition: number, message: KafkaMessage): DeadLetter => {
+  const all = headerText(message.headers);
+  const headers = Object.fromEntries(Object.entries(all).filter(([name]) => !deadLetterHeaderNames.has(name)));
+  return {
+    partition,
+    offset: message.offset,
+    key: message.key?.toString('utf8') ?? null,
+    value: message.value,
+    headers,
+    reason: all[DeadLetterHeaders.reason] ?? '(unknown)',
+    code: all[DeadLetterHeaders.code] ?? '(unknown)',
+    sourceTopic: all[DeadLetterHeaders.sourceTopic] ?? '(unknown)',
+    sourcePartition: Number(all[DeadLetterHeaders.sourcePartition] ?? -1),
+    sourceOffset: all[DeadLetterHeaders.sourceOffset] ?? '-1',
+    subscription: all[DeadLetterHeaders.subscription] ?? '(unknown)',
+    service: all[DeadLetterHeaders.service] ?? '(unknown)',
+    attempts: Number(all[DeadLetterHeaders.attempts] ?? 0),
+    failedAt: Number(all[DeadLetterHeaders.failedAt] ?? 0),
+  };
+};
+
+/** Reads and re-publishes dead letters. Re-published events keep their ids, so stores deduplicate them. */
+export class DeadLetterQueue {
+  constructor(
+    private readonly kafka: Kafka,
+    readonly topic: string,
+  ) {}
+
+  async list(options: { where?: (d: DeadLetter) => boolean; limit?: number } = {}): Promise<DeadLetter[]> {
+    const found: DeadLetter[] = [];
+    await readToEnd(this.kafka, this.topic, ({ partition, message }) => {
+      const dead = parseDeadLetter(partition, message);
+      if (!options.where || options.where(dead)) found.push(dead);
+    });
+    found.sort((a, b) => a.failedAt - b.failedAt || a.partition - b.partition);
+    return options.limit === undefined ? found : found.slice(0, options.limit);
+  }
+
+  /** Sends each matching dead letter back to its source topic with its original key, bytes and headers. */
+  async republish(options: { where?: (d: DeadLetter) => boolean; producer?: Producer } = {}): Promise<DeadLetter[]> {
+    const letters = (await this.list(options)).filter((d) => d.sourceTopic !== '(unknown)');
+    if (letters.length === 0) return [];
+    const producer = options.producer ?? this.kafka.producer({ idempotent: true });
+    if (!options.producer) await producer.connect();
+    try {
+      await producer.sendBatch({
+        acks: -1,
+        topicMessages: groupBy(letters, (d) => d.sourceTopic).map(([topic, group]) => ({
+          topic,
+          messages: group.map((d) => ({
+            key: d.key,
+            value: d.value,
+            headers: { ...d.headers, 'agentbus-republished-from': `${this.topic}/${d.partition}/${d.offset}` },
+          })),
+        })),
+      });
+    } finally {
+      if (!options.producer) await producer.disconnect();
+    }
+    return letters;
+  }
+}
+
+const groupBy = <T>(items: T[], key: (t: T) => string): [string, T[]][] => {
+  const groups = new Map<string, T[]>();
+  for (const item of items) groups.set(key(item), [...(groups.get(key(item)) ?? []), item]);
+  return [...groups];
+};

@@ -1,0 +1,31 @@
+import type { IHeaders } from 'kafkajs';
+
+/** Headers every agentbus record carries, readable without decoding the Avro body. */
+export const Headers = {
+  eventId: 'agentbus-event-id',
+  eventType: 'agentbus-event-type',
+  routingKey: 'agentbus-routing-key',
+  correlationId: 'agentbus-correlation-id',
+  traceparent: 'traceparent',
+} as const;
+
+export const DeadLetterHeaders = {
+  reason: 'agentbus-dlq-reason',
+  code: 'agentbus-dlq-code',
+  sourceTopic: 'agentbus-dlq-source-topic',
+  sourcePartition: 'agentbus-dlq-source-partition',
+  sourceOffset: 'agentbus-dlq-source-offset',
+  subscription: 'agentbus-dlq-subscription',
+  service: 'agentbus-dlq-service',
+  attempts: 'agentbus-dlq-attempts',
+  failedAt: 'agentbus-dlq-failed-at',
+} as const;
+
+export const headerText = (headers: IHeaders | undefined): Record<string, string> => {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    if (value === undefined) continue;
+    out[name] = Array.isArray(value) ? value.map(String).join(',') : Buffer.isBuffer(value) ? value.toString('utf8') : String(value);
+  }
+  return out;
+};

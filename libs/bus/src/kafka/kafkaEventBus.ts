@@ -1,0 +1,308 @@
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import type { Consumer, ConsumerConfig, EachBatchPayload, IHeaders, Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
+import type { AvroEventCodec, SchemaCatalog } from '@agentbus/codec';
+import { deadLetterTopicSuffix, isAgentbusError, isRetriable, topicName, type AgentEvent, type EventClock } from '@agentbus/events';
+import { mapKafkaError } from '@agentbus/kafka';
+import { loggerForEvent, type Logger } from '@agentbus/logger';
+import type { CloseOptions, EventBus, EventHandler, HandlerContext, PublishInput, PublishOptions, SubscribeOptions, Subscription, SubscriptionSpec } from '../eventBus';
+import { BusClosedError, EventTooLargeError } from '../errors';
+import { InFlightGate } from '../backpressure/inFlightGate';
+import { currentHandling, runHandling } from '../context/eventContext';
+import { childTraceparent } from '../context/traceparent';
+import { entityKey, prepareEvent } from '../publishing';
+import { backoffDelay, sleep } from '../retry/backoff';
+import { routesFromCatalog, type Routes } from '../routing/routes';
+import { normalizeSubscribeArgs, resolveSubscription, type ResolvedSubscription } from '../subscriptionSpec';
+import { deadLetterMessage, DeadLetterQueue } from './deadLetters';
+import { Headers, headerText } from './headers';
+
+export interface KafkaEventBusOptions {
+  kafka: Kafka;
+  codec: AvroEventCodec;
+  catalog: SchemaCatalog;
+  topicPrefix: string;
+  /** For error messages: where the broker was expected. */
+  brokers: readonly string[];
+  /** Names consumer groups (`<service>.<subscription>`) and is the agentId of backpressure events. */
+  service: string;
+  logger: Logger;
+  instanceId?: string;
+  /** Largest encoded event accepted by publish; keep it under the broker's message.max.bytes. */
+  maxEventBytes?: number;
+  clock?: EventClock;
+  consumer?: Partial<Pick<ConsumerConfig, 'sessionTimeout' | 'heartbeatInterval' | 'rebalanceTimeout' | 'maxWaitTimeInMs' | 'maxBytesPerPartition'>>;
+  /** Partitions of one subscription handled at the same time; order holds within a partition. */
+  partitionsConsumedConcurrently?: number;
+}
+
+interface RunningSubscription {
+  sub: ResolvedSubscription;
+  consumer: Consumer;
+  gate: InFlightGate;
+  topics: string[];
+  joined: Promise<void>;
+  stopping: boolean;
+}
+
+export const defaultMaxEventBytes = 1024 * 1024;
+
+/** The EventBus on Kafka: Avro through the registry, idempotent acks=all producing, consumer groups per subscription. */
+export class KafkaEventBus implements EventBus {
+  readonly deadLetters: DeadLetterQueue;
+  readonly instanceId: string;
+  private readonly routes: Routes;
+  private readonly subscriptions = new Set<RunningSubscription>();
+  private readonly deadLetterTopic: string;
+  private producer: Producer | undefined;
+  private producerReady: Promise<Producer> | undefined;
+  private closing = false;
+
+  constructor(private readonly options: KafkaEventBusOptions) {
+    this.routes = routesFromCatalog(options.catalog);
+    this.instanceId = options.instanceId ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 6)}`;
+    this.deadLetterTopic = topicName(options.topicPrefix, deadLetterTopicSuffix);
+    this.deadLetters = new DeadLetterQueue(options.kafka, this.deadLetterTopic);
+  }
+
+  /** Sets subject compatibility and registers every local schema version (idempotent). */
+  registerSchemas(): Promise<{ subject: string; version: number; id: number }[]> {
+    return this.options.codec.registerSchemas();
+  }
+
+  async publish(input: PublishInput, options: PublishOptions = {}): Promise<AgentEvent> {
+    const [event] = await this.send([input], options.key);
+    return event!;
+  }
+
+  publishMany(inputs: readonly PublishInput[]): Promise<AgentEvent[]> {
+    return this.send(inputs, undefined);
+  }
+
+  subscribe(pattern: string, handler: EventHandler, options?: SubscribeOptions): Promise<Subscription>;
+  subscribe(spec: SubscriptionSpec): Promise<Subscription>;
+  async subscribe(patternOrSpec: string | SubscriptionSpec, handler?: EventHandler, options?: SubscribeOptions): Promise<Subscription> {
+    if (this.closing) throw new BusClosedError('subscribe');
+    const sub = resolveSubscription(normalizeSubscribeArgs(patternOrSpec, handler, options), this.routes, this.options.catalog);
+    const groupId = sub.mode === 'broadcast' ? `${this.options.service}.${sub.name}.${this.instanceId}` : `${this.options.service}.${sub.name}`;
+    const consumer = this.options.kafka.consumer({
+      groupId,
+      allowAutoTopicCreation: false,
+      sessionTimeout: 30_000,
+      heartbeatInterval: 3_000,
+      ...this.options.consumer,
+    });
+    const topics = sub.categories.map((c) => topicName(this.options.topicPrefix, c));
+    const running: RunningSubscription = {
+      sub,
+      consumer,
+      gate: new InFlightGate(sub.maxInFlight),
+      topics,
+      joined: new Promise((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve())),
+      stopping: false,
+    };
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topics, fromBeginning: sub.fromBeginning });
+      await consumer.run({
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 3,
+        eachBatch: (payload) => this.handleBatch(running, payload),
+      });
+    } catch (error) {
+      await consumer.disconnect().catch(() => undefined);
+      throw mapKafkaError(error, this.brokers());
+    }
+    this.subscriptions.add(running);
+    this.options.logger.info({ subscription: sub.name, pattern: sub.pattern.source, groupId, topics, mode: sub.mode }, 'subscribed');
+    return {
+      name: sub.name,
+      pattern: sub.pattern.source,
+      mode: sub.mode,
+      ready: () => running.joined,
+      unsubscribe: () => this.stopSubscription(running),
+    };
+  }
+
+  /** Stops fetching, lets in-flight handlers finish, commits, and disconnects, within the deadline. */
+  async close(options: CloseOptions = {}): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    const deadlineMs = options.deadlineMs ?? 15_000;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), deadlineMs);
+    });
+    const orderly = (async () => {
+      await Promise.all([...this.subscriptions].map((s) => this.stopSubscription(s)));
+      if (this.producer) await this.producer.disconnect();
+      return 'done' as const;
+    })();
+    const outcome = await Promise.race([orderly, deadline]);
+    clearTimeout(timer);
+    if (outcome === 'timeout') this.options.logger.warn({ deadlineMs }, 'shutdown deadline passed with handlers still running; disconnecting anyway');
+    else this.options.logger.info('bus closed');
+  }
+
+  private brokers(): readonly string[] {
+    return this.options.brokers;
+  }
+
+  private async getProducer(): Promise<Producer> {
+    if (this.producer) return this.producer;
+    this.producerReady ??= (async () => {
+      // Idempotent with acks=all: broker-side dedup of retried sends, no reordering within a partition.
+      const producer = this.options.kafka.producer({ idempotent: true, maxInFlightRequests: 5, allowAutoTopicCreation: false });
+      try {
+        await producer.connect();
+      } catch (error) {
+        this.producerReady = undefined;
+        throw mapKafkaError(error, this.brokers());
+      }
+      this.producer = producer;
+      return producer;
+    })();
+    return this.producerReady;
+  }
+
+  private async send(inputs: readonly PublishInput[], key: string | undefined): Promise<AgentEvent[]> {
+    if (this.closing && !currentHandling()) throw new BusClosedError('publish');
+    const limit = this.options.maxEventBytes ?? defaultMaxEventBytes;
+    const traceparent = childTraceparent(currentHandling()?.traceparent);
+    const events: AgentEvent[] = [];
+    const byTopic = new Map<string, Message[]>();
+    // Everything is validated and encoded before anything is sent.
+    for (const input of inputs) {
+      const event = prepareEvent(input, this.options.clock);
+      this.routes.assertRoutingKey(event.type, event.routingKey);
+      const encoded = await this.options.codec.encode(event);
+      if (encoded.value.length > limit) throw new EventTooLargeError(event.type, encoded.value.length, limit);
+      const headers: IHeaders = {
+        [Headers.eventId]: event.id,
+        [Headers.eventType]: event.type,
+        [Headers.routingKey]: event.routingKey,
+        [Headers.traceparent]: traceparent,
+        ...(event.metadata.correlationId ? { [Headers.correlationId]: event.metadata.correlationId } : {}),
+      };
+      const messages = byTopic.get(encoded.topic) ?? [];
+      messages.push({ key: key ?? entityKey(event), value: encoded.value, headers, timestamp: String(event.timestamp) });
+      byTopic.set(encoded.topic, messages);
+      events.push(event);
+    }
+    const producer = await this.getProducer();
+    try {
+      const topicMessages = [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+      if (topicMessages.length === 1) await producer.send({ acks: -1, ...topicMessages[0]! });
+      else await producer.sendBatch({ acks: -1, topicMessages });
+    } catch (error) {
+      throw mapKafkaError(error, this.brokers());
+    }
+    return events;
+  }
+
+  private async stopSubscription(running: RunningSubscription): Promise<void> {
+    if (running.stopping) return;
+    running.stopping = true;
+    await running.consumer.disconnect();
+    this.subscriptions.delete(running);
+  }
+
+  private async handleBatch(running: RunningSubscription, payload: EachBatchPayload): Promise<void> {
+    const { batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary, uncommittedOffsets } = payload;
+    const { gate } = running;
+    const now = () => (this.options.clock ?? Date).now();
+    if (gate.admit(batch.messages.length, now()) === 'pause') {
+      running.consumer.pause(running.topics.map((topic) => ({ topic })));
+      await this.reportBackpressure(running, 'paused', undefined);
+    }
+    let handled = 0;
+    try {
+      for (const message of batch.messages) {
+        if (!isRunning() || isStale() || running.stopping) break;
+        await this.deliver(running, batch.topic, batch.partition, message);
+        resolveOffset(message.offset);
+        handled++;
+        const { signal, pausedMs } = gate.release(1, now());
+        if (signal === 'resume') {
+          running.consumer.resume(running.topics.map((topic) => ({ topic })));
+          await this.reportBackpressure(running, 'resumed', pausedMs);
+        }
+        await heartbeat();
+      }
+    } finally {
+      const { signal, pausedMs } = gate.release(batch.messages.length - handled, now());
+      if (signal === 'resume' && !running.stopping) {
+        running.consumer.resume(running.topics.map((topic) => ({ topic })));
+        await this.reportBackpressure(running, 'resumed', pausedMs).catch(() => undefined);
+      }
+    }
+    // On the way out, commit what was handled so a restart does not see it again.
+    if (!isRunning() || running.stopping) await commitOffsetsIfNecessary(uncommittedOffsets());
+    else await commitOffsetsIfNecessary();
+  }
+
+  private async deliver(running: RunningSubscription, topic: string, partition: number, message: KafkaMessage): Promise<void> {
+    const { sub } = running;
+    const headers = headerText(message.headers);
+    const routingKey = headers[Headers.routingKey];
+    // Skip records whose routing key cannot match before paying for a decode.
+    if (routingKey !== undefined && !sub.pattern.matches(routingKey)) return;
+
+    let event: AgentEvent | undefined;
+    for (let attempt = 1; event === undefined; attempt++) {
+      try {
+        event = (await this.options.codec.decode(message.value)).event;
+      } catch (error) {
+        if (!isRetriable(error)) {
+          this.options.logger.error({ err: error, topic, partition, offset: message.offset, subscription: sub.name }, 'undecodable record; sending it to the dead-letter topic');
+          await this.deadLetter(running, topic, partition, message, error, 1);
+          return;
+        }
+        // The registry is unreachable: the record is fine, so wait instead of dead-lettering it.
+        // Unresolved on shutdown, it is redelivered after the restart.
+        if (running.stopping) throw error;
+        this.options.logger.warn({ err: error, topic, partition, offset: message.offset, attempt }, 'cannot decode yet; retrying');
+        await sleep(backoffDelay(sub.retry, Math.min(attempt, 10)));
+      }
+    }
+    if (!sub.matches(event)) return;
+
+    const traceparent = childTraceparent(headers[Headers.traceparent]);
+    const log = loggerForEvent(this.options.logger, event);
+    for (let attempt = 1; ; attempt++) {
+      const context: HandlerContext = { topic, partition, offset: message.offset, attempt, traceparent, headers };
+      try {
+        await runHandling(event, traceparent, () => sub.handler(event, context));
+        return;
+      } catch (error) {
+        const retriable = !isAgentbusError(error) || error.retriable;
+        if (!retriable || attempt >= sub.retry.maxAttempts) {
+          log.error({ err: error, attempts: attempt, subscription: sub.name }, 'handler failed; sending the event to the dead-letter topic');
+          await this.deadLetter(running, topic, partition, message, error, attempt);
+          return;
+        }
+        log.warn({ err: error, attempt, subscription: sub.name }, 'handler failed; retrying');
+        await sleep(backoffDelay(sub.retry, attempt));
+      }
+    }
+  }
+
+  private async deadLetter(running: RunningSubscription, topic: string, partition: number, message: KafkaMessage, error: unknown, attempts: number): Promise<void> {
+    const producer = await this.getProducer();
+    const failedAt = (this.options.clock ?? Date).now();
+    const record = deadLetterMessage(message, { topic, partition }, { error, attempts, subscription: running.sub.name, service: this.options.service, failedAt });
+    // If this send fails the batch is not resolved, so Kafka redelivers: nothing is dropped.
+    await producer.send({ topic: this.deadLetterTopic, acks: -1, messages: [record] });
+  }
+
+  private async reportBackpressure(running: RunningSubscription, state: 'paused' | 'resumed', pausedMs: number | undefined): Promise<void> {
+    const { sub, gate } = running;
+    this.options.logger.warn({ subscription: sub.name, state, queueSize: gate.size, maxInFlight: gate.maxInFlight, pausedMs }, `backpressure: fetching ${state}`);
+    if (!this.options.catalog.has('agent.backpressure') || this.closing) return;
+    await this.publish({
+      type: 'agent.backpressure',
+      source: this.options.service,
+      payload: { agentId: this.options.service, subscription: sub.name, state, queueSize: gate.size, maxInFlight: gate.maxInFlight, pausedMs: pausedMs ?? null },
+    }).catch((error: unknown) => this.options.logger.warn({ err: error }, 'could not publish agent.backpressure'));
+  }
+}

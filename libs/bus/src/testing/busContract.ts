@@ -1,0 +1,181 @@
+import type { AgentEvent } from '@agentbus/events';
+import type { EventBus, HandlerContext } from '../eventBus';
+
+/**
+ * One suite, every EventBus: the in-memory bus (unit) and the Kafka bus (integration) must
+ * behave the same to an agent. A harness hands out bus instances that share one world.
+ */
+export interface ContractHarness {
+  /** A bus instance; instances of one harness see the same events (like two processes). */
+  bus(): Promise<EventBus>;
+  /** Dead letters recorded so far, with the original event id when it could be decoded. */
+  deadLetters(): Promise<{ eventId: string | undefined; code: string; reason: string }[]>;
+  cleanup(): Promise<void>;
+  /** How long to wait for asynchronous delivery. */
+  timeoutMs: number;
+}
+
+export const eventually = async <T>(probe: () => T | Promise<T>, accept: (value: T) => boolean, timeoutMs: number, what: string): Promise<T> => {
+  const deadline = Date.now() + timeoutMs;
+  let last: T = await probe();
+  while (!accept(last)) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last value: ${JSON.stringify(last)}`);
+    await new Promise((r) => setTimeout(r, 50));
+    last = await probe();
+  }
+  return last;
+};
+
+const fastRetry = { initialDelayMs: 5, maxDelayMs: 20 };
+
+const taskCreated = (taskId: string, priority = 'normal', domain: string | null = null) => ({
+  type: 'task.created',
+  source: 'did:agent:planner',
+  payload: { taskId, description: `do ${taskId}`, priority, domain, requiredCapability: null, input: null },
+});
+
+export const describeEventBusContract = (name: string, createHarness: () => Promise<ContractHarness>): void => {
+  describe(`EventBus contract: ${name}`, () => {
+    let harness: ContractHarness;
+    const wait = <T>(probe: () => T | Promise<T>, accept: (v: T) => boolean, what: string) => eventually(probe, accept, harness.timeoutMs, what);
+
+    beforeEach(async () => {
+      harness = await createHarness();
+    });
+    afterEach(async () => {
+      await harness.cleanup();
+    });
+
+    it('delivers a published event, equal in envelope and payload, to matching patterns only', async () => {
+      const bus = await harness.bus();
+      const tasks: AgentEvent[] = [];
+      const agents: AgentEvent[] = [];
+      const subs = await Promise.all([
+        bus.subscribe('task.*', (e) => void tasks.push(e), { name: 'tasks', retry: fastRetry }),
+        bus.subscribe('agent.#', (e) => void agents.push(e), { name: 'agents', retry: fastRetry }),
+      ]);
+      await Promise.all(subs.map((s) => s.ready()));
+
+      const published = await bus.publish(taskCreated('t-1', 'high', 'financial'));
+
+      await wait(() => tasks.length, (n) => n === 1, 'task.* delivery');
+      expect(tasks[0]).toEqual(published);
+      expect(published.metadata.correlationId).toBe(published.id);
+      expect(agents).toHaveLength(0);
+    });
+
+    it('filters on content, comparing enums by symbol order (the seed\'s $gte "high")', async () => {
+      const bus = await harness.bus();
+      const seen: string[] = [];
+      const sub = await bus.subscribe({
+        topic: 'task.created',
+        filter: { 'payload.priority': { $gte: 'high' }, 'payload.domain': 'financial' },
+        handler: (e) => void seen.push((e.payload as { taskId: string }).taskId),
+        retry: fastRetry,
+      });
+      await sub.ready();
+
+      await bus.publishMany([
+        taskCreated('low', 'low', 'financial'),
+        taskCreated('high', 'high', 'financial'),
+        taskCreated('critical', 'critical', 'financial'),
+        taskCreated('legal', 'critical', 'legal'),
+        taskCreated('last', 'high', 'financial'),
+      ]);
+
+      await wait(() => seen.length, (n) => n >= 3, 'filtered deliveries');
+      expect(seen.sort()).toEqual(['critical', 'high', 'last']);
+    });
+
+    it('carries correlation forward and sets causation across two hops', async () => {
+      const bus = await harness.bus();
+      const chain: AgentEvent[] = [];
+      const subs = await Promise.all([
+        bus.subscribe('task.created', async (e) => {
+          await bus.publish({ type: 'task.assigned', source: 'did:agent:orchestrator', routingKey: 'task.assigned.worker-1', payload: { taskId: (e.payload as { taskId: string }).taskId, agentId: 'worker-1', assignedBy: 'orchestrator', deadline: null, attempt: 1 } });
+        }, { name: 'hop1', retry: fastRetry }),
+        bus.subscribe('task.assigned.worker-1', async (e) => {
+          await bus.publish({ type: 'task.acknowledged', source: 'did:agent:worker-1', payload: { taskId: (e.payload as { taskId: string }).taskId, agentId: 'worker-1' } });
+        }, { name: 'hop2', retry: fastRetry }),
+        bus.subscribe('task.#', (e) => void chain.push(e), { name: 'observer', retry: fastRetry }),
+      ]);
+      await Promise.all(subs.map((s) => s.ready()));
+
+      const root = await bus.publish(taskCreated('t-chain'));
+
+      const events = await wait(() => chain, (c) => c.some((e) => e.type === 'task.acknowledged'), 'two hops');
+      const assigned = events.find((e) => e.type === 'task.assigned')!;
+      const acknowledged = events.find((e) => e.type === 'task.acknowledged')!;
+      expect(assigned.routingKey).toBe('task.assigned.worker-1');
+      expect(assigned.metadata).toMatchObject({ correlationId: root.id, causationId: root.id });
+      expect(acknowledged.metadata).toMatchObject({ correlationId: root.id, causationId: assigned.id });
+    });
+
+    it('refuses an invalid event before sending, naming the field, and delivers nothing', async () => {
+      const bus = await harness.bus();
+      const seen: AgentEvent[] = [];
+      const sub = await bus.subscribe('task.#', (e) => void seen.push(e), { name: 'invalid-watch', retry: fastRetry });
+      await sub.ready();
+
+      await expect(bus.publish({ ...taskCreated('bad'), payload: { taskId: 'bad', description: 'x', priority: 'urgent' } })).rejects.toMatchObject({
+        code: 'EVENT_INVALID',
+        message: expect.stringContaining('payload.priority'),
+      });
+      await expect(bus.publishMany([taskCreated('ok-but-batched'), { type: 'task.created', source: 's', payload: { description: 'no id' } }])).rejects.toMatchObject({
+        code: 'EVENT_INVALID',
+        message: expect.stringContaining('payload.taskId'),
+      });
+      await bus.publish(taskCreated('after'));
+
+      await wait(() => seen.length, (n) => n >= 1, 'the valid event');
+      expect(seen.map((e) => (e.payload as { taskId: string }).taskId)).toEqual(['after']);
+    });
+
+    it('retries a failing handler, then dead-letters the event and keeps consuming', async () => {
+      const bus = await harness.bus();
+      const attempts = new Map<string, number>();
+      const handled: string[] = [];
+      const sub = await bus.subscribe(
+        'task.created',
+        (e, ctx: HandlerContext) => {
+          const id = (e.payload as { taskId: string }).taskId;
+          attempts.set(id, ctx.attempt);
+          if (id === 'poison') throw new Error('cannot handle poison');
+          handled.push(id);
+        },
+        { name: 'retrying', retry: { ...fastRetry, maxAttempts: 3 } },
+      );
+      await sub.ready();
+
+      const poison = await bus.publish(taskCreated('poison'));
+      await bus.publish(taskCreated('healthy'));
+
+      await wait(() => handled, (h) => h.includes('healthy'), 'the event after the poison one');
+      const dead = await wait(() => harness.deadLetters(), (d) => d.length === 1, 'one dead letter');
+      expect(attempts.get('poison')).toBe(3);
+      expect(dead[0]).toMatchObject({ eventId: poison.id, code: 'HANDLER_FAILED', reason: expect.stringContaining('cannot handle poison') });
+    });
+
+    it('competing instances share the work once; broadcast instances each get everything', async () => {
+      const [a, b] = [await harness.bus(), await harness.bus()];
+      const competing: string[] = [];
+      const broadcast = { a: [] as string[], b: [] as string[] };
+      const id = (e: AgentEvent) => (e.payload as { taskId: string }).taskId;
+      const subs = await Promise.all([
+        a.subscribe('task.created', (e) => void competing.push(id(e)), { name: 'workers', retry: fastRetry }),
+        b.subscribe('task.created', (e) => void competing.push(id(e)), { name: 'workers', retry: fastRetry }),
+        a.subscribe('task.created', (e) => void broadcast.a.push(id(e)), { name: 'everyone', mode: 'broadcast', retry: fastRetry }),
+        b.subscribe('task.created', (e) => void broadcast.b.push(id(e)), { name: 'everyone', mode: 'broadcast', retry: fastRetry }),
+      ]);
+      await Promise.all(subs.map((s) => s.ready()));
+
+      const ids = Array.from({ length: 12 }, (_, i) => `t-${i}`);
+      await a.publishMany(ids.map((t) => taskCreated(t)));
+
+      await wait(() => ({ c: competing.length, x: broadcast.a.length, y: broadcast.b.length }), ({ c, x, y }) => c >= 12 && x >= 12 && y >= 12, 'all deliveries');
+      expect([...competing].sort()).toEqual([...ids].sort());
+      expect([...broadcast.a].sort()).toEqual([...ids].sort());
+      expect([...broadcast.b].sort()).toEqual([...ids].sort());
+    });
+  });
+};

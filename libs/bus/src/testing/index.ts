@@ -1,0 +1,2 @@
+export { describeEventBusContract, eventually } from './busContract';
+export type { ContractHarness } from './busContract';
