@@ -44,8 +44,8 @@ module.exports = tseslint.config(
     },
   },
   {
-    // Tests may use the shared test helpers; production code may not.
-    files: ['**/*.spec.ts'],
+    // Tests (and their support files) may use the shared test helpers; production code may not.
+    files: ['**/*.spec.ts', '**/*.spec-support.ts'],
     rules: { '@nx/enforce-module-boundaries': boundaries(['type:testing']) },
   },
   {

@@ -64,5 +64,16 @@ export const resolveSubscription = (spec: SubscriptionSpec, routes: Routes, cata
 const defaultName = (spec: SubscriptionSpec): string => {
   const readable = spec.topic.replace(/#/g, 'all').replace(/\*/g, 'any').replace(/[^A-Za-z0-9_-]+/g, '.');
   if (!spec.filter) return readable;
-  return `${readable}.${createHash('sha256').update(JSON.stringify(spec.filter)).digest('hex').slice(0, 8)}`;
+  return `${readable}.${createHash('sha256').update(stableJson(spec.filter)).digest('hex').slice(0, 8)}`;
 };
+
+// Key order must not change the name: it names the consumer group, and so its committed offsets.
+const stableJson = (value: unknown): string =>
+  Array.isArray(value)
+    ? `[${value.map(stableJson).join(',')}]`
+    : value !== null && typeof value === 'object' && !(value instanceof RegExp)
+      ? `{${Object.keys(value)
+          .sort()
+          .map((k) => `${JSON.stringify(k)}:${stableJson((value as Record<string, unknown>)[k])}`)
+          .join(',')}}`
+      : JSON.stringify(value instanceof RegExp ? value.toString() : value);

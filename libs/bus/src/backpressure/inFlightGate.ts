@@ -13,6 +13,7 @@ export class InFlightGate {
     readonly resumeAt: number = Math.floor(maxInFlight / 2),
   ) {
     if (!Number.isInteger(maxInFlight) || maxInFlight < 1) throw new RangeError(`maxInFlight must be a positive integer, got ${maxInFlight}`);
+    if (!Number.isInteger(resumeAt) || resumeAt < 0 || resumeAt >= maxInFlight) throw new RangeError(`resumeAt must be a whole number below maxInFlight (${maxInFlight}), got ${resumeAt}`);
   }
 
   get size(): number {

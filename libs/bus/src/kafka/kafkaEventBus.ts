@@ -208,7 +208,7 @@ export class KafkaEventBus implements EventBus {
   }
 
   private async handleBatch(running: RunningSubscription, payload: EachBatchPayload): Promise<void> {
-    const { batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary, uncommittedOffsets } = payload;
+    const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
     const { gate } = running;
     const now = () => (this.options.clock ?? Date).now();
     if (gate.admit(batch.messages.length, now()) === 'pause') {
@@ -236,9 +236,8 @@ export class KafkaEventBus implements EventBus {
         await this.reportBackpressure(running, 'resumed', pausedMs).catch(() => undefined);
       }
     }
-    // On the way out, commit what was handled so a restart does not see it again.
-    if (!isRunning() || running.stopping) await commitOffsetsIfNecessary(uncommittedOffsets());
-    else await commitOffsetsIfNecessary();
+    // kafkajs commits the resolved offsets after every batch, a batch cut short by shutdown
+    // included, so a restart starts after the last handled event.
   }
 
   private async deliver(running: RunningSubscription, topic: string, partition: number, message: KafkaMessage): Promise<void> {

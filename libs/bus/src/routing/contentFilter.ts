@@ -61,6 +61,7 @@ const rewriteCondition = (path: string, condition: unknown, enums: EnumPaths): u
     if ((op === '$in' || op === '$nin') && !Array.isArray(operand)) throw new InvalidFilterError(`${path}.${op}`, `${op} takes an array`);
     if (op === '$exists' && typeof operand !== 'boolean') throw new InvalidFilterError(`${path}.${op}`, '$exists takes true or false');
     if (op === '$regex') assertRegex(path, operand, condition.$options);
+    if (op === '$options' && !('$regex' in condition)) throw new InvalidFilterError(`${path}.$options`, '$options goes with $regex');
     if (op === '$not') {
       if (!isPlainObject(operand)) throw new InvalidFilterError(`${path}.$not`, '$not takes an operator expression');
       parts.push({ $not: rewriteCondition(path, operand, enums) });

@@ -21,7 +21,11 @@ const splitWords = (text: string, what: string, allowWildcards: boolean): string
     if (forbidden.test(word)) {
       throw new InvalidPatternError(
         text,
-        allowWildcards ? `word ${JSON.stringify(word)} mixes a wildcard with text; * and # must be whole words` : `word ${JSON.stringify(word)} contains whitespace or a wildcard`,
+        /\s/.test(word)
+          ? `word ${JSON.stringify(word)} contains whitespace`
+          : allowWildcards
+            ? `word ${JSON.stringify(word)} mixes a wildcard with text; * and # must be whole words`
+            : `word ${JSON.stringify(word)} contains a wildcard; routing keys are literal`,
       );
     }
   });
