@@ -80,7 +80,7 @@ export class AvroEventCodec {
       throw new EventValidationError(String(event?.type ?? ''), [{ path: 'type', message: `unknown event type ${JSON.stringify(event?.type)}` }]);
     }
     const schema = options.version === undefined ? this.catalog.latest(event.type) : this.catalog.version(event.type, options.version);
-    const record = toAvroRecord(event, String(schema.version));
+    const record = toAvroRecord(event, schema);
     assertValid(schema, record);
     const schemaId = await this.writerId(schema);
     return { topic: topicName(this.topicPrefix, schema.category), schemaId, value: toWireFormat(schemaId, schema.avroType.toBuffer(record)) };

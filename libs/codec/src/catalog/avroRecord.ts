@@ -4,17 +4,17 @@ import type { EventSchema, SchemaCatalog } from './schemaCatalog';
 
 export type AvroRecord = Omit<AgentEvent, 'metadata'> & { metadata: { correlationId: string | null; causationId: string | null; version: string } };
 
-export const toAvroRecord = (event: AgentEvent, version: string): AvroRecord => ({
+export const toAvroRecord = (event: AgentEvent, schema: EventSchema): AvroRecord => ({
   id: event.id,
   type: event.type,
   source: event.source,
   timestamp: event.timestamp,
   routingKey: event.routingKey ?? event.type,
-  payload: withNulls(event.payload),
+  payload: withDefaults(payloadType(schema), event.payload),
   metadata: {
     correlationId: event.metadata?.correlationId ?? null,
     causationId: event.metadata?.causationId ?? null,
-    version,
+    version: String(schema.version),
   },
 });
 
@@ -34,12 +34,37 @@ export const fromAvroRecord = (record: AvroRecord): AgentEvent => {
 };
 
 // Optional fields are `["null", T]` unions in Avro; a producer that leaves one out means null.
-const withNulls = (value: unknown): unknown => {
-  if (Array.isArray(value)) return value.map(withNulls);
-  if (value === undefined) return null;
-  if (value === null || typeof value !== 'object' || Buffer.isBuffer(value)) return value;
-  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withNulls(v)]));
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v) && !Buffer.isBuffer(v);
+
+interface AvroField {
+  name: string;
+  type: avro.Type;
+  defaultValue(): unknown;
+}
+
+/**
+ * A field the producer leaves out takes its schema default (null for optional fields), as an
+ * Avro reader would. A left-out field with no default stays missing, so validation names it.
+ */
+const withDefaults = (type: avro.Type, value: unknown): unknown => {
+  if (avro.Type.isType(type, 'record') && isObject(value)) {
+    const out: Record<string, unknown> = { ...value };
+    for (const field of (type as unknown as { fields: AvroField[] }).fields) {
+      const given = value[field.name];
+      const filled = given === undefined ? field.defaultValue() : withDefaults(field.type, given);
+      if (filled !== undefined) out[field.name] = filled;
+    }
+    return out;
+  }
+  if (avro.Type.isType(type, 'union') && isObject(value)) {
+    const record = (type as unknown as { types: avro.Type[] }).types.find((t) => avro.Type.isType(t, 'record'));
+    return record ? withDefaults(record, value) : value;
+  }
+  if (avro.Type.isType(type, 'array') && Array.isArray(value)) return value.map((v) => withDefaults((type as unknown as { itemsType: avro.Type }).itemsType, v));
+  return value;
 };
+
+const payloadType = (schema: EventSchema): avro.Type => (schema.avroType as unknown as { field(name: string): AvroField }).field('payload').type;
 
 export const assertValid = (schema: EventSchema, record: AvroRecord): void => {
   if (schema.avroType.isValid(record)) return;
@@ -73,7 +98,7 @@ export const avroRoundTrip = (catalog: SchemaCatalog, event: AgentEvent): AgentE
     throw new EventValidationError(String(event?.type ?? ''), [{ path: 'type', message: `unknown event type ${JSON.stringify(event?.type)}` }]);
   }
   const schema = catalog.latest(event.type);
-  const record = toAvroRecord(event, String(schema.version));
+  const record = toAvroRecord(event, schema);
   assertValid(schema, record);
   return fromAvroRecord(schema.avroType.fromBuffer(schema.avroType.toBuffer(record)) as AvroRecord);
 };

@@ -192,6 +192,12 @@ export interface TaskAssignedPayload {
   agentId: string;
   /** Agent or service that made the assignment, e.g. the orchestrator. */
   assignedBy: string;
+  /** What to do, copied from the task so the agent needs no other event. */
+  description: string;
+  /** Open-ended task input as a JSON string. */
+  input?: string | null;
+  /** The capability the assignment was made for, when it was chosen by capability. */
+  requiredCapability?: string | null;
   /** Epoch ms by which the task should be completed; null for no deadline. */
   deadline?: number | null;
   /** 1 for the first assignment, incremented on each reassignment after a failure. */
