@@ -33,3 +33,7 @@ export { DeadLetterQueue, parseDeadLetter, deadLetterMessage } from './kafka/dea
 export type { DeadLetter } from './kafka/deadLetters';
 export { Headers, DeadLetterHeaders } from './kafka/headers';
 export { closeOnSignals } from './shutdown';
+export { EventDrivenAgent } from './agents/eventDrivenAgent';
+export type { TaskOutcome, TaskAssignedEvent } from './agents/eventDrivenAgent';
+export { startPresence } from './agents/presence';
+export type { Presence, PresenceOptions } from './agents/presence';
