@@ -95,9 +95,17 @@ export class DeadLetterQueue {
     return options.limit === undefined ? found : found.slice(0, options.limit);
   }
 
-  /** Sends each matching dead letter back to its source topic with its original key, bytes and headers. */
+  /**
+   * Sends each matching dead letter back to its source topic with its original key, bytes and
+   * headers. Every subscription that failed on a record dead-letters it, so one source record
+   * can have several dead letters; it is re-published once.
+   */
   async republish(options: { where?: (d: DeadLetter) => boolean; producer?: Producer } = {}): Promise<DeadLetter[]> {
-    const letters = (await this.list(options)).filter((d) => d.sourceTopic !== '(unknown)');
+    const bySource = new Map<string, DeadLetter>();
+    for (const d of await this.list(options)) {
+      if (d.sourceTopic !== '(unknown)') bySource.set(sourceOf(d), bySource.get(sourceOf(d)) ?? d);
+    }
+    const letters = [...bySource.values()];
     if (letters.length === 0) return [];
     const producer = options.producer ?? this.kafka.producer({ idempotent: true });
     if (!options.producer) await producer.connect();
@@ -119,6 +127,8 @@ export class DeadLetterQueue {
     return letters;
   }
 }
+
+export const sourceOf = (d: Pick<DeadLetter, 'sourceTopic' | 'sourcePartition' | 'sourceOffset'>): string => `${d.sourceTopic}/${d.sourcePartition}/${d.sourceOffset}`;
 
 const groupBy = <T>(items: T[], key: (t: T) => string): [string, T[]][] => {
   const groups = new Map<string, T[]>();

@@ -146,22 +146,19 @@ describe('Kafka bus delivery guarantees', () => {
     }
   });
 
-  it('re-publishes dead letters to their topic, where a fixed handler then succeeds', async () => {
+  it('re-publishes dead letters to their topic once per source record, where a fixed handler then succeeds', async () => {
     const bus = await world.bus();
     let fixed = false;
     const handled: string[] = [];
-    await (
-      await bus.subscribe(
-        'task.created',
-        (e) => {
-          if (!fixed) throw new Error('bug in handler');
-          handled.push(e.id);
-        },
-        { name: 'buggy', retry: { ...fastRetry, maxAttempts: 2 } },
-      )
-    ).ready();
+    const buggy = (e: AgentEvent) => {
+      if (!fixed) throw new Error('bug in handler');
+      handled.push(e.id);
+    };
+    await (await bus.subscribe('task.created', buggy, { name: 'buggy', retry: { ...fastRetry, maxAttempts: 2 } })).ready();
+    await (await bus.subscribe('task.#', () => Promise.reject(new Error('also buggy')), { name: 'other', retry: { ...fastRetry, maxAttempts: 1 } })).ready();
     const event = await bus.publish(taskCreated('needs-fix'));
-    await wait(() => bus.deadLetters.list(), (d) => d.length === 1, 'dead letter');
+    const dead = await wait(() => bus.deadLetters.list(), (d) => d.length === 2, 'a dead letter from each subscription');
+    expect(dead.map((d) => d.subscription).sort()).toEqual(['buggy', 'other']);
 
     fixed = true;
     const republished = await bus.deadLetters.republish();

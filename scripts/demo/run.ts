@@ -1,0 +1,164 @@
+// `npm run demo`: starts the infrastructure, sets up topics and schemas, runs a swarm of agents
+// over real Kafka (Avro through the registry) with the bus SDK, and prints what happened.
+import { createKafkaEventBus, sourceOf, type KafkaEventBus } from '@agentbus/bus';
+import { connectionSchema, parseConfig } from '@agentbus/config';
+import type { AgentEvent, AgentOnlinePayload, TaskCreatedPayload } from '@agentbus/events';
+import { agentbusTopics, createKafka, ensureTopics } from '@agentbus/kafka';
+import { createLogger } from '@agentbus/logger';
+import { up } from '../infra/infra';
+import { loadInfraSettings } from '../infra/settings';
+import { DemoWorker } from './agents';
+
+const TASKS = Number(process.env.DEMO_TASKS ?? 12);
+const priorities = ['low', 'normal', 'high', 'critical'] as const;
+const domains = ['financial', 'legal', 'research', null] as const;
+const capabilities = ['summarise', 'translate'] as const;
+
+const t0 = Date.now();
+const say = (line: string) => console.log(`${`+${((Date.now() - t0) / 1000).toFixed(2)}s`.padStart(8)}  ${line}`);
+const short = (id: string | undefined) => (id ? `…${id.slice(-5)}` : '-');
+const taskOf = (e: AgentEvent) => (e.payload as { taskId?: string }).taskId ?? '';
+
+const main = async (): Promise<void> => {
+  console.log('agentbus demo: real Kafka + schema registry + Postgres, no Docker\n');
+  await up(loadInfraSettings(), undefined, (r) => say(`infra    ${r.part.padEnd(8)} ready in ${r.seconds?.toFixed(1)}s  ${r.state?.endpoint}  (${r.state?.mode})`));
+
+  const connection = parseConfig(connectionSchema);
+  // Failures the demo provokes on purpose are reported in the summary, not as error logs.
+  const logger = createLogger({ name: 'demo', level: process.env.LOG_LEVEL ?? 'fatal', pretty: false });
+  const admin = createKafka(connection.kafka).admin();
+  await admin.connect();
+  const created = await ensureTopics(admin, agentbusTopics({ prefix: connection.topicPrefix, partitions: 3, replicationFactor: 1 }));
+  await admin.disconnect();
+  const buses: KafkaEventBus[] = [];
+  const bus = (service: string) => {
+    const b = createKafkaEventBus({ connection, service, logger, consumer: { maxWaitTimeInMs: 100 } });
+    buses.push(b);
+    return b;
+  };
+  const planner = bus('planner');
+  const subjects = await planner.registerSchemas();
+  say(`setup    ${created.length ? `created ${created.length} topics` : 'topics already there'}; ${subjects.length} schema versions registered, BACKWARD_TRANSITIVE`);
+
+  // The observer sees everything, as the seed's "#" audit subscription.
+  const runStart = Date.now();
+  const seen: AgentEvent[] = [];
+  const observer = await bus('observer').subscribe(
+    '#',
+    (e) => {
+      if (e.timestamp < runStart) return;
+      seen.push(e);
+      const p = e.payload as Record<string, unknown>;
+      const detail =
+        e.type === 'task.created' ? `priority=${p.priority} domain=${p.domain}` :
+        e.type === 'task.assigned' ? `→ ${p.agentId}` :
+        e.type === 'task.completed' ? `tokens=${(p.result as { metrics: { tokensUsed: number } }).metrics.tokensUsed}` :
+        e.type === 'task.failed' ? `error="${p.error}"` :
+        e.type === 'agent.online' ? `capabilities=${(p.capabilities as string[]).join(',')} capacity=${p.capacity}` : '';
+      if (e.type !== 'agent.heartbeat') say(`event    ${e.type.padEnd(16)} ${(taskOf(e) || e.source).padEnd(14)} ${detail.padEnd(34)} cause=${short(e.metadata.causationId)}`);
+    },
+    { name: 'observer', mode: 'broadcast' },
+  );
+
+  // Content routing: only high-or-critical financial work, by enum order.
+  const flagged: string[] = [];
+  const compliance = await bus('compliance').subscribe({
+    topic: 'task.created',
+    filter: { 'payload.priority': { $gte: 'high' }, 'payload.domain': 'financial' },
+    handler: (e) => void flagged.push(taskOf(e)),
+    name: 'high-risk-financial',
+    mode: 'broadcast',
+  });
+
+  // A dispatcher assigns each task to an online agent with the capability, least busy first.
+  const online = new Map<string, AgentOnlinePayload & { assigned: number }>();
+  const dispatcherBus = bus('dispatcher');
+  const dispatcher = await Promise.all([
+    dispatcherBus.subscribe('agent.online', (e) => void online.set((e.payload as AgentOnlinePayload).agentId, { ...(e.payload as AgentOnlinePayload), assigned: 0 }), { name: 'presence', mode: 'broadcast' }),
+    dispatcherBus.subscribe('agent.offline', (e) => void online.delete((e.payload as { agentId: string }).agentId), { name: 'departures', mode: 'broadcast' }),
+    dispatcherBus.subscribe(
+      'task.created',
+      async (e) => {
+        const task = e.payload as TaskCreatedPayload;
+        const capable = [...online.values()].filter((a) => !task.requiredCapability || a.capabilities.includes(task.requiredCapability)).sort((a, b) => a.assigned - b.assigned);
+        const agent = capable[0];
+        if (!agent) {
+          await dispatcherBus.publish({ type: 'task.failed', source: 'dispatcher', payload: { taskId: task.taskId, agentId: null, error: `no online agent can ${task.requiredCapability}`, retriable: true, attempt: 1 } });
+          return;
+        }
+        agent.assigned++;
+        await dispatcherBus.publish({
+          type: 'task.assigned',
+          source: 'dispatcher',
+          routingKey: `task.assigned.${agent.agentId}`,
+          payload: { taskId: task.taskId, agentId: agent.agentId, assignedBy: 'dispatcher', description: task.description, input: task.input ?? null, requiredCapability: task.requiredCapability ?? null },
+        });
+      },
+      { name: 'assign' },
+    ),
+  ]);
+  await Promise.all([observer, compliance, ...dispatcher].map((s) => s.ready()));
+
+  const workers = [
+    new DemoWorker(bus('worker-1'), 'worker-1', ['summarise']),
+    new DemoWorker(bus('worker-2'), 'worker-2', ['summarise', 'translate'], 3),
+    new DemoWorker(bus('worker-3'), 'worker-3', ['translate']),
+  ];
+  await Promise.all(workers.map((w) => w.join()));
+  await new Promise((r) => setTimeout(r, 500));
+  say(`agents   ${workers.map((w) => `${w.agentId}(${w.capabilities.join('+')})`).join(', ')} online; dispatcher, compliance and observer subscribed`);
+
+  const run = Date.now().toString(36);
+  await planner.publishMany(
+    Array.from({ length: TASKS }, (_, i) => ({
+      type: 'task.created',
+      source: 'did:agent:planner',
+      payload: { taskId: `${run}-t${i + 1}`, description: `Task ${i + 1}`, priority: priorities[i % 4]!, domain: domains[(i + 1) % 4] ?? null, requiredCapability: capabilities[i % 2]!, input: JSON.stringify({ pages: i + 1 }) },
+    })),
+  );
+  say(`planner  published ${TASKS} task.created events in one batch`);
+
+  // A record no schema can read: it must reach the dead-letter topic, not crash anyone.
+  const producer = createKafka(connection.kafka).producer();
+  await producer.connect();
+  await producer.send({ topic: `${connection.topicPrefix}.task`, messages: [{ key: `${run}-garbage`, value: Buffer.from('definitely not avro') }] });
+  await producer.disconnect();
+
+  const finished = () => seen.filter((e) => e.type === 'task.completed' || (e.type === 'task.failed' && taskOf(e).startsWith(run))).length;
+  const deadline = Date.now() + 60_000;
+  while (finished() < TASKS && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  await new Promise((r) => setTimeout(r, 300));
+
+  const dead = (await planner.deadLetters.list()).filter((d) => d.key === `${run}-garbage`);
+  await Promise.all(workers.map((w) => w.leave()));
+  await new Promise((r) => setTimeout(r, 300));
+  await Promise.all(buses.map((b) => b.close({ deadlineMs: 5000 })));
+
+  const mine = seen.filter((e) => taskOf(e).startsWith(run));
+  const completed = mine.filter((e) => e.type === 'task.completed');
+  const failed = mine.filter((e) => e.type === 'task.failed');
+  const byAgent = new Map<string, number>();
+  completed.forEach((e) => byAgent.set(e.source, (byAgent.get(e.source) ?? 0) + 1));
+  const first = mine.find((e) => e.type === 'task.created')!;
+  const chain = mine.filter((e) => e.metadata.correlationId === first.id).map((e) => `${e.type}(${e.source})`);
+
+  console.log('\nWhat happened');
+  console.log(`  tasks created / completed / failed : ${TASKS} / ${completed.length} / ${failed.length}`);
+  console.log(`  completed per agent                : ${[...byAgent].map(([a, n]) => `${a}=${n}`).join(', ')}`);
+  console.log(`  flagged by the content filter      : ${flagged.length} (priority >= high and domain = financial: ${flagged.join(', ') || 'none'})`);
+  console.log(`  one workflow, by causation         : ${chain.join(' → ')}`);
+  const deadSources = new Set(dead.map(sourceOf));
+  console.log(`  dead letters                       : ${deadSources.size} record (${[...new Set(dead.map((d) => `${d.code}: ${d.reason}`))].join('; ')}), dead-lettered by ${dead.length} subscriptions: ${dead.map((d) => d.subscription).sort().join(', ')}`);
+  console.log(`  heartbeats seen                    : ${seen.filter((e) => e.type === 'agent.heartbeat').length}`);
+  console.log('\nThe infrastructure is still running. Stop it with: npm run infra -- down');
+  if (completed.length + failed.length < TASKS) throw new Error(`only ${completed.length + failed.length} of ${TASKS} tasks finished within 60 s`);
+  if (deadSources.size !== 1) throw new Error('the garbage record did not reach the dead-letter topic');
+};
+
+main().then(
+  () => process.exit(0),
+  (error: Error) => {
+    console.error(`demo failed: ${error.message}`);
+    process.exit(1);
+  },
+);
