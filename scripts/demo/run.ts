@@ -28,7 +28,7 @@ const main = async (): Promise<void> => {
   const logger = createLogger({ name: 'demo', level: process.env.LOG_LEVEL ?? 'fatal', pretty: false });
   const admin = createKafka(connection.kafka).admin();
   await admin.connect();
-  const created = await ensureTopics(admin, agentbusTopics({ prefix: connection.topicPrefix, partitions: 3, replicationFactor: 1 }));
+  const created = await ensureTopics(admin, agentbusTopics({ prefix: connection.topicPrefix, ...connection.topics }));
   await admin.disconnect();
   const buses: KafkaEventBus[] = [];
   const bus = (service: string) => {

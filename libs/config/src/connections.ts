@@ -46,6 +46,8 @@ const connectionFields = z.object({
     .string()
     .regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL')
     .optional(),
+  AGENTBUS_TOPIC_PARTITIONS: z.coerce.number().int().min(1).max(1000).default(3),
+  AGENTBUS_TOPIC_REPLICATION: z.coerce.number().int().min(1).max(10).default(1),
   AGENTBUS_TOPIC_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, ".", "_" and "-" only')
@@ -84,6 +86,7 @@ export const connectionSchema = connectionFields
     },
     databaseUrl: c.DATABASE_URL ?? `postgres://postgres@127.0.0.1:${c.AGENTBUS_PG_PORT}/agentbus`,
     topicPrefix: c.AGENTBUS_TOPIC_PREFIX,
+    topics: { partitions: c.AGENTBUS_TOPIC_PARTITIONS, replicationFactor: c.AGENTBUS_TOPIC_REPLICATION },
   }));
 
 export type ConnectionConfig = z.output<typeof connectionSchema>;

@@ -18,7 +18,13 @@ describe('connectionSchema', () => {
       registry: { url: 'http://127.0.0.1:8081/apis/ccompat/v7', auth: undefined },
       databaseUrl: 'postgres://postgres@127.0.0.1:5432/agentbus',
       topicPrefix: 'agentbus',
+      topics: { partitions: 3, replicationFactor: 1 },
     });
+  });
+
+  it('takes the partition count and replication factor of agentbus topics from the environment', () => {
+    expect(parseConfig(connectionSchema, { AGENTBUS_TOPIC_PARTITIONS: '12', AGENTBUS_TOPIC_REPLICATION: '3' }).topics).toEqual({ partitions: 12, replicationFactor: 3 });
+    expect(() => parseConfig(connectionSchema, { AGENTBUS_TOPIC_PARTITIONS: '0' })).toThrow(/AGENTBUS_TOPIC_PARTITIONS/);
   });
 
   it('moves the default broker, registry and database with the AGENTBUS_*_PORT variables', () => {
