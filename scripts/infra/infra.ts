@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { kafkaReady, startKafka, stopKafka } from './kafka';
+import { kafkaReady, scramCredentials, scramEndpoint, scramFile, scramProbe, startKafka, stopKafka } from './kafka';
 import { postgresReady, startPostgres, stopPostgres } from './postgres';
 import { processes } from './processNames';
 import { registryReady, registryUrl, startRegistry, stopRegistry } from './registry';
@@ -13,6 +13,8 @@ export interface PartReport {
   ready: boolean;
   state?: PartState;
   seconds?: number;
+  /** Why a part that answers is still not ready. */
+  problem?: string;
 }
 
 const starters: Record<PartName, (s: InfraSettings) => Promise<PartState>> = {
@@ -45,16 +47,25 @@ export const down = async (s: InfraSettings): Promise<PartName[]> => {
 
 export const status = async (s: InfraSettings): Promise<PartReport[]> => {
   const state = readState(s.stateDir);
+  const problems: Partial<Record<PartName, string>> = {};
   const ready: Record<PartName, () => Promise<boolean>> = {
     postgres: () => postgresReady(s),
-    kafka: () => kafkaReady([`127.0.0.1:${s.ports.AGENTBUS_KAFKA_PORT}`]),
+    kafka: async () => {
+      if (!(await kafkaReady([`127.0.0.1:${s.ports.AGENTBUS_KAFKA_PORT}`]))) return false;
+      const credentials = scramCredentials(s);
+      const probe = credentials ? await scramProbe(credentials) : `no ${scramFile(s)}`;
+      if (probe === 'ok') return true;
+      problems.kafka = `SASL/SCRAM login on ${scramEndpoint(s)} fails (${probe}): run npm run infra -- up`;
+      return false;
+    },
     registry: () => registryReady(registryUrl(s)),
   };
   return Promise.all(
     processes.map(async (part) => {
       const partState = state[part];
       const alive = partState?.pid === undefined || isAlive(partState.pid);
-      return { part, ready: alive && (await ready[part]().catch(() => false)), ...(partState ? { state: partState } : {}) };
+      const isReady = alive && (await ready[part]().catch(() => false));
+      return { part, ready: isReady, ...(partState ? { state: partState } : {}), ...(problems[part] ? { problem: problems[part] } : {}) };
     }),
   );
 };

@@ -1,14 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { InfraError } from './infraError';
 import { assertPortFree, isAlive, run, startDetached, stopProcess, waitFor } from './processes';
 import { repoRoot, versions, type InfraSettings } from './settings';
 import { readState, updatePart, type PartState } from './state';
-import { javaBinary, requireJava, requireMaven } from './toolchain';
+import { requireJava, requireMaven } from './toolchain';
 
 const pomDir = join(repoRoot, 'infra', 'local', 'kafka');
+const scramMechanisms = ['SCRAM-SHA-256', 'SCRAM-SHA-512'] as const;
+const scramUser = 'agentbus';
 
 export const kafkaLibDir = (s: InfraSettings): string => join(s.cacheDir, `kafka-${versions.kafka}`, 'libs');
 export const kafkaClasspath = (s: InfraSettings): string => `${kafkaLibDir(s)}/*`;
@@ -29,17 +31,22 @@ export const fetchKafka = (s: InfraSettings): void => {
   writeFileSync(marker, new Date().toISOString());
 };
 
-const serverProperties = (s: InfraSettings, dataDir: string): string => {
-  const { AGENTBUS_KAFKA_PORT: port, AGENTBUS_KAFKA_CONTROLLER_PORT: controller } = s.ports;
+export const serverProperties = (s: InfraSettings, dataDir: string): string => {
+  const { AGENTBUS_KAFKA_PORT: port, AGENTBUS_KAFKA_CONTROLLER_PORT: controller, AGENTBUS_KAFKA_SCRAM_PORT: scram } = s.ports;
+  const scramLogin = 'org.apache.kafka.common.security.scram.ScramLoginModule required;';
   return [
     'process.roles=broker,controller',
     'node.id=1',
     `controller.quorum.voters=1@127.0.0.1:${controller}`,
-    `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controller}`,
-    `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
+    `listeners=PLAINTEXT://127.0.0.1:${port},SASL_PLAINTEXT://127.0.0.1:${scram},CONTROLLER://127.0.0.1:${controller}`,
+    `advertised.listeners=PLAINTEXT://127.0.0.1:${port},SASL_PLAINTEXT://127.0.0.1:${scram}`,
     'controller.listener.names=CONTROLLER',
     'inter.broker.listener.name=PLAINTEXT',
-    'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT',
+    `listener.name.sasl_plaintext.sasl.enabled.mechanisms=${scramMechanisms.join(',')}`,
+    // The broker side of SCRAM needs a JAAS login module per mechanism but no secret of its own:
+    // users and their salted credentials live in the cluster metadata.
+    ...scramMechanisms.map((m) => `listener.name.sasl_plaintext.${m.toLowerCase()}.sasl.jaas.config=${scramLogin}`),
     `log.dirs=${join(dataDir, 'data')}`,
     'num.partitions=3',
     // A single node can hold one replica of each internal topic; anything higher leaves the
@@ -93,35 +100,151 @@ export const kafkaReady = async (brokers: string[]): Promise<boolean> => {
   }
 };
 
+export interface ScramCredentials {
+  brokers: string[];
+  mechanism: 'scram-sha-256';
+  username: string;
+  password: string;
+}
+
+export const scramFile = (s: InfraSettings): string => join(s.stateDir, 'kafka', 'scram.json');
+export const scramEndpoint = (s: InfraSettings): string => `127.0.0.1:${s.ports.AGENTBUS_KAFKA_SCRAM_PORT}`;
+
+/** The SCRAM user `up` created; undefined until the first `up`. */
+export const scramCredentials = (s: InfraSettings): ScramCredentials | undefined => {
+  const file = scramFile(s);
+  if (!existsSync(file)) return undefined;
+  const { username, password } = JSON.parse(readFileSync(file, 'utf8')) as { username: string; password: string };
+  return { brokers: [scramEndpoint(s)], mechanism: 'scram-sha-256', username, password };
+};
+
+const ensureScramFile = (s: InfraSettings): ScramCredentials => {
+  const file = scramFile(s);
+  if (!existsSync(file)) {
+    mkdirSync(dirname(file), { recursive: true });
+    // Hex keeps the password free of the ',', '=' and quotes that Kafka's credential syntax parses.
+    writeFileSync(file, `${JSON.stringify({ username: scramUser, password: randomBytes(24).toString('hex') }, null, 2)}\n`, { mode: 0o600 });
+  }
+  chmodSync(file, 0o600);
+  return scramCredentials(s)!;
+};
+
+type ScramProbe = 'ok' | 'credentials refused' | 'unreachable';
+
+/** One authenticated metadata request over the SCRAM listener. */
+export const scramProbe = async (credentials: ScramCredentials): Promise<ScramProbe> => {
+  const { brokers, mechanism, username, password } = credentials;
+  const admin = new Kafka({
+    clientId: 'agentbus-infra',
+    brokers,
+    sasl: { mechanism, username, password },
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: 1000,
+    retry: { retries: 0 },
+  }).admin();
+  try {
+    await admin.connect();
+    await admin.describeCluster();
+    return 'ok';
+  } catch (error) {
+    return (error as Error).name === 'KafkaJSSASLAuthenticationError' ? 'credentials refused' : 'unreachable';
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+};
+
+/** Runs a Kafka tool whose arguments or files carry the password; its output never echoes it. */
+const runWithSecret = (secret: string, command: string, args: string[], what: string): void => {
+  try {
+    run(command, args, { what });
+  } catch (error) {
+    if (error instanceof InfraError) throw new InfraError(error.message.split(secret).join('***'));
+    throw error;
+  }
+};
+
+/**
+ * Creates or resets the SCRAM user through the broker's admin API, for a log dir formatted before
+ * the SCRAM listener existed or a scram.json that was deleted. The password goes through a 0600
+ * file that is removed straight after, never the command line.
+ */
+const upsertScramUser = (s: InfraSettings, java: string, classpath: string[], credentials: ScramCredentials): void => {
+  const file = join(s.stateDir, 'kafka', `scram-${process.pid}.properties`);
+  try {
+    // Kafka 4.4 rejects two mechanisms for one user in a single request, so one call each.
+    for (const mechanism of scramMechanisms) {
+      writeFileSync(file, `${mechanism}=password=${credentials.password}\n`, { mode: 0o600 });
+      runWithSecret(
+        credentials.password,
+        java,
+        [...classpath, 'org.apache.kafka.tools.ConfigCommand', '--bootstrap-server', `127.0.0.1:${s.ports.AGENTBUS_KAFKA_PORT}`, '--alter', '--add-config-file', file, '--entity-type', 'users', '--entity-name', credentials.username],
+        `creating the Kafka SCRAM user ${credentials.username} (${mechanism})`,
+      );
+    }
+  } finally {
+    rmSync(file, { force: true });
+  }
+};
+
+/** Waits until the SCRAM user can log in; credentials reach the listener through metadata, asynchronously. */
+const ensureScramUser = async (s: InfraSettings, java: string, classpath: string[], options: { logFile: string; pid: number }): Promise<void> => {
+  const credentials = ensureScramFile(s);
+  const what = `Kafka SASL/SCRAM login as ${credentials.username} on ${scramEndpoint(s)}`;
+  let first = 'unreachable' as ScramProbe;
+  await waitFor(what, async () => (first = await scramProbe(credentials)) !== 'unreachable', { timeoutMs: 30_000, ...options });
+  if (first === 'ok') return;
+  upsertScramUser(s, java, classpath, credentials);
+  await waitFor(what, async () => (await scramProbe(credentials)) === 'ok', { timeoutMs: 30_000, ...options });
+};
+
+const kafkaMode = `apache-kafka ${versions.kafka} (KRaft, single node)`;
+
 export const startKafka = async (s: InfraSettings): Promise<PartState> => {
   const endpoint = `127.0.0.1:${s.ports.AGENTBUS_KAFKA_PORT}`;
+  const dir = join(s.stateDir, 'kafka');
+  const props = join(dir, 'server.properties');
+  const log4j = join(dir, 'log4j2.yaml');
+  const logFile = join(s.stateDir, 'logs', 'kafka.log');
+  const classpath = [`-Dlog4j2.configurationFile=${log4j}`, '-cp', kafkaClasspath(s)];
+
   const existing = readState(s.stateDir).kafka;
-  if (existing?.pid && isAlive(existing.pid) && (await kafkaReady([endpoint]).catch(() => false))) return existing;
+  if (existing?.pid && isAlive(existing.pid) && (await kafkaReady([endpoint]).catch(() => false))) {
+    const current = existsSync(props) && readFileSync(props, 'utf8') === serverProperties(s, dir);
+    if (current) {
+      await ensureScramUser(s, requireJava(s.javaHome), classpath, { logFile, pid: existing.pid });
+      const state: PartState = { ...existing, mode: kafkaMode, scramEndpoint: scramEndpoint(s) };
+      updatePart(s.stateDir, 'kafka', state);
+      return state;
+    }
+    // Started by an older `up` with other listeners: restart it so it matches this checkout.
+    await stopProcess(existing.pid, 30_000);
+    updatePart(s.stateDir, 'kafka', undefined);
+  }
 
   const java = requireJava(s.javaHome);
   fetchKafka(s);
   await assertPortFree(s.ports.AGENTBUS_KAFKA_PORT, 'Kafka', 'AGENTBUS_KAFKA_PORT');
   await assertPortFree(s.ports.AGENTBUS_KAFKA_CONTROLLER_PORT, 'Kafka controller', 'AGENTBUS_KAFKA_CONTROLLER_PORT');
+  await assertPortFree(s.ports.AGENTBUS_KAFKA_SCRAM_PORT, 'Kafka SASL/SCRAM listener', 'AGENTBUS_KAFKA_SCRAM_PORT');
 
-  const dir = join(s.stateDir, 'kafka');
   mkdirSync(dir, { recursive: true });
-  const props = join(dir, 'server.properties');
-  const log4j = join(dir, 'log4j2.yaml');
   writeFileSync(props, serverProperties(s, dir));
   writeFileSync(log4j, log4jConfig(dir));
-  const jvm = ['-Xms256m', '-Xmx1g', '-XX:+UseG1GC', `-Dlog4j2.configurationFile=${log4j}`, '-cp', kafkaClasspath(s)];
+  const jvm = ['-Xms256m', '-Xmx1g', '-XX:+UseG1GC', ...classpath];
 
   if (!existsSync(join(dir, 'data', 'meta.properties'))) {
+    const credentials = ensureScramFile(s);
     // Kafka's cluster id is 16 random bytes, base64url without padding.
     const clusterId = randomBytes(16).toString('base64url');
-    run(javaBinary(s.javaHome), [...jvm, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', props], {
-      what: 'formatting the Kafka log directory',
-    });
+    // StorageTool reads SCRAM users only from its arguments, so the password is on this one
+    // short-lived command line; the user is then in the very first metadata the broker loads.
+    const scram = scramMechanisms.flatMap((m) => ['--add-scram', `${m}=[name=${credentials.username},password=${credentials.password}]`]);
+    runWithSecret(credentials.password, java, [...jvm, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', props, ...scram], 'formatting the Kafka log directory');
   }
-  const logFile = join(s.stateDir, 'logs', 'kafka.log');
   const pid = startDetached(java, [...jvm, 'kafka.Kafka', props], { logFile });
   await waitFor('Kafka', () => kafkaReady([endpoint]), { timeoutMs: 90_000, logFile, pid });
-  const state: PartState = { pid, mode: `apache-kafka ${versions.kafka} (KRaft, single node)`, endpoint, startedAt: new Date().toISOString() };
+  await ensureScramUser(s, java, classpath, { logFile, pid });
+  const state: PartState = { pid, mode: kafkaMode, endpoint, scramEndpoint: scramEndpoint(s), startedAt: new Date().toISOString() };
   updatePart(s.stateDir, 'kafka', state);
   return state;
 };

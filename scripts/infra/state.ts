@@ -8,6 +8,8 @@ export interface PartState {
   pid?: number;
   mode: string;
   endpoint: string;
+  /** Kafka only: the SASL/SCRAM listener; the password is in .agentbus/kafka/scram.json. */
+  scramEndpoint?: string;
   startedAt: string;
 }
 

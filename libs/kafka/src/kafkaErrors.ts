@@ -32,30 +32,54 @@ export class KafkaAuthenticationError extends AgentbusError {
 export const isBrokerUnavailableError = (e: unknown): e is BrokerUnavailableError => isAgentbusError(e, ErrorCodes.brokerUnavailable);
 export const isKafkaAuthenticationError = (e: unknown): e is KafkaAuthenticationError => isAgentbusError(e, ErrorCodes.kafkaAuthenticationFailed);
 
-type KafkaJsError = Error & { type?: string; retriable?: boolean; originalError?: unknown };
+type KafkaJsError = Error & { type?: string; retriable?: boolean };
 
-/** kafkajs errors by name or broker error type, mapped once to agentbus errors. */
-const table: { match: (e: KafkaJsError) => boolean; map: (brokers: readonly string[], e: KafkaJsError) => AgentbusError }[] = [
+/**
+ * The error and those it wraps, outermost first. kafkajs's retrier wraps what it gives up on in a
+ * KafkaJSNonRetriableError or KafkaJSNumberOfRetriesExceeded whose `cause` is the real failure.
+ */
+const causeChain = (error: unknown): KafkaJsError[] => {
+  const chain: KafkaJsError[] = [];
+  for (let e = error; typeof e === 'object' && e !== null && !chain.includes(e as KafkaJsError) && chain.length < 10; e = (e as { cause?: unknown }).cause) {
+    chain.push(e as KafkaJsError);
+  }
+  return chain;
+};
+
+/** The innermost message says what actually happened ("connect ECONNREFUSED ..."). */
+const rootMessage = (error: KafkaJsError): string => causeChain(error).reverse().find((e) => e.message)?.message ?? String(error);
+
+const saslErrorTypes = ['SASL_AUTHENTICATION_FAILED', 'ILLEGAL_SASL_STATE', 'UNSUPPORTED_SASL_MECHANISM'];
+const unreachableNames = ['KafkaJSConnectionError', 'KafkaJSNumberOfRetriesExceeded', 'KafkaJSNonRetriableError', 'KafkaJSRequestTimeoutError', 'KafkaJSBrokerNotFound', 'KafkaJSConnectionClosedError'];
+
+/**
+ * kafkajs errors by name or broker error type, mapped once to agentbus errors. A refused SCRAM or
+ * PLAIN login arrives as KafkaJSSASLAuthenticationError ("SASL SCRAM SHA256 authentication failed:
+ * Authentication failed during authentication due to invalid credentials with SASL mechanism
+ * SCRAM-SHA-256", no `type`), either bare or as the `cause` of a retrier's wrapper.
+ */
+const table: { match: (chain: KafkaJsError[]) => KafkaJsError | undefined; map: (brokers: readonly string[], matched: KafkaJsError, outer: KafkaJsError) => AgentbusError }[] = [
   {
-    match: (e) => e.name === 'KafkaJSSASLAuthenticationError' || e.type === 'SASL_AUTHENTICATION_FAILED' || e.type === 'ILLEGAL_SASL_STATE',
-    map: (brokers, e) => new KafkaAuthenticationError(brokers, e.message, e),
+    match: (chain) => chain.find((e) => e.name === 'KafkaJSSASLAuthenticationError' || saslErrorTypes.includes(e.type ?? '')),
+    map: (brokers, matched, outer) => new KafkaAuthenticationError(brokers, matched.message, outer),
   },
   {
-    match: (e) =>
-      ['KafkaJSConnectionError', 'KafkaJSNumberOfRetriesExceeded', 'KafkaJSNonRetriableError', 'KafkaJSRequestTimeoutError', 'KafkaJSBrokerNotFound', 'KafkaJSConnectionClosedError'].includes(e.name) &&
-      /connect|ECONNREFUSED|timeout|timed out|closed|ENOTFOUND|EHOSTUNREACH|broker/i.test(`${e.message} ${(e.originalError as Error | undefined)?.message ?? ''}`),
-    map: (brokers, e) => new BrokerUnavailableError(brokers, rootMessage(e), e),
+    match: (chain) =>
+      chain.some((e) => unreachableNames.includes(e.name)) &&
+      /connect|ECONNREFUSED|timeout|timed out|closed|ENOTFOUND|EHOSTUNREACH|broker/i.test(chain.map((e) => e.message).join(' '))
+        ? chain[0]
+        : undefined,
+    map: (brokers, _matched, outer) => new BrokerUnavailableError(brokers, rootMessage(outer), outer),
   },
 ];
 
-const rootMessage = (e: KafkaJsError): string => {
-  const inner = e.originalError as KafkaJsError | undefined;
-  return inner && inner !== e && inner.message ? rootMessage(inner) : e.message;
-};
-
 export const mapKafkaError = (error: unknown, brokers: readonly string[]): unknown => {
   if (isAgentbusError(error)) return error;
-  const e = error as KafkaJsError;
-  for (const { match, map } of table) if (match(e)) return map(brokers, e);
+  const chain = causeChain(error);
+  if (chain.length === 0) return error;
+  for (const { match, map } of table) {
+    const matched = match(chain);
+    if (matched) return map(brokers, matched, chain[0]!);
+  }
   return error;
 };
