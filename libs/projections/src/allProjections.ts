@@ -1,0 +1,7 @@
+import { agentProjection } from './agentProjection';
+import { decisionProjection } from './decisionProjection';
+import type { Projection } from './projection';
+import { taskProjection } from './taskProjection';
+import { trustProjection } from './trustProjection';
+
+export const allProjections: readonly Projection[] = [taskProjection, agentProjection, decisionProjection, trustProjection];

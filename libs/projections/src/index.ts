@@ -1,0 +1,17 @@
+export type { Row, Upsert, Append, RowChange } from './rowChange';
+export { upsert, append, stableKey } from './rowChange';
+export type { ColumnType, TableDefinition, Projection, ProjectionDefinition, EventOf } from './projection';
+export { defineProjection } from './projection';
+export type { InMemoryTables } from './inMemoryTables';
+export { applyChanges, emptyTables } from './inMemoryTables';
+export { foldChanges } from './foldChanges';
+export { projectAll, replay } from './replay';
+export { taskProjection } from './taskProjection';
+export { agentProjection } from './agentProjection';
+export { decisionProjection } from './decisionProjection';
+export { trustProjection } from './trustProjection';
+export { allProjections } from './allProjections';
+export type { ExpectedRows, ProjectionGiven, ProjectionWhen, ProjectionThen } from './testing/projectionSpecification';
+export { ProjectionSpecification, ProjectionAssertionError } from './testing/projectionSpecification';
+export type { TestEventOptions } from './testing/testEvent';
+export { testEvent, testEventTime } from './testing/testEvent';
