@@ -11,6 +11,8 @@ export interface EncodedEvent {
   topic: string;
   schemaId: number;
   value: Buffer;
+  /** The event as it was encoded (defaults filled in): exactly what consumers will decode. */
+  event: AgentEvent;
 }
 
 export interface DecodedEvent {
@@ -83,7 +85,7 @@ export class AvroEventCodec {
     const record = toAvroRecord(event, schema);
     assertValid(schema, record);
     const schemaId = await this.writerId(schema);
-    return { topic: topicName(this.topicPrefix, schema.category), schemaId, value: toWireFormat(schemaId, schema.avroType.toBuffer(record)) };
+    return { topic: topicName(this.topicPrefix, schema.category), schemaId, value: toWireFormat(schemaId, schema.avroType.toBuffer(record)), event: fromAvroRecord(record) };
   }
 
   async decode(bytes: Buffer | null | undefined): Promise<DecodedEvent> {

@@ -187,7 +187,7 @@ export class KafkaEventBus implements EventBus {
       const messages = byTopic.get(encoded.topic) ?? [];
       messages.push({ key: key ?? entityKey(event), value: encoded.value, headers, timestamp: String(event.timestamp) });
       byTopic.set(encoded.topic, messages);
-      events.push(event);
+      events.push(encoded.event);
     }
     const producer = await this.getProducer();
     try {

@@ -64,6 +64,18 @@ export const describeEventBusContract = (name: string, createHarness: () => Prom
       expect(agents).toHaveLength(0);
     });
 
+    it('returns from publish the event exactly as consumers receive it, schema defaults filled in', async () => {
+      const bus = await harness.bus();
+      const seen: AgentEvent[] = [];
+      await (await bus.subscribe('task.created', (e) => void seen.push(e), { name: 'defaults', retry: fastRetry })).ready();
+
+      const published = await bus.publish({ type: 'task.created', source: 'did:agent:planner', payload: { taskId: 't-min', description: 'minimal' } });
+
+      expect(published.payload).toEqual({ taskId: 't-min', description: 'minimal', priority: 'normal', domain: null, requiredCapability: null, input: null });
+      await wait(() => seen.length, (n) => n === 1, 'delivery');
+      expect(seen[0]).toEqual(published);
+    });
+
     it('filters on content, comparing enums by symbol order (the seed\'s $gte "high")', async () => {
       const bus = await harness.bus();
       const seen: string[] = [];
