@@ -34,6 +34,22 @@ export const parseConfig = <S extends z.ZodType>(schema: S, env: Env = process.e
   );
 };
 
+/** Several schemas over one environment (a service's own plus the shared connections), all issues at once. */
+export const parseConfigs = <T extends Record<string, z.ZodType>>(schemas: T, env: Env = process.env): { [K in keyof T]: z.output<T[K]> } => {
+  const issues: ConfigIssue[] = [];
+  const out: Record<string, unknown> = {};
+  for (const [name, schema] of Object.entries(schemas)) {
+    try {
+      out[name] = parseConfig(schema, env);
+    } catch (error) {
+      if (!isConfigError(error)) throw error;
+      issues.push(...error.issues);
+    }
+  }
+  if (issues.length > 0) throw new ConfigError(issues);
+  return out as { [K in keyof T]: z.output<T[K]> };
+};
+
 const describeIssue = (issue: z.core.$ZodIssue, env: Env): string => {
   const variable = issue.path[0];
   const value = typeof variable === 'string' ? env[variable] : undefined;
@@ -44,9 +60,9 @@ const describeIssue = (issue: z.core.$ZodIssue, env: Env): string => {
 export const isSecretName = (name: string): boolean => /pass|secret|token|key|credential/i.test(name);
 
 /** For main.ts: a bad variable stops the process with one line that names it. */
-export const parseConfigOrExit = <S extends z.ZodType>(schema: S, env: Env = process.env): z.output<S> => {
+export const parseConfigOrExit = <T>(parse: () => T): T => {
   try {
-    return parseConfig(schema, env);
+    return parse();
   } catch (error) {
     if (!isConfigError(error)) throw error;
     process.stderr.write(`${error.message}\n`);

@@ -1,0 +1,49 @@
+import knexFactory, { type Knex } from 'knex';
+import { AgentbusError, ErrorCodes, isAgentbusError } from '@agentbus/events';
+import { redactUrl } from '@agentbus/logger';
+
+export class DatabaseUnavailableError extends AgentbusError {
+  constructor(url: string, reason: string, cause?: unknown) {
+    super(ErrorCodes.databaseUnavailable, `Postgres at ${redactUrl(url)} is unavailable: ${reason}`, { retriable: true, cause, context: { reason } });
+    this.name = 'DatabaseUnavailableError';
+  }
+}
+
+// SQLSTATE classes that mean "the server or the connection", not "this data":
+// 08 connection exception, 57P01..57P03 shutdown/cannot connect now, 53 insufficient resources,
+// 40001/40P01 serialization failure and deadlock (safe to retry the whole transaction).
+// https://www.postgresql.org/docs/current/errcodes-appendix.html
+const retriableSqlState = (code: string): boolean => code.startsWith('08') || code.startsWith('53') || ['57P01', '57P02', '57P03', '40001', '40P01'].includes(code);
+const retriableNodeCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'EAI_AGAIN']);
+
+export const isRetriableDatabaseError = (error: unknown): boolean => {
+  if (isAgentbusError(error)) return error.retriable;
+  const e = error as { code?: unknown; message?: unknown };
+  const code = typeof e?.code === 'string' ? e.code : '';
+  if (retriableNodeCodes.has(code) || (code.length === 5 && retriableSqlState(code))) return true;
+  return /Connection terminated|connection timeout|Timeout acquiring a connection|terminating connection|server closed the connection|Client has encountered a connection error|not queryable/i.test(String(e?.message ?? ''));
+};
+
+export const mapDatabaseError = (error: unknown, url: string): unknown =>
+  !isAgentbusError(error) && isRetriableDatabaseError(error) ? new DatabaseUnavailableError(url, (error as Error).message, error) : error;
+
+export interface DatabaseSettings {
+  url: string;
+  poolMax?: number;
+  applicationName?: string;
+}
+
+/** One knex per process; every statement it builds is parameterised. */
+export const createDatabase = (settings: DatabaseSettings): Knex =>
+  knexFactory({
+    client: 'pg',
+    connection: { connectionString: settings.url, application_name: settings.applicationName ?? 'agentbus', connectionTimeoutMillis: 5000 },
+    pool: { min: 0, max: settings.poolMax ?? 5, idleTimeoutMillis: 10_000 },
+    acquireConnectionTimeout: 10_000,
+  });
+
+/** Schema and table names are identifiers, which SQL cannot bind; only these shapes are accepted. */
+export const assertIdentifier = (name: string): string => {
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(name)) throw new AgentbusError('INVALID_IDENTIFIER', `"${name}" is not a valid lower-case SQL identifier`);
+  return name;
+};

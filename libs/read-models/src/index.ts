@@ -1,0 +1,17 @@
+export { migrateSchema } from './migrations';
+export {
+  activeSchema,
+  ensureLiveReadModels,
+  publishViews,
+  createShadowGeneration,
+  abandonedGenerations,
+  dropGeneration,
+  swapGeneration,
+  generationSchema,
+  readViews,
+  metaSchema,
+  readSchema,
+  analystRole,
+} from './generations';
+export { projectionTarget } from './projectionTarget';
+export type { ProjectionTargetOptions } from './projectionTarget';

@@ -1,0 +1,108 @@
+import type { Knex } from 'knex';
+import type { AgentEvent } from '@agentbus/events';
+import type { Rejection, SinkRecord, SinkTarget } from '@agentbus/postgres-sink';
+import { foldChanges, type ColumnType, type Projection, type Row, type RowChange } from '@agentbus/projections';
+import { activeSchema } from './generations';
+
+export interface ProjectionTargetOptions {
+  projections: readonly Projection[];
+  /** A fixed schema (a rebuild's shadow); by default the live generation, read in each transaction. */
+  schema?: string;
+  /** Whether to write the `events` table (the queryable event store). */
+  eventStore?: boolean;
+}
+
+const eventRow = (record: SinkRecord, event: AgentEvent) => ({
+  event_id: event.id,
+  type: event.type,
+  routing_key: event.routingKey,
+  source: event.source,
+  occurred_at: new Date(event.timestamp),
+  entity_key: record.key,
+  correlation_id: event.metadata.correlationId ?? null,
+  causation_id: event.metadata.causationId ?? null,
+  schema_version: event.metadata.version,
+  payload: JSON.stringify(event.payload),
+  topic: record.topic,
+  partition: record.partition,
+  kafka_offset: record.offset,
+  schema_id: record.schemaId ?? null,
+});
+
+/**
+ * Writes a batch: the events into the event store (deduplicated by id), then the projections'
+ * row changes for the events that were new, folded so each row is written once per batch.
+ */
+export const projectionTarget = (options: ProjectionTargetOptions): SinkTarget => {
+  const columnTypes = new Map<string, Map<string, ColumnType>>();
+  const keys = new Map<string, readonly string[]>();
+  for (const p of options.projections) {
+    for (const t of p.tables) {
+      columnTypes.set(t.name, new Map(Object.entries(t.columns)));
+      keys.set(t.name, t.key);
+    }
+  }
+  const toSql = (table: string, row: Row): Row =>
+    Object.fromEntries(
+      Object.entries(row).map(([column, value]) => {
+        const type = columnTypes.get(table)?.get(column);
+        if (value === null || value === undefined) return [column, null];
+        if (type === 'timestamptz') return [column, new Date(value as number)];
+        if (type === 'jsonb') return [column, JSON.stringify(value)];
+        return [column, value];
+      }),
+    );
+
+  return {
+    schema: async (trx) => options.schema ?? (await activeSchema(trx, { share: true })).schema,
+    apply: async (trx, schema, records) => {
+      const rejections: Rejection[] = [];
+      const decoded: { record: SinkRecord; event: AgentEvent }[] = [];
+      for (const record of records) {
+        if (record.event) decoded.push({ record, event: record.event });
+        else rejections.push({ record, error: record.decodeError ?? new Error('record has no event') });
+      }
+      let fresh = decoded;
+      if (options.eventStore !== false && decoded.length > 0) {
+        const inserted: { event_id: string }[] = await trx
+          .withSchema(schema)
+          .table('events')
+          .insert(decoded.map((d) => eventRow(d.record, d.event)))
+          .onConflict('event_id')
+          .ignore()
+          .returning('event_id');
+        const isNew = new Set(inserted.map((r) => r.event_id));
+        fresh = decoded.filter((d) => isNew.has(d.event.id));
+      }
+      const changes: RowChange[] = [];
+      for (const { record, event } of fresh) {
+        try {
+          changes.push(...options.projections.flatMap((p) => p.project(event)));
+        } catch (error) {
+          rejections.push({ record, error });
+        }
+      }
+      await writeChanges(trx, schema, foldChanges(changes), keys, toSql);
+      return rejections;
+    },
+  };
+};
+
+const writeChanges = async (trx: Knex.Transaction, schema: string, changes: RowChange[], keys: Map<string, readonly string[]>, toSql: (table: string, row: Row) => Row): Promise<void> => {
+  // One INSERT per (table, kind, column set): rows in one multi-row statement must share columns.
+  const groups = new Map<string, { table: string; kind: RowChange['kind']; setColumns: string[]; rows: Row[] }>();
+  for (const change of changes) {
+    const row = change.kind === 'upsert' ? { ...change.key, ...change.set } : { ...change.key, ...change.row };
+    const setColumns = change.kind === 'upsert' ? Object.keys(change.set).sort() : [];
+    const id = `${change.table}|${change.kind}|${Object.keys(row).sort().join(',')}`;
+    const group = groups.get(id) ?? { table: change.table, kind: change.kind, setColumns, rows: [] };
+    group.rows.push(toSql(change.table, row));
+    groups.set(id, group);
+  }
+  for (const { table, kind, setColumns, rows } of groups.values()) {
+    const key = [...(keys.get(table) ?? [])];
+    const insert = trx.withSchema(schema).table(table).insert(rows).onConflict(key);
+    await (kind === 'append' || setColumns.length === 0 ? insert.ignore() : insert.merge(setColumns));
+  }
+};
+

@@ -1,0 +1,2 @@
+export { startOpsServer, createMetricsRegistry } from './opsServer';
+export type { HealthReport, OpsServer } from './opsServer';

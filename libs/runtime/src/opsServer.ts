@@ -1,0 +1,50 @@
+import { createServer, type Server } from 'node:http';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import type { Logger } from '@agentbus/logger';
+
+export interface HealthReport {
+  ok: boolean;
+  checks: Record<string, { ok: boolean; detail?: string }>;
+}
+
+export interface OpsServer {
+  registry: Registry;
+  port: number;
+  close(): Promise<void>;
+}
+
+export const createMetricsRegistry = (service: string): Registry => {
+  const registry = new Registry();
+  registry.setDefaultLabels({ service });
+  collectDefaultMetrics({ register: registry });
+  return registry;
+};
+
+/** GET /health (200 or 503 with the checks as JSON) and GET /metrics (Prometheus text format). */
+export const startOpsServer = async (options: { port: number; host?: string; registry: Registry; health: () => Promise<HealthReport>; logger: Logger }): Promise<OpsServer> => {
+  const server: Server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method === 'GET' && path === '/metrics') {
+      options.registry.metrics().then(
+        (text) => res.writeHead(200, { 'Content-Type': options.registry.contentType }).end(text),
+        (error: Error) => res.writeHead(500).end(error.message),
+      );
+      return;
+    }
+    if (req.method === 'GET' && (path === '/health' || path === '/healthz')) {
+      options.health().then(
+        (report) => res.writeHead(report.ok ? 200 : 503, { 'Content-Type': 'application/json' }).end(JSON.stringify(report)),
+        (error: Error) => res.writeHead(503, { 'Content-Type': 'application/json' }).end(JSON.stringify({ ok: false, checks: { health: { ok: false, detail: error.message } } })),
+      );
+      return;
+    }
+    res.writeHead(404).end();
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host ?? '0.0.0.0', () => resolve());
+  });
+  const port = (server.address() as { port: number }).port;
+  options.logger.info({ port }, 'health and metrics endpoints listening');
+  return { registry: options.registry, port, close: () => new Promise((r) => server.close(() => r())) };
+};

@@ -1,0 +1,93 @@
+import { createKafkaEventBus, type KafkaEventBus } from '@agentbus/bus';
+import { parseConfig, connectionSchema } from '@agentbus/config';
+import type { AgentEvent } from '@agentbus/events';
+import { createLogger } from '@agentbus/logger';
+import { createDatabase } from '@agentbus/postgres-sink';
+import { allProjections, replay } from '@agentbus/projections';
+import { activeSchema } from '@agentbus/read-models';
+import { createTestDatabase, createTestTopics, type TestDatabase, type TestTopics } from '@agentbus/testing';
+import type { Knex } from 'knex';
+import { loadProjectorConfig } from './config';
+import { startProjector, type RunningProjector } from './projector';
+import { readTables } from './readModels.spec-support';
+import { mixedWorkload } from './workload.spec-support';
+
+const logger = createLogger({ name: 'projector-test', level: process.env.LOG_LEVEL ?? 'fatal', pretty: false });
+const eventually = async (probe: () => Promise<boolean>, timeoutMs: number, what: string) => {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+};
+
+describe('projector', () => {
+  let topics: TestTopics;
+  let database: TestDatabase;
+  let env: NodeJS.ProcessEnv;
+  let bus: KafkaEventBus;
+  let projector: RunningProjector | undefined;
+  let db: Knex;
+
+  beforeEach(async () => {
+    topics = await createTestTopics('projector');
+    database = await createTestDatabase('projector', parseConfig(connectionSchema).databaseUrl);
+    env = { ...process.env, AGENTBUS_TOPIC_PREFIX: topics.prefix, DATABASE_URL: database.url, PROJECTOR_HTTP_PORT: '0' };
+    bus = createKafkaEventBus({ connection: parseConfig(connectionSchema, env), service: 'workload', logger });
+    await bus.registerSchemas();
+    db = createDatabase({ url: database.url });
+  });
+  afterEach(async () => {
+    await projector?.stop();
+    projector = undefined;
+    await bus.close();
+    await db.destroy();
+    await topics.cleanup();
+    await database.drop();
+  });
+
+  it('fills the read models so they equal a pure replay of the same events, dead-letters what it cannot apply, and reports health and metrics', async () => {
+    projector = await startProjector(loadProjectorConfig(env), logger);
+    const published: AgentEvent[] = [];
+    for (const batch of chunk(mixedWorkload({ tasks: 60, run: 'mix' }), 50)) published.push(...(await bus.publishMany(batch)));
+    const producer = topics.kafka.producer();
+    await producer.connect();
+    await producer.send({ topic: `${topics.prefix}.task`, messages: [{ key: 'junk', value: Buffer.from('not an event') }] });
+    await producer.disconnect();
+
+    const { schema } = await activeSchema(db);
+    await eventually(async () => Number((await db.withSchema(schema).from('events').count({ n: '*' }))[0]!.n) === published.length, 60_000, 'every event in the event store');
+
+    const expected = replay(allProjections, published);
+    const actual = await readTables(db, schema, allProjections);
+    expect(actual).toEqual(expected);
+    expect(Object.keys(actual.tasks!)).toHaveLength(60);
+    expect(Object.values(actual.decisions!).map((d) => d.status).sort()).toEqual(['approved', 'approved', 'approved', 'approved', 'approved', 'approved', 'vetoed', 'vetoed', 'vetoed', 'vetoed', 'vetoed', 'vetoed']);
+
+    const analyst = await db.raw(`select count(*)::int as n, count(*) filter (where status = 'completed')::int as done from read.tasks`);
+    expect(analyst.rows[0].n).toBe(60);
+
+    const dead = await bus.deadLetters.list();
+    expect(dead).toHaveLength(1);
+    expect(dead[0]).toMatchObject({ key: 'junk', code: 'EVENT_UNDECODABLE', subscription: 'projector' });
+
+    const base = `http://127.0.0.1:${projector.ops.port}`;
+    expect((await fetch(`${base}/health`)).status).toBe(200);
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toMatch(/projector_errors\{[^}]*topic="[^"]+\.task"[^}]*\} 1/);
+    expect(metrics).toMatch(/projector_events_total\{[^}]*\} \d+/);
+    expect(metrics).toMatch(/projector_lag\{[^}]*partition="0"[^}]*\} 0/);
+  });
+
+  it('applies a redelivered record once: event ids and stored offsets deduplicate', async () => {
+    projector = await startProjector(loadProjectorConfig(env), logger);
+    const [event] = await bus.publishMany(mixedWorkload({ tasks: 1, agents: 1, run: 'dup' }).slice(2, 3));
+    await bus.publish(event!);
+    const { schema } = await activeSchema(db);
+    await eventually(async () => Number((await db.withSchema(schema).from('tasks').count({ n: '*' }))[0]!.n) === 1, 30_000, 'the task row');
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(Number((await db.withSchema(schema).from('events').count({ n: '*' }))[0]!.n)).toBe(1);
+  });
+});
+
+const chunk = <T>(items: T[], size: number): T[][] => Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, i * size + size));
