@@ -4,3 +4,5 @@ export { localScramCredentials } from './scram';
 export type { LocalScramCredentials } from './scram';
 export { createTestDatabase } from './database';
 export type { TestDatabase } from './database';
+export { spawnService, restartPostgres } from './faults';
+export type { ServiceProcess } from './faults';
