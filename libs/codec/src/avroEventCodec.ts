@@ -5,7 +5,7 @@ import { subjectName } from './catalog/naming';
 import type { EventSchema, SchemaCatalog } from './catalog/schemaCatalog';
 import type { RegistryClient } from './registry/registryClient';
 import { isSchemaNotFoundError } from './registry/registryErrors';
-import { fromWireFormat, toWireFormat } from './wire/wireFormat';
+import { encodeToWireFormat, fromWireFormat } from './wire/wireFormat';
 
 export interface EncodedEvent {
   topic: string;
@@ -85,7 +85,7 @@ export class AvroEventCodec {
     const record = toAvroRecord(event, schema);
     assertValid(schema, record);
     const schemaId = await this.writerId(schema);
-    return { topic: topicName(this.topicPrefix, schema.category), schemaId, value: toWireFormat(schemaId, schema.avroType.toBuffer(record)), event: fromAvroRecord(record) };
+    return { topic: topicName(this.topicPrefix, schema.category), schemaId, value: encodeToWireFormat(schemaId, schema.avroType, record), event: fromAvroRecord(record) };
   }
 
   async decode(bytes: Buffer | null | undefined): Promise<DecodedEvent> {

@@ -16,4 +16,4 @@ export {
   isRegistryUnavailableError,
   isSchemaNotFoundError,
 } from './registry/registryErrors';
-export { toWireFormat, fromWireFormat } from './wire/wireFormat';
+export { toWireFormat, fromWireFormat, encodeToWireFormat } from './wire/wireFormat';

@@ -1,6 +1,7 @@
 import type { IHeaders, Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
 import { readToEnd } from '@agentbus/kafka';
-import { isAgentbusError } from '@agentbus/events';
+import { isAgentbusError, type AgentEvent } from '@agentbus/events';
+import type { AvroEventCodec } from '@agentbus/codec';
 import { DeadLetterHeaders, headerText } from './headers';
 
 export interface Failure {
@@ -29,6 +30,8 @@ export interface DeadLetter {
   service: string;
   attempts: number;
   failedAt: number;
+  /** The original event, when its bytes can be decoded. */
+  event?: AgentEvent;
 }
 
 const describe = (error: unknown): { reason: string; code: string } => {
@@ -83,12 +86,19 @@ export class DeadLetterQueue {
   constructor(
     private readonly kafka: Kafka,
     readonly topic: string,
+    private readonly codec?: AvroEventCodec,
   ) {}
 
   async list(options: { where?: (d: DeadLetter) => boolean; limit?: number } = {}): Promise<DeadLetter[]> {
     const found: DeadLetter[] = [];
-    await readToEnd(this.kafka, this.topic, ({ partition, message }) => {
+    await readToEnd(this.kafka, this.topic, async ({ partition, message }) => {
       const dead = parseDeadLetter(partition, message);
+      if (this.codec && dead.value) {
+        dead.event = await this.codec.decode(dead.value).then(
+          (d) => d.event,
+          () => undefined,
+        );
+      }
       if (!options.where || options.where(dead)) found.push(dead);
     });
     found.sort((a, b) => a.failedAt - b.failedAt || a.partition - b.partition);

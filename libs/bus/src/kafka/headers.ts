@@ -2,10 +2,7 @@ import type { IHeaders } from 'kafkajs';
 
 /** Headers every agentbus record carries, readable without decoding the Avro body. */
 export const Headers = {
-  eventId: 'agentbus-event-id',
-  eventType: 'agentbus-event-type',
   routingKey: 'agentbus-routing-key',
-  correlationId: 'agentbus-correlation-id',
   traceparent: 'traceparent',
 } as const;
 
@@ -28,4 +25,10 @@ export const headerText = (headers: IHeaders | undefined): Record<string, string
     out[name] = Array.isArray(value) ? value.map(String).join(',') : Buffer.isBuffer(value) ? value.toString('utf8') : String(value);
   }
   return out;
+};
+
+export const headerValue = (headers: IHeaders | undefined, name: string): string | undefined => {
+  const value = headers?.[name];
+  if (value === undefined) return undefined;
+  return Buffer.isBuffer(value) ? value.toString('utf8') : Array.isArray(value) ? value.map(String).join(',') : String(value);
 };

@@ -163,7 +163,7 @@ describe('Kafka bus delivery guarantees', () => {
     fixed = true;
     const republished = await bus.deadLetters.republish();
 
-    expect(republished.map((d) => d.headers['agentbus-event-id'])).toEqual([event.id]);
+    expect(republished.map((d) => d.event?.id)).toEqual([event.id]);
     await wait(() => handled, (h) => h.includes(event.id), 'the re-published event handled');
   });
 

@@ -15,7 +15,7 @@ import { backoffDelay, sleep } from '../retry/backoff';
 import { routesFromCatalog, type Routes } from '../routing/routes';
 import { normalizeSubscribeArgs, resolveSubscription, type ResolvedSubscription } from '../subscriptionSpec';
 import { deadLetterMessage, DeadLetterQueue } from './deadLetters';
-import { Headers, headerText } from './headers';
+import { Headers, headerText, headerValue } from './headers';
 
 export interface KafkaEventBusOptions {
   kafka: Kafka;
@@ -32,6 +32,8 @@ export interface KafkaEventBusOptions {
   maxEventBytes?: number;
   clock?: EventClock;
   consumer?: Partial<Pick<ConsumerConfig, 'sessionTimeout' | 'heartbeatInterval' | 'rebalanceTimeout' | 'maxWaitTimeInMs' | 'maxBytesPerPartition'>>;
+  /** How long fetching must stay paused before agent.backpressure is published (default 1000 ms). */
+  backpressureReportAfterMs?: number;
   /** Partitions of one subscription handled at the same time; order holds within a partition. */
   partitionsConsumedConcurrently?: number;
 }
@@ -43,6 +45,8 @@ interface RunningSubscription {
   topics: string[];
   joined: Promise<void>;
   stopping: boolean;
+  pauseTimer?: NodeJS.Timeout;
+  pauseReported: boolean;
 }
 
 export const defaultMaxEventBytes = 1024 * 1024;
@@ -62,7 +66,7 @@ export class KafkaEventBus implements EventBus {
     this.routes = routesFromCatalog(options.catalog);
     this.instanceId = options.instanceId ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 6)}`;
     this.deadLetterTopic = topicName(options.topicPrefix, deadLetterTopicSuffix);
-    this.deadLetters = new DeadLetterQueue(options.kafka, this.deadLetterTopic);
+    this.deadLetters = new DeadLetterQueue(options.kafka, this.deadLetterTopic, options.codec);
   }
 
   /** Sets subject compatibility and registers every local schema version (idempotent). */
@@ -100,6 +104,7 @@ export class KafkaEventBus implements EventBus {
       topics,
       joined: new Promise((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve())),
       stopping: false,
+      pauseReported: false,
     };
     try {
       await consumer.connect();
@@ -177,12 +182,11 @@ export class KafkaEventBus implements EventBus {
       this.routes.assertRoutingKey(event.type, event.routingKey);
       const encoded = await this.options.codec.encode(event);
       if (encoded.value.length > limit) throw new EventTooLargeError(event.type, encoded.value.length, limit);
+      // Two headers on purpose: kafkajs allocates a 512-byte buffer per header (~3.5 µs each),
+      // and id, type and correlation are in the Avro body. Routing key and trace need no decode.
       const headers: IHeaders = {
-        [Headers.eventId]: event.id,
-        [Headers.eventType]: event.type,
         [Headers.routingKey]: event.routingKey,
         [Headers.traceparent]: traceparent,
-        ...(event.metadata.correlationId ? { [Headers.correlationId]: event.metadata.correlationId } : {}),
       };
       const messages = byTopic.get(encoded.topic) ?? [];
       messages.push({ key: key ?? entityKey(event), value: encoded.value, headers, timestamp: String(event.timestamp) });
@@ -203,6 +207,7 @@ export class KafkaEventBus implements EventBus {
   private async stopSubscription(running: RunningSubscription): Promise<void> {
     if (running.stopping) return;
     running.stopping = true;
+    clearTimeout(running.pauseTimer);
     await running.consumer.disconnect();
     this.subscriptions.delete(running);
   }
@@ -211,11 +216,9 @@ export class KafkaEventBus implements EventBus {
     const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
     const { gate } = running;
     const now = () => (this.options.clock ?? Date).now();
-    if (gate.admit(batch.messages.length, now()) === 'pause') {
-      running.consumer.pause(running.topics.map((topic) => ({ topic })));
-      await this.reportBackpressure(running, 'paused', undefined);
-    }
+    if (gate.admit(batch.messages.length, now()) === 'pause') await this.pauseFetching(running);
     let handled = 0;
+    let lastHeartbeat = Date.now();
     try {
       for (const message of batch.messages) {
         if (!isRunning() || isStale() || running.stopping) break;
@@ -223,27 +226,46 @@ export class KafkaEventBus implements EventBus {
         resolveOffset(message.offset);
         handled++;
         const { signal, pausedMs } = gate.release(1, now());
-        if (signal === 'resume') {
-          running.consumer.resume(running.topics.map((topic) => ({ topic })));
-          await this.reportBackpressure(running, 'resumed', pausedMs);
+        if (signal === 'resume') await this.resumeFetching(running, pausedMs);
+        if (Date.now() - lastHeartbeat >= 1000) {
+          await heartbeat();
+          lastHeartbeat = Date.now();
         }
-        await heartbeat();
       }
     } finally {
       const { signal, pausedMs } = gate.release(batch.messages.length - handled, now());
-      if (signal === 'resume' && !running.stopping) {
-        running.consumer.resume(running.topics.map((topic) => ({ topic })));
-        await this.reportBackpressure(running, 'resumed', pausedMs).catch(() => undefined);
-      }
+      if (signal === 'resume' && !running.stopping) await this.resumeFetching(running, pausedMs).catch(() => undefined);
     }
     // kafkajs commits the resolved offsets after every batch, a batch cut short by shutdown
     // included, so a restart starts after the last handled event.
   }
 
+  /**
+   * A pause shorter than backpressureReportAfterMs is ordinary flow control (a fetch bigger than
+   * maxInFlight); only a longer one is reported, so a busy consumer does not flood the bus.
+   */
+  private async pauseFetching(running: RunningSubscription): Promise<void> {
+    running.consumer.pause(running.topics.map((topic) => ({ topic })));
+    const reportAfterMs = this.options.backpressureReportAfterMs ?? 1000;
+    const report = async () => {
+      running.pauseReported = true;
+      await this.reportBackpressure(running, 'paused', undefined);
+    };
+    if (reportAfterMs <= 0) await report();
+    else running.pauseTimer = setTimeout(() => void report(), reportAfterMs);
+  }
+
+  private async resumeFetching(running: RunningSubscription, pausedMs: number | undefined): Promise<void> {
+    running.consumer.resume(running.topics.map((topic) => ({ topic })));
+    clearTimeout(running.pauseTimer);
+    if (!running.pauseReported) return;
+    running.pauseReported = false;
+    await this.reportBackpressure(running, 'resumed', pausedMs);
+  }
+
   private async deliver(running: RunningSubscription, topic: string, partition: number, message: KafkaMessage): Promise<void> {
     const { sub } = running;
-    const headers = headerText(message.headers);
-    const routingKey = headers[Headers.routingKey];
+    const routingKey = headerValue(message.headers, Headers.routingKey);
     // Skip records whose routing key cannot match before paying for a decode.
     if (routingKey !== undefined && !sub.pattern.matches(routingKey)) return;
 
@@ -266,14 +288,25 @@ export class KafkaEventBus implements EventBus {
     }
     if (!sub.matches(event)) return;
 
-    const traceparent = childTraceparent(headers[Headers.traceparent]);
-    const log = loggerForEvent(this.options.logger, event);
+    const traceparent = childTraceparent(headerValue(message.headers, Headers.traceparent));
+    let headers: Record<string, string> | undefined;
     for (let attempt = 1; ; attempt++) {
-      const context: HandlerContext = { topic, partition, offset: message.offset, attempt, traceparent, headers };
+      const context: HandlerContext = {
+        topic,
+        partition,
+        offset: message.offset,
+        attempt,
+        traceparent,
+        // Most handlers never look at headers; decode them only for those that do.
+        get headers() {
+          return (headers ??= headerText(message.headers));
+        },
+      };
       try {
         await runHandling(event, traceparent, () => sub.handler(event, context));
         return;
       } catch (error) {
+        const log = loggerForEvent(this.options.logger, event);
         const retriable = !isAgentbusError(error) || error.retriable;
         if (!retriable || attempt >= sub.retry.maxAttempts) {
           log.error({ err: error, attempts: attempt, subscription: sub.name }, 'handler failed; sending the event to the dead-letter topic');
@@ -296,7 +329,7 @@ export class KafkaEventBus implements EventBus {
 
   private async reportBackpressure(running: RunningSubscription, state: 'paused' | 'resumed', pausedMs: number | undefined): Promise<void> {
     const { sub, gate } = running;
-    this.options.logger.warn({ subscription: sub.name, state, queueSize: gate.size, maxInFlight: gate.maxInFlight, pausedMs }, `backpressure: fetching ${state}`);
+    this.options.logger.info({ subscription: sub.name, state, queueSize: gate.size, maxInFlight: gate.maxInFlight, pausedMs }, `backpressure: fetching ${state}`);
     if (!this.options.catalog.has('agent.backpressure') || this.closing) return;
     await this.publish({
       type: 'agent.backpressure',

@@ -1,3 +1,4 @@
+import { AvroEventCodec, createRegistryClient, loadSchemaCatalog } from '@agentbus/codec';
 import { createLogger } from '@agentbus/logger';
 import { createTestTopics, integrationConfig, type TestTopics } from '@agentbus/testing';
 import { createKafkaEventBus, type KafkaEventBusSettings } from './createKafkaEventBus';
@@ -18,6 +19,7 @@ export const kafkaWorld = async (label: string) => {
       service,
       logger: quietLogger,
       consumer: { sessionTimeout: 10_000, heartbeatInterval: 500, maxWaitTimeInMs: 100, rebalanceTimeout: 10_000 },
+      backpressureReportAfterMs: 0,
       ...settings,
     });
     if (buses.length === 0) await created.registerSchemas();
@@ -28,7 +30,7 @@ export const kafkaWorld = async (label: string) => {
     topics,
     connection,
     bus,
-    deadLetters: new DeadLetterQueue(topics.kafka, `${topics.prefix}.dlq`),
+    deadLetters: new DeadLetterQueue(topics.kafka, `${topics.prefix}.dlq`, new AvroEventCodec({ registry: createRegistryClient(connection.registry), catalog: loadSchemaCatalog(), topicPrefix: topics.prefix })),
     cleanup: async () => {
       await Promise.all(buses.map((b) => b.close({ deadlineMs: 5000 })));
       await topics.cleanup();

@@ -5,6 +5,18 @@ import { EventDecodeError } from '@agentbus/events';
 const MAGIC_BYTE = 0;
 const HEADER_LENGTH = 5;
 
+// Avro bodies are written straight after the header into this scratch space, then copied out
+// once: one allocation per event instead of two. Bodies that do not fit take the slow path.
+const scratch = Buffer.allocUnsafe(1024 * 1024);
+
+export const encodeToWireFormat = (schemaId: number, type: { encode(value: unknown, buffer: Buffer, position: number): number; toBuffer(value: unknown): Buffer }, value: unknown): Buffer => {
+  const end = type.encode(value, scratch, HEADER_LENGTH);
+  if (end < 0) return toWireFormat(schemaId, type.toBuffer(value));
+  scratch.writeUInt8(MAGIC_BYTE, 0);
+  scratch.writeInt32BE(schemaId, 1);
+  return Buffer.from(scratch.subarray(0, end));
+};
+
 export const toWireFormat = (schemaId: number, body: Buffer): Buffer => {
   const out = Buffer.allocUnsafe(HEADER_LENGTH + body.length);
   out.writeUInt8(MAGIC_BYTE, 0);

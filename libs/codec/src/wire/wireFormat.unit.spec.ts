@@ -1,4 +1,5 @@
-import { fromWireFormat, toWireFormat } from './wireFormat';
+import * as avro from 'avsc';
+import { encodeToWireFormat, fromWireFormat, toWireFormat } from './wireFormat';
 
 describe('wire format', () => {
   it('prefixes magic byte 0 and a big-endian schema id, and round-trips', () => {
@@ -21,5 +22,21 @@ describe('wire format', () => {
     ['a wrong magic byte', Buffer.from([1, 0, 0, 0, 1, 9]), 'wrong magic byte 1, expected 0'],
   ])('rejects %s as EVENT_UNDECODABLE', (_label, bytes, reason) => {
     expect(() => fromWireFormat(bytes)).toThrow(expect.objectContaining({ code: 'EVENT_UNDECODABLE', message: expect.stringContaining(reason) }));
+  });
+});
+
+describe('encodeToWireFormat', () => {
+  const type = avro.Type.forSchema({ type: 'record', name: 'T', fields: [{ name: 's', type: 'string' }] });
+
+  it('writes the same bytes as the two-step encoding, in fresh buffers', () => {
+    const a = encodeToWireFormat(42, type, { s: 'hello' });
+    const b = encodeToWireFormat(42, type, { s: 'other' });
+    expect(a).toEqual(toWireFormat(42, type.toBuffer({ s: 'hello' })));
+    expect(b).toEqual(toWireFormat(42, type.toBuffer({ s: 'other' })));
+  });
+
+  it('falls back when the body does not fit the scratch space', () => {
+    const big = { s: 'x'.repeat(2 * 1024 * 1024) };
+    expect(encodeToWireFormat(7, type, big)).toEqual(toWireFormat(7, type.toBuffer(big)));
   });
 });
