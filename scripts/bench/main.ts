@@ -1,0 +1,276 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { versions, repoRoot } from '../infra/settings';
+import { consumeRaw, consumeThroughBus, type ConsumeRun, type WireSizes } from './consume';
+import { machine, type Machine } from './machine';
+import { kafkaToolsAvailable, runProducerPerf, type ProducerPerfRun } from './producerPerf';
+import { preEncode, publishRaw, publishThroughBus, rawProducer, type PublishRun } from './publish';
+import { median, round } from './stats';
+import { benchLogger, benchWorld, closeLogs, config, ensureInfra } from './world';
+import { chunk, taskCreatedInputs } from './workload';
+
+export interface BenchEntry {
+  value: number;
+  unit: string;
+  baseline: string;
+  baselineValue: number;
+  ratio: number;
+  machine: Machine;
+  details?: Record<string, unknown>;
+}
+
+export type BenchResults = Record<string, BenchEntry>;
+
+interface Plan {
+  reps: number;
+  batchSize: number;
+  publishEvents: number;
+  publishWarmup: number;
+  perfRecords: number;
+  perfWarmup: number;
+  consumeEvents: number;
+  consumeWarmup: number;
+}
+
+const plans: Record<'full' | 'quick', Plan> = {
+  full: { reps: 5, batchSize: 500, publishEvents: 150_000, publishWarmup: 30_000, perfRecords: 300_000, perfWarmup: 50_000, consumeEvents: 300_000, consumeWarmup: 50_000 },
+  quick: { reps: 2, batchSize: 500, publishEvents: 20_000, publishWarmup: 5_000, perfRecords: 50_000, perfWarmup: 10_000, consumeEvents: 30_000, consumeWarmup: 5_000 },
+};
+
+const goals = { 'publish.bus': 0.8, 'consume.bus': 0.7 } as const;
+
+const usage = `usage: npx tsx bench/run.ts [--quick] [--reps N] [--up] [--out FILE]
+  --quick   small volumes, 2 repetitions: checks the harness in ~1 minute (figures not comparable)
+  --reps N  measured repetitions per benchmark (default 5); the median is reported
+  --up      start Kafka and the registry if they are not running (as npm run infra -- up)
+  --out     where to write the JSON (default bench/results/latest.json)`;
+
+const parseArgs = (argv: string[]): { plan: Plan; start: boolean; out: string; quick: boolean } => {
+  let quick = false;
+  let start = false;
+  let reps: number | undefined;
+  let out = join(repoRoot, 'bench', 'results', 'latest.json');
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--quick') quick = true;
+    else if (arg === '--up') start = true;
+    else if (arg === '--reps') reps = Number(argv[++i]);
+    else if (arg === '--out') out = argv[++i] ?? out;
+    else if (arg === '--help' || arg === '-h') {
+      console.log(usage);
+      process.exit(0);
+    } else throw new Error(`unknown argument ${arg}\n${usage}`);
+  }
+  if (reps !== undefined && (!Number.isInteger(reps) || reps < 1)) throw new Error(`--reps needs a positive whole number\n${usage}`);
+  const plan = { ...plans[quick ? 'quick' : 'full'], ...(reps ? { reps } : {}) };
+  return { plan, start, out, quick };
+};
+
+const say = (line: string): void => {
+  process.stdout.write(`${line}\n`);
+};
+
+const commit = (): string | undefined => {
+  try {
+    const sha = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: repoRoot, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain'], { cwd: repoRoot, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim().length > 0;
+    return dirty ? `${sha}+uncommitted` : sha;
+  } catch {
+    return undefined;
+  }
+};
+
+const fmt = (n: number): string => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : String(n));
+
+const publishRepDetail = (r: PublishRun) => ({ eventsPerSec: round(r.eventsPerSec), seconds: round(r.seconds, 2), batchP50Ms: round(r.batchP50Ms, 1), batchP99Ms: round(r.batchP99Ms, 1) });
+const consumeRepDetail = (r: ConsumeRun) => ({ eventsPerSec: round(r.eventsPerSec), seconds: round(r.seconds, 2), startupSeconds: round(r.startupSeconds, 2) });
+
+export const main = async (argv: string[]): Promise<void> => {
+  const { plan, start, out, quick } = parseArgs(argv);
+  const began = Date.now();
+  await ensureInfra(start, say);
+  kafkaToolsAvailable();
+  const host = machine(versions.kafka);
+  const log = benchLogger(join(repoRoot, 'bench', 'results', 'bench.log'));
+  const runAt = new Date().toISOString();
+  say(`agentbus bench${quick ? ' (quick)' : ''}: ${plan.reps} measured repetitions each, median reported`);
+  say(`machine: ${host.cpu}, ${host.cores} cores, ${host.memoryGb} GB, node ${host.node}, Kafka ${host.kafka}, ${host.os}`);
+  say(`broker ${config.kafka.brokers.join(',')}, registry ${config.registry.url}; bus logs in bench/results/bench.log\n`);
+
+  const runTag = Date.now().toString(36);
+  const inputs = taskCreatedInputs(plan.publishEvents, runTag);
+  const warmupInputs = inputs.slice(0, plan.publishWarmup);
+
+  // 1. publish.bus vs publish.raw-kafkajs: the same events, batch sizes, keys, acks and producer settings.
+  say(`publish: ${plan.publishEvents.toLocaleString('en-US')} task.created per repetition in batches of ${plan.batchSize}, acks=all, idempotent producer`);
+  const busWorld = await benchWorld('pub-bus', log);
+  const rawWorld = await benchWorld('pub-raw', log);
+  const busRuns: PublishRun[] = [];
+  const rawRuns: PublishRun[] = [];
+  const rawHeaderRuns: PublishRun[] = [];
+  let encodedValueBytes = 0;
+  let keyBytes = 0;
+  try {
+    const bus = await busWorld.bus();
+    const encoded = await preEncode(rawWorld, inputs);
+    encodedValueBytes = encoded.avgValueBytes;
+    keyBytes = encoded.avgKeyBytes;
+    say(`  average encoded event: ${round(encodedValueBytes, 1)} bytes (Avro + 5-byte Confluent header), key ${round(keyBytes, 1)} bytes`);
+    const raw = await rawProducer();
+    try {
+      await publishThroughBus(bus, warmupInputs, plan.batchSize);
+      await publishRaw(raw.producer, rawWorld.taskTopic, encoded.messages.slice(0, plan.publishWarmup), plan.batchSize);
+      await publishRaw(raw.producer, rawWorld.taskTopic, encoded.withHeaders.slice(0, plan.publishWarmup), plan.batchSize);
+      // Alternate, so drift on the machine or broker weighs on both alike.
+      for (let rep = 1; rep <= plan.reps; rep++) {
+        const b = await publishThroughBus(bus, inputs, plan.batchSize);
+        const r = await publishRaw(raw.producer, rawWorld.taskTopic, encoded.messages, plan.batchSize);
+        const h = await publishRaw(raw.producer, rawWorld.taskTopic, encoded.withHeaders, plan.batchSize);
+        busRuns.push(b);
+        rawRuns.push(r);
+        rawHeaderRuns.push(h);
+        say(`  rep ${rep}: bus ${fmt(b.eventsPerSec)} events/s, raw kafkajs ${fmt(r.eventsPerSec)} events/s, raw kafkajs + bus headers ${fmt(h.eventsPerSec)} events/s`);
+      }
+    } finally {
+      await raw.close();
+    }
+  } finally {
+    await busWorld.cleanup();
+    await rawWorld.cleanup();
+  }
+
+  // 2. Kafka's own producer benchmark with the same record size: what the broker takes on this machine.
+  const recordSize = Math.round(encodedValueBytes);
+  say(`\nkafka-producer-perf: ${plan.perfRecords.toLocaleString('en-US')} records of ${recordSize} bytes per repetition (+${plan.perfWarmup.toLocaleString('en-US')} warm-up), acks=all, idempotence on`);
+  const perfWorld = await benchWorld('perf', log);
+  const perfRuns: ProducerPerfRun[] = [];
+  try {
+    for (let rep = 1; rep <= plan.reps; rep++) {
+      const run = await runProducerPerf({ topic: perfWorld.taskTopic, records: plan.perfRecords, warmupRecords: plan.perfWarmup, recordSize, bootstrap: config.kafka.brokers.join(',') });
+      perfRuns.push(run);
+      say(`  rep ${rep}: ${fmt(run.recordsPerSec)} records/s (p99 latency ${run.p99Ms} ms)`);
+    }
+  } finally {
+    await perfWorld.cleanup();
+  }
+
+  // 3. consume.bus vs consume.raw-kafkajs over one pre-filled topic, a fresh consumer group each time.
+  say(`\nconsume: ${plan.consumeEvents.toLocaleString('en-US')} task.created pre-filled through the bus into <prefix>.task (3 partitions)`);
+  const consumeWorld = await benchWorld('consume', log);
+  const busConsumes: ConsumeRun[] = [];
+  const rawConsumes: ConsumeRun[] = [];
+  let wire: WireSizes | undefined;
+  try {
+    const bus = await consumeWorld.bus();
+    const prefillStart = Date.now();
+    for (let published = 0; published < plan.consumeEvents; ) {
+      for (const batch of chunk(inputs.slice(0, Math.min(inputs.length, plan.consumeEvents - published)), plan.batchSize)) {
+        await bus.publishMany(batch);
+        published += batch.length;
+      }
+    }
+    say(`  pre-filled in ${round((Date.now() - prefillStart) / 1000, 1)} s`);
+    const limitMs = 180_000;
+    await consumeRaw(consumeWorld.categoryTopics, consumeWorld.taskTopic, plan.consumeWarmup, limitMs);
+    await consumeThroughBus(bus, plan.consumeWarmup, limitMs);
+    for (let rep = 1; rep <= plan.reps; rep++) {
+      const r = await consumeRaw(consumeWorld.categoryTopics, consumeWorld.taskTopic, plan.consumeEvents, limitMs);
+      wire ??= r.wire;
+      const b = await consumeThroughBus(bus, plan.consumeEvents, limitMs);
+      rawConsumes.push(r);
+      busConsumes.push(b);
+      say(`  rep ${rep}: bus ${fmt(b.eventsPerSec)} events/s, raw kafkajs ${fmt(r.eventsPerSec)} events/s`);
+    }
+  } finally {
+    await consumeWorld.cleanup();
+  }
+
+  // Results.
+  const pubBus = median(busRuns.map((r) => r.eventsPerSec));
+  const pubRaw = median(rawRuns.map((r) => r.eventsPerSec));
+  const pubRawHeaders = median(rawHeaderRuns.map((r) => r.eventsPerSec));
+  const perf = median(perfRuns.map((r) => r.recordsPerSec));
+  const conBus = median(busConsumes.map((r) => r.eventsPerSec));
+  const conRaw = median(rawConsumes.map((r) => r.eventsPerSec));
+  const common = { runAt, commit: commit(), quick, repetitions: plan.reps };
+  const wireDetail = wire ? { avgKeyBytes: round(wire.avgKeyBytes, 1), avgValueBytes: round(wire.avgValueBytes, 1), avgHeaderBytes: round(wire.avgHeaderBytes, 1) } : undefined;
+  const entry = (value: number, unit: string, baseline: string, baselineValue: number, details: Record<string, unknown>): BenchEntry => ({
+    value: round(value),
+    unit,
+    baseline,
+    baselineValue: round(baselineValue),
+    ratio: round(value / baselineValue, 3),
+    machine: host,
+    details: { ...common, ...details },
+  });
+  const results: BenchResults = {
+    'publish.bus': entry(pubBus, 'events/s', 'publish.raw-kafkajs', pubRaw, {
+      goal: goals['publish.bus'],
+      goalMet: pubBus / pubRaw >= goals['publish.bus'],
+      ratioToBrokerLimit: round(pubBus / perf, 3),
+      ratioToRawWithHeaders: round(pubBus / pubRawHeaders, 3),
+      eventsPerRepetition: plan.publishEvents,
+      warmupEvents: plan.publishWarmup,
+      batchSize: plan.batchSize,
+      avgEncodedBytes: round(encodedValueBytes, 1),
+      avgKeyBytes: round(keyBytes, 1),
+      busRecordOnTheWire: wireDetail,
+      runs: busRuns.map(publishRepDetail),
+    }),
+    'publish.raw-kafkajs': entry(pubRaw, 'events/s', 'publish.kafka-producer-perf', perf, {
+      note: 'kafkajs producer.send of the codec-encoded bytes (no agentbus headers), same keys, batches, acks=-1 and idempotent producer as the bus',
+      eventsPerRepetition: plan.publishEvents,
+      batchSize: plan.batchSize,
+      avgEncodedBytes: round(encodedValueBytes, 1),
+      runs: rawRuns.map(publishRepDetail),
+    }),
+    'publish.raw-kafkajs-headers': entry(pubRawHeaders, 'events/s', 'publish.raw-kafkajs', pubRaw, {
+      note: 'as publish.raw-kafkajs, plus the five headers the bus puts on every record: isolates what kafkajs spends encoding them',
+      eventsPerRepetition: plan.publishEvents,
+      batchSize: plan.batchSize,
+      runs: rawHeaderRuns.map(publishRepDetail),
+    }),
+    'publish.kafka-producer-perf': entry(perf, 'records/s', 'publish.kafka-producer-perf', perf, {
+      note: "Kafka's org.apache.kafka.tools.ProducerPerformance (Java client defaults, no keys or headers): the reference for this broker on this machine",
+      recordSize,
+      records: plan.perfRecords,
+      warmupRecords: plan.perfWarmup,
+      busRatio: round(pubBus / perf, 3),
+      runs: perfRuns.map((r) => ({ recordsPerSec: round(r.recordsPerSec), mbPerSec: r.mbPerSec, avgLatencyMs: r.avgLatencyMs, p50Ms: r.p50Ms, p99Ms: r.p99Ms })),
+    }),
+    'consume.bus': entry(conBus, 'events/s', 'consume.raw-kafkajs', conRaw, {
+      goal: goals['consume.bus'],
+      goalMet: conBus / conRaw >= goals['consume.bus'],
+      events: plan.consumeEvents,
+      warmupEvents: plan.consumeWarmup,
+      subscription: "'#', competing, fromBeginning, no-op handler, bus default consumer settings",
+      recordOnTheWire: wireDetail,
+      runs: busConsumes.map(consumeRepDetail),
+    }),
+    'consume.raw-kafkajs': entry(conRaw, 'events/s', 'consume.raw-kafkajs', conRaw, {
+      note: 'kafkajs eachBatch over the same topics, fresh group, no decode; the reference for consume.bus',
+      events: plan.consumeEvents,
+      runs: rawConsumes.map(consumeRepDetail),
+    }),
+  };
+
+  mkdirSync(join(out, '..'), { recursive: true });
+  writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
+  await closeLogs();
+
+  const rows = Object.entries(results).map(([name, e]) => {
+    const goal = (e.details?.goal as number | undefined) ?? undefined;
+    return [name, fmt(e.value), e.unit, e.baseline === name ? '(reference)' : e.baseline, e.baseline === name ? '' : e.ratio.toFixed(2), goal === undefined ? '' : `>= ${goal} ${e.ratio >= goal ? 'met' : 'MISSED'}`];
+  });
+  const header = ['benchmark', 'median', 'unit', 'baseline', 'ratio', 'goal'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 1 || i === 4 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ');
+  say('');
+  say(line(header));
+  say(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const r of rows) say(line(r));
+  say(`\nbus publish vs broker limit (kafka-producer-perf): ${(pubBus / perf).toFixed(2)}; vs raw kafkajs with the same headers: ${(pubBus / pubRawHeaders).toFixed(2)}`);
+  say(`average encoded event ${round(encodedValueBytes, 1)} bytes; a bus record also carries key ${wireDetail?.avgKeyBytes ?? '?'} B + headers ${wireDetail?.avgHeaderBytes ?? '?'} B`);
+  say(`wrote ${out} in ${round((Date.now() - began) / 1000, 1)} s`);
+};

@@ -1,0 +1,171 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { join, relative } from 'node:path';
+import { repoRoot } from '../infra/settings';
+import { consumeThroughBus } from './consume';
+import { publishThroughBus } from './publish';
+import { round } from './stats';
+import { benchLogger, benchWorld, closeLogs, ensureInfra } from './world';
+import { chunk, taskCreatedInputs } from './workload';
+
+/**
+ * CPU profile of the bus alone, warm, for one scenario: `publish` (publishMany of task.created)
+ * or `consume` (a `#` subscription over a pre-filled topic). Only the measured part is sampled.
+ *
+ *   npx tsx scripts/bench/profile.ts publish|consume [events]
+ *
+ * Writes bench/results/profiles/<scenario>.cpuprofile (open in Chrome DevTools or speedscope) and
+ * prints the functions with the most self time, and self time per package / source file.
+ */
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
+}
+interface CpuProfile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+  startTime: number;
+  endTime: number;
+}
+
+const place = (url: string, detailed = false): string => {
+  if (!url) return '(native)';
+  const path = url.replace(/^file:\/\//, '');
+  const inModules = /node_modules\/((?:@[^/]+\/)?[^/]+)(\/.*)?$/.exec(path);
+  if (inModules) return detailed ? `${inModules[1]}${inModules[2] ?? ''}` : inModules[1]!;
+  if (path.startsWith('node:')) return path;
+  return relative(repoRoot, path);
+};
+
+// tsx compiles each .ts file without keeping line numbers in the profile, so those get none.
+const frameName = ({ callFrame: { functionName, url, lineNumber } }: ProfileNode): string =>
+  `${functionName || '(anonymous)'}  ${place(url, true)}${url && !url.endsWith('.ts') ? `:${lineNumber + 1}` : ''}`;
+
+/**
+ * Self time per function and per package (or repo file), from the sampled stacks; for the
+ * hottest functions, the call chains (nearest first, up to 4 frames) their self time comes from.
+ */
+export const summariseProfile = (profile: CpuProfile, top = 25): string => {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parentOf = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parentOf.set(c, n.id);
+  const selfUs = new Map<number, number>();
+  profile.samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+  const total = [...selfUs.values()].reduce((a, b) => a + b, 0);
+  const fns = new Map<string, number>();
+  const places = new Map<string, number>();
+  for (const [id, us] of selfUs) {
+    const { functionName, url } = byId.get(id)!.callFrame;
+    const where = place(url);
+    const fn = frameName(byId.get(id)!);
+    fns.set(fn, (fns.get(fn) ?? 0) + us);
+    const group = functionName === '(garbage collector)' || functionName === '(idle)' || functionName === '(program)' ? functionName : where;
+    places.set(group, (places.get(group) ?? 0) + us);
+  }
+  const pct = (us: number) => `${((100 * us) / total).toFixed(1).padStart(5)} %`;
+  const rows = (m: Map<string, number>) =>
+    [...m]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(([k, us]) => `  ${pct(us)}  ${(us / 1000).toFixed(0).padStart(6)} ms  ${k}`);
+  // Inclusive: a sample counts once for every distinct function on its stack.
+  const inclusive = new Map<string, number>();
+  for (const [id, us] of selfUs) {
+    const seen = new Set<string>();
+    for (let n: number | undefined = id; n !== undefined; n = parentOf.get(n)) {
+      const fn = frameName(byId.get(n)!);
+      if (seen.has(fn)) continue;
+      seen.add(fn);
+      inclusive.set(fn, (inclusive.get(fn) ?? 0) + us);
+    }
+  }
+  for (const root of ['(root)  (native)', 'runMicrotasks  (native)', 'processTicksAndRejections  node:internal/process/task_queues:67', 'listOnTimeout  node:internal/timers:512', 'processTimers  node:internal/timers:492']) inclusive.delete(root);
+  const chains: string[] = [];
+  for (const [fn] of [...fns].sort((a, b) => b[1] - a[1]).slice(0, 8)) {
+    if (fn.startsWith('(garbage collector)') || fn.startsWith('(idle)') || fn.startsWith('(program)')) continue;
+    const byChain = new Map<string, number>();
+    for (const [id, us] of selfUs) {
+      if (frameName(byId.get(id)!) !== fn) continue;
+      const chain: string[] = [];
+      for (let p = parentOf.get(id); p !== undefined && chain.length < 4; p = parentOf.get(p)) chain.push(frameName(byId.get(p)!).replace(/\s+/g, ' '));
+      const key = chain.join(' < ');
+      byChain.set(key, (byChain.get(key) ?? 0) + us);
+    }
+    chains.push(`  ${fn.replace(/\s+/g, ' ')}`);
+    for (const [chain, us] of [...byChain].sort((a, b) => b[1] - a[1]).slice(0, 4)) chains.push(`    ${pct(us)}  < ${chain}`);
+  }
+  return [
+    `sampled ${(total / 1e6).toFixed(2)} s`,
+    'self time by function:',
+    ...rows(fns),
+    '',
+    'self time by package / file:',
+    ...rows(places),
+    '',
+    'total time by function (self + callees):',
+    ...rows(inclusive),
+    '',
+    'where the hottest functions are called from:',
+    ...chains,
+  ].join('\n');
+};
+
+const main = async (): Promise<void> => {
+  const scenario = process.argv[2];
+  if (scenario !== 'publish' && scenario !== 'consume') throw new Error('usage: npx tsx scripts/bench/profile.ts publish|consume [events]');
+  const events = Number(process.argv[3] ?? (scenario === 'publish' ? 100_000 : 200_000));
+  await ensureInfra(false, console.log);
+  const log = benchLogger(join(repoRoot, 'bench', 'results', 'profile.log'));
+  const world = await benchWorld(`prof-${scenario}`, log);
+  const session = new Session();
+  session.connect();
+  let profile: CpuProfile;
+  let rate: number;
+  try {
+    const bus = await world.bus();
+    const inputs = taskCreatedInputs(Math.min(events, 100_000), Date.now().toString(36));
+    if (scenario === 'publish') {
+      await publishThroughBus(bus, inputs.slice(0, 30_000), 500);
+      await session.post('Profiler.enable');
+      await session.post('Profiler.setSamplingInterval', { interval: 200 });
+      await session.post('Profiler.start');
+      rate = (await publishThroughBus(bus, inputs, 500)).eventsPerSec;
+    } else {
+      for (let published = 0; published < events; ) {
+        for (const batch of chunk(inputs.slice(0, events - published), 500)) {
+          await bus.publishMany(batch);
+          published += batch.length;
+        }
+      }
+      await consumeThroughBus(bus, Math.min(50_000, events), 120_000);
+      await session.post('Profiler.enable');
+      await session.post('Profiler.setSamplingInterval', { interval: 200 });
+      await session.post('Profiler.start');
+      rate = (await consumeThroughBus(bus, events, 180_000)).eventsPerSec;
+    }
+    profile = (await session.post('Profiler.stop')).profile as unknown as CpuProfile;
+  } finally {
+    session.disconnect();
+    await world.cleanup();
+    await closeLogs();
+  }
+  const dir = join(repoRoot, 'bench', 'results', 'profiles');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${scenario}.cpuprofile`);
+  writeFileSync(file, JSON.stringify(profile));
+  console.log(`${scenario}: ${round(rate)} events/s while profiling (the profiler slows it somewhat); profile in ${relative(repoRoot, file)}`);
+  console.log(summariseProfile(profile));
+};
+
+if (require.main === module) {
+  main().then(
+    () => process.exit(0),
+    (error: unknown) => {
+      console.error(error instanceof Error ? error.message : error);
+      process.exit(1);
+    },
+  );
+}
