@@ -1,0 +1,129 @@
+import type { DeadLetter } from '@agentbus/bus';
+import type { AgentEvent } from '@agentbus/events';
+import { CliError } from '../cliSupport';
+import { deadLetterMatcher, deadLetterSummary, formatDeadLetter, formatDeadLetterTable, parseDlqRef, resolveSourceTopic, sourcesOf } from './dlq';
+
+const deadLetter = (overrides: Partial<DeadLetter> = {}): DeadLetter => ({
+  partition: 0,
+  offset: '42',
+  key: 'junk-0',
+  value: Buffer.from('not avro'),
+  headers: { 'agentbus-routing-key': 'task.created' },
+  reason: 'Cannot decode event: wrong magic byte 110, expected 0',
+  code: 'EVENT_UNDECODABLE',
+  sourceTopic: 'agentbus.task',
+  sourcePartition: 2,
+  sourceOffset: '7',
+  subscription: 'task.any',
+  service: 'worker',
+  attempts: 1,
+  failedAt: Date.UTC(2026, 10, 24, 10),
+  ...overrides,
+});
+
+const thrown = (fn: () => unknown): CliError => {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof CliError) return error;
+    throw error;
+  }
+  throw new Error('expected a CliError');
+};
+
+describe('parseDlqRef', () => {
+  it('reads partition:offset', () => {
+    expect(parseDlqRef('0:42')).toEqual({ partition: 0, offset: '42' });
+    expect(parseDlqRef('11:9007199254740993')).toEqual({ partition: 11, offset: '9007199254740993' });
+    expect(parseDlqRef('3:007')).toEqual({ partition: 3, offset: '7' });
+  });
+
+  it.each(['42', '0:', ':42', '0:-1', 'a:b', '0:42:1', ''])('refuses %j as a usage error naming the argument', (value) => {
+    const error = thrown(() => parseDlqRef(value));
+    expect(error.exitCode).toBe(2);
+    expect(error.message).toContain('<partition:offset>');
+    expect(error.message).toContain(JSON.stringify(value));
+  });
+});
+
+describe('deadLetterMatcher', () => {
+  const letters = [
+    deadLetter(),
+    deadLetter({ offset: '43', code: 'HANDLER_FAILED', subscription: 'billing', sourceTopic: 'agentbus.agent' }),
+    deadLetter({ offset: '44', code: 'HANDLER_FAILED', subscription: 'task.any' }),
+  ];
+  const offsets = (options: Parameters<typeof deadLetterMatcher>[0]) => letters.filter(deadLetterMatcher(options, 'agentbus')).map((d) => d.offset);
+
+  it('matches everything without options', () => expect(offsets({})).toEqual(['42', '43', '44']));
+  it('matches by code', () => expect(offsets({ code: 'HANDLER_FAILED' })).toEqual(['43', '44']));
+  it('matches by subscription', () => expect(offsets({ subscription: 'task.any' })).toEqual(['42', '44']));
+  it('matches by source topic, full or as a category', () => {
+    expect(offsets({ sourceTopic: 'agentbus.agent' })).toEqual(['43']);
+    expect(offsets({ sourceTopic: 'task' })).toEqual(['42', '44']);
+  });
+  it('needs every given option to hold', () => expect(offsets({ code: 'HANDLER_FAILED', sourceTopic: 'task' })).toEqual(['44']));
+});
+
+describe('resolveSourceTopic', () => {
+  it('puts a category under the prefix and leaves topic names alone', () => {
+    expect(resolveSourceTopic('staging', 'trust')).toBe('staging.trust');
+    expect(resolveSourceTopic('staging', 'other.topic')).toBe('other.topic');
+  });
+});
+
+describe('sourcesOf', () => {
+  it('counts each source record once and skips unknown sources, as republish does', () => {
+    const letters = [deadLetter(), deadLetter({ offset: '43', subscription: 'other' }), deadLetter({ offset: '44', sourceOffset: '8' }), deadLetter({ offset: '45', sourceTopic: '(unknown)' })];
+    expect(sourcesOf(letters).map((d) => d.offset)).toEqual(['42', '44']);
+  });
+});
+
+describe('formatDeadLetterTable', () => {
+  it('lines up one row per dead letter under the headers, reasons cut short', () => {
+    const lines = formatDeadLetterTable([deadLetter(), deadLetter({ partition: 10, offset: '3', reason: `boom ${'x'.repeat(100)}`, code: 'HANDLER_FAILED', attempts: 5 })]);
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toMatch(/^DLQ\s+FAILED AT\s+CODE\s+SOURCE\s+SUBSCRIPTION\s+ATTEMPTS\s+REASON$/);
+    expect(lines[1]).toMatch(/^0:42\s+2026-11-24T10:00:00.000Z\s+EVENT_UNDECODABLE\s+agentbus.task\/2\/7\s+task.any\s+1\s+Cannot decode/);
+    expect(lines[2]).toMatch(/^10:3\s+.*HANDLER_FAILED\s+.*\s+5\s+boom x+…$/);
+    expect(lines[1]!.indexOf('2026')).toBe(lines[2]!.indexOf('2026'));
+  });
+});
+
+describe('deadLetterSummary', () => {
+  it('is plain JSON: the ref, ISO time and byte count instead of the bytes', () => {
+    expect(deadLetterSummary(deadLetter())).toEqual({
+      ref: '0:42',
+      partition: 0,
+      offset: '42',
+      failedAt: '2026-11-24T10:00:00.000Z',
+      code: 'EVENT_UNDECODABLE',
+      reason: 'Cannot decode event: wrong magic byte 110, expected 0',
+      sourceTopic: 'agentbus.task',
+      sourcePartition: 2,
+      sourceOffset: '7',
+      subscription: 'task.any',
+      service: 'worker',
+      attempts: 1,
+      key: 'junk-0',
+      valueBytes: 8,
+    });
+  });
+});
+
+describe('formatDeadLetter', () => {
+  it('shows the headers, a hex dump of the bytes, and why they did not decode', () => {
+    const lines = formatDeadLetter('agentbus.dlq', deadLetter(), { error: 'EVENT_UNDECODABLE: wrong magic byte' });
+    expect(lines[0]).toBe('dead letter 0:42 in agentbus.dlq');
+    expect(lines).toContain('source        agentbus.task partition 2 offset 7');
+    expect(lines).toContain('  agentbus-routing-key  task.created');
+    expect(lines).toContain(`  0000  ${'6e 6f 74 20 61 76 72 6f'.padEnd(47)}  not avro`);
+    expect(lines[lines.length - 1]).toBe('event         not decodable: EVENT_UNDECODABLE: wrong magic byte');
+  });
+
+  it('prints the decoded event as indented JSON', () => {
+    const event = { id: 'e-1', type: 'task.created' } as AgentEvent;
+    const lines = formatDeadLetter('agentbus.dlq', deadLetter({ headers: {} }), { event });
+    expect(lines).toContain('headers       (none)');
+    expect(lines.slice(lines.indexOf('event'))).toEqual(['event', '  {', '    "id": "e-1",', '    "type": "task.created"', '  }']);
+  });
+});

@@ -1,0 +1,10 @@
+import type { Command } from 'commander';
+import { register as registerDlq } from './dlq';
+import { register as registerTail } from './tail';
+import { register as registerTopics } from './topics';
+
+export const registerCommands = (program: Command): void => {
+  registerTopics(program);
+  registerTail(program);
+  registerDlq(program);
+};
