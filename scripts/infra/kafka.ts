@@ -94,7 +94,11 @@ export const kafkaReady = async (brokers: string[]): Promise<boolean> => {
   try {
     await admin.connect();
     const cluster = await admin.describeCluster();
-    return cluster.brokers.length > 0 && cluster.controller !== null;
+    if (cluster.brokers.length === 0 || cluster.controller === null) return false;
+    // Ready means consumer groups work too: this creates __consumer_offsets on a new broker and
+    // waits out "coordinator is loading", which a consumer's first join would otherwise hit.
+    await admin.describeGroups(['agentbus-readiness']);
+    return true;
   } finally {
     await admin.disconnect().catch(() => undefined);
   }

@@ -11,16 +11,19 @@ const levels: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.DEBUG]: 'debug',
 };
 
+const selfHealing = [/^Response /, /^Crash: KafkaJS\w*Error: (The coordinator is (loading|not available)|This is not the correct coordinator|The group is rebalancing)/];
+const isSelfHealing = (message: string): boolean => selfHealing.some((pattern) => pattern.test(message));
+
 /** kafkajs logs through pino, so broker messages carry the same service fields as ours. */
 const pinoLogCreator =
   (logger: Logger): logCreator =>
   () =>
   ({ level, log }) => {
     const { message, ...rest } = log;
-    // kafkajs logs every protocol error response at ERROR, including the ones it retries itself
-    // (rebalance in progress, coordinator loading). A failure that matters reaches the caller as
-    // a thrown error, so these are debug detail.
-    const effective = level === logLevel.ERROR && message.startsWith('Response ') ? logLevel.DEBUG : level;
+    // kafkajs logs at ERROR every protocol error it then recovers from by itself: responses it
+    // retries, and consumer "crashes" on a loading or moving group coordinator, after which it
+    // restarts the consumer. A failure that matters reaches the caller as a thrown error.
+    const effective = level === logLevel.ERROR && isSelfHealing(message) ? logLevel.DEBUG : level;
     logger[levels[effective] ?? 'info']({ component: 'kafkajs', ...rest }, message);
   };
 

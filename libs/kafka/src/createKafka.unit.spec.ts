@@ -34,3 +34,22 @@ describe('kafkaConfig with SASL', () => {
     expect(output()).not.toContain(password);
   });
 });
+
+describe('kafkajs log levels through pino', () => {
+  const logThrough = (level: number, message: string) => {
+    const { logger, output } = memoryLogger();
+    kafkaConfig(config.kafka, logger).logCreator!(level)({ namespace: 'x', level, label: 'ERROR', log: { message, timestamp: 'now' } });
+    return JSON.parse(output().trim().split('\n').at(-1)!) as { level: string; msg: string };
+  };
+
+  it('keeps real errors at error', () => {
+    expect(logThrough(1, 'Crash: KafkaJSNumberOfRetriesExceeded: connect ECONNREFUSED').level).toBe('error');
+  });
+
+  it.each(['Response Produce(key: 0, version: 7)', "Crash: KafkaJSProtocolError: The coordinator is loading and hence can't process requests for this group", 'Crash: KafkaJSProtocolError: The group is rebalancing, so a rejoin is needed'])(
+    'demotes what kafkajs recovers from by itself to debug: %s',
+    (message) => {
+      expect(logThrough(1, message)).toMatchObject({ level: 'debug', msg: message });
+    },
+  );
+});
