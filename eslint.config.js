@@ -24,8 +24,8 @@ const boundaries = (extraForTests) => [
   {
     enforceBuildableLibDependency: false,
     allow: [],
-    // libs/testing builds on libs/kafka, and kafka's own integration tests use libs/testing.
-    ...(extraForTests.length ? { ignoredCircularDependencies: [['kafka', 'testing']] } : {}),
+    // libs/testing builds on libs/kafka and libs/bus, whose own integration tests use libs/testing.
+    ...(extraForTests.length ? { ignoredCircularDependencies: [['kafka', 'testing'], ['bus', 'testing']] } : {}),
     depConstraints: Object.entries(allowed).map(([sourceTag, tags]) => ({
       sourceTag,
       onlyDependOnLibsWithTags: [...tags, ...extraForTests],

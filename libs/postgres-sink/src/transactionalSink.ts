@@ -62,6 +62,8 @@ export interface TransactionalSinkOptions {
   logger: Logger;
   retry?: Partial<RetryPolicy>;
   consumerConfig?: Partial<Pick<ConsumerConfig, 'sessionTimeout' | 'heartbeatInterval' | 'maxWaitTimeInMs' | 'maxBytesPerPartition' | 'rebalanceTimeout'>>;
+  /** Per `topic/partition`: the first offset not to apply (a rebuild up to a point in time). */
+  stopAt?: ReadonlyMap<string, bigint>;
   onBatch?: (report: BatchReport) => void;
   onError?: (error: unknown) => void;
 }
@@ -194,7 +196,8 @@ export class TransactionalSink {
     const schema = await this.options.target.schema(trx);
     if (schema !== this.currentSchema) throw new ReseekNeeded();
     const stored = (await readOffsets(trx, schema, this.options.consumer, { lock: true })).get(offsetKey(topic, partition));
-    const fresh = stored === undefined ? records : records.filter((r) => BigInt(r.offset) >= stored);
+    const stop = this.options.stopAt?.get(offsetKey(topic, partition));
+    const fresh = records.filter((r) => (stored === undefined || BigInt(r.offset) >= stored) && (stop === undefined || BigInt(r.offset) < stop));
     // A first record beyond the stored offset means we were positioned wrongly: never skip ahead.
     if (stored !== undefined && fresh.length > 0 && BigInt(fresh[0]!.offset) > stored) throw new ReseekNeeded();
     if (fresh.length === 0) return { applied: 0, skipped: records.length, rejected: 0 };

@@ -15,3 +15,5 @@ export {
 } from './generations';
 export { projectionTarget } from './projectionTarget';
 export type { ProjectionTargetOptions } from './projectionTarget';
+export { rebuildReadModels } from './rebuild';
+export type { RebuildOptions, RebuildResult } from './rebuild';

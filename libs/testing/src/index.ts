@@ -6,3 +6,5 @@ export { createTestDatabase } from './database';
 export type { TestDatabase } from './database';
 export { spawnService, restartPostgres } from './faults';
 export type { ServiceProcess } from './faults';
+export { mixedWorkload } from './workload';
+export { readTables } from './readTables';

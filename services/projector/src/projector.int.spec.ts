@@ -5,12 +5,10 @@ import { createLogger } from '@agentbus/logger';
 import { createDatabase } from '@agentbus/postgres-sink';
 import { allProjections, replay } from '@agentbus/projections';
 import { activeSchema } from '@agentbus/read-models';
-import { createTestDatabase, createTestTopics, type TestDatabase, type TestTopics } from '@agentbus/testing';
+import { createTestDatabase, createTestTopics, mixedWorkload, readTables, type TestDatabase, type TestTopics } from '@agentbus/testing';
 import type { Knex } from 'knex';
 import { loadProjectorConfig } from './config';
 import { startProjector, type RunningProjector } from './projector';
-import { readTables } from './readModels.spec-support';
-import { mixedWorkload } from './workload.spec-support';
 
 const logger = createLogger({ name: 'projector-test', level: process.env.LOG_LEVEL ?? 'fatal', pretty: false });
 const eventually = async (probe: () => Promise<boolean>, timeoutMs: number, what: string) => {

@@ -5,10 +5,8 @@ import { createLogger } from '@agentbus/logger';
 import { createDatabase } from '@agentbus/postgres-sink';
 import { allProjections, replay } from '@agentbus/projections';
 import { activeSchema } from '@agentbus/read-models';
-import { createTestDatabase, createTestTopics, restartPostgres, spawnService, type ServiceProcess, type TestDatabase, type TestTopics } from '@agentbus/testing';
+import { createTestDatabase, createTestTopics, mixedWorkload, readTables, restartPostgres, type ServiceProcess, spawnService, type TestDatabase, type TestTopics } from '@agentbus/testing';
 import type { Knex } from 'knex';
-import { readTables } from './readModels.spec-support';
-import { mixedWorkload } from './workload.spec-support';
 
 const logger = createLogger({ name: 'faults-test', level: process.env.LOG_LEVEL ?? 'fatal', pretty: false });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
 import { register as registerDlq } from './dlq';
+import { register as registerReplay } from './replay';
+import { register as registerState } from './state';
 import { register as registerTail } from './tail';
 import { register as registerTopics } from './topics';
 
@@ -7,4 +9,6 @@ export const registerCommands = (program: Command): void => {
   registerTopics(program);
   registerTail(program);
   registerDlq(program);
+  registerReplay(program);
+  registerState(program);
 };

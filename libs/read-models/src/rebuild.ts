@@ -1,0 +1,131 @@
+import type { Kafka } from 'kafkajs';
+import type { Knex } from 'knex';
+import type { AvroEventCodec } from '@agentbus/codec';
+import type { Logger } from '@agentbus/logger';
+import { createOffsetsTable, offsetKey, readOffsets, TransactionalSink, writeOffsets } from '@agentbus/postgres-sink';
+import type { Projection } from '@agentbus/projections';
+import { createShadowGeneration, dropGeneration, abandonedGenerations, swapGeneration } from './generations';
+import { projectionTarget } from './projectionTarget';
+
+export interface RebuildOptions {
+  db: Knex;
+  kafka: Kafka;
+  codec: AvroEventCodec;
+  topics: readonly string[];
+  /** The live projector's consumer name: the rebuild writes offsets under it, so the projector continues from them. */
+  consumer: string;
+  projections: readonly Projection[];
+  deadLetterTopic: string;
+  logger: Logger;
+  databaseUrl: string;
+  /** Start from the first record at or after this time instead of the beginning. */
+  from?: Date;
+  /** Stop before the first record after this time, and do not go live: a read model as of `to`. */
+  to?: Date;
+  onProgress?: (progress: { done: number; total: number; phase: 'rebuilding' | 'catching up' | 'swapping' }) => void;
+}
+
+export interface RebuildResult {
+  schema: string;
+  generation: number;
+  swapped: boolean;
+  retired?: string;
+  events: number;
+}
+
+type Positions = Map<string, bigint>;
+
+const positions = async (kafka: Kafka, topics: readonly string[], at: 'low' | 'high' | Date): Promise<Positions> => {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const out: Positions = new Map();
+    for (const topic of topics) {
+      if (at instanceof Date) {
+        const highs = new Map((await admin.fetchTopicOffsets(topic)).map((o) => [o.partition, o.high]));
+        // Offsets-for-times answers -1 past the end: nothing at or after the time yet.
+        for (const o of await admin.fetchTopicOffsetsByTimestamp(topic, at.getTime())) out.set(offsetKey(topic, o.partition), BigInt(o.offset === '-1' ? highs.get(o.partition)! : o.offset));
+      } else {
+        for (const o of await admin.fetchTopicOffsets(topic)) out.set(offsetKey(topic, o.partition), BigInt(at === 'low' ? o.low : o.high));
+      }
+    }
+    return out;
+  } finally {
+    await admin.disconnect();
+  }
+};
+
+const sum = (m: Positions): bigint => [...m.values()].reduce((a, b) => a + b, 0n);
+
+/**
+ * Blue/green rebuild: replays Kafka into a new generation schema while the live projector keeps
+ * serving, then swaps atomically. Anything that fails leaves the live generation untouched and
+ * drops the shadow.
+ */
+export const rebuildReadModels = async (options: RebuildOptions): Promise<RebuildResult> => {
+  const { db, logger } = options;
+  for (const abandoned of await abandonedGenerations(db)) await dropGeneration(db, abandoned);
+  const shadow = await createShadowGeneration(db);
+  logger.info({ schema: shadow.schema }, 'rebuilding into a shadow generation');
+  let sink: TransactionalSink | undefined;
+  try {
+    const start = await positions(options.kafka, options.topics, options.from ?? 'low');
+    await createOffsetsTable(db, shadow.schema);
+    await db.transaction((trx) =>
+      writeOffsets(
+        trx,
+        shadow.schema,
+        options.consumer,
+        [...start].map(([key, offset]) => ({ topic: key.slice(0, key.lastIndexOf('/')), partition: Number(key.slice(key.lastIndexOf('/') + 1)), nextOffset: offset })),
+      ),
+    );
+    const stopAt = options.to ? await positions(options.kafka, options.topics, options.to) : undefined;
+    sink = new TransactionalSink({
+      kafka: options.kafka,
+      codec: options.codec,
+      db,
+      databaseUrl: options.databaseUrl,
+      consumer: options.consumer,
+      groupId: `agentbus-rebuild-${shadow.schema}-${Date.now()}`,
+      topics: options.topics,
+      target: projectionTarget({ projections: options.projections, schema: shadow.schema }),
+      deadLetterTopic: options.deadLetterTopic,
+      logger: logger.child({ component: 'rebuild' }),
+      ...(stopAt ? { stopAt } : {}),
+    });
+    await sink.start();
+
+    const caughtUp = async (targets: Positions, phase: 'rebuilding' | 'catching up' | 'swapping') => {
+      const total = Number(sum(targets) - sum(start));
+      for (;;) {
+        const stored = await readOffsets(db, shadow.schema, options.consumer);
+        const done = [...targets].reduce((n, [key]) => n + Number((stored.get(key) ?? start.get(key)!) - start.get(key)!), 0);
+        options.onProgress?.({ done: Math.min(done, total), total, phase });
+        if ([...targets].every(([key, target]) => (stored.get(key) ?? start.get(key)!) >= target)) return;
+        if (!sink!.isRunning) throw new Error('the rebuild consumer stopped');
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    };
+
+    if (stopAt) {
+      await caughtUp(stopAt, 'rebuilding');
+      await sink.stop();
+      return { ...shadow, swapped: false, events: Number(sum(stopAt) - sum(start)) };
+    }
+    await caughtUp(await positions(options.kafka, options.topics, 'high'), 'rebuilding');
+    await caughtUp(await positions(options.kafka, options.topics, 'high'), 'catching up');
+    let ends: Positions = new Map();
+    const { retired } = await swapGeneration(db, shadow, async () => {
+      // Writers to the live generation are held now; apply what arrived meanwhile, then switch.
+      ends = await positions(options.kafka, options.topics, 'high');
+      await caughtUp(ends, 'swapping');
+    });
+    await sink.stop();
+    logger.info({ schema: shadow.schema, retired }, 'rebuilt generation is live');
+    return { ...shadow, swapped: true, retired, events: Number(sum(ends) - sum(start)) };
+  } catch (error) {
+    await sink?.stop().catch(() => undefined);
+    await dropGeneration(db, shadow.schema).catch(() => undefined);
+    throw error;
+  }
+};
