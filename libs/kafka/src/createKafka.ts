@@ -11,6 +11,9 @@ const levels: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.DEBUG]: 'debug',
 };
 
+// Warnings about choices agentbus makes on purpose: producers bound their retries so a publish
+// fails visibly instead of hanging, and the partitioner notice concerns kafkajs 1.x migrations.
+const expected = [/^Limiting retries for the idempotent producer/, /^KafkaJS v2\.0\.0 switched default partitioner/];
 const selfHealing = [/^Response /, /^Crash: KafkaJS\w*Error: (The coordinator is (loading|not available)|This is not the correct coordinator|The group is rebalancing)/];
 const isSelfHealing = (message: string): boolean => selfHealing.some((pattern) => pattern.test(message));
 
@@ -23,7 +26,7 @@ const pinoLogCreator =
     // kafkajs logs at ERROR every protocol error it then recovers from by itself: responses it
     // retries, and consumer "crashes" on a loading or moving group coordinator, after which it
     // restarts the consumer. A failure that matters reaches the caller as a thrown error.
-    const effective = level === logLevel.ERROR && isSelfHealing(message) ? logLevel.DEBUG : level;
+    const effective = (level === logLevel.ERROR && isSelfHealing(message)) || (level === logLevel.WARN && expected.some((p) => p.test(message))) ? logLevel.DEBUG : level;
     logger[levels[effective] ?? 'info']({ component: 'kafkajs', ...rest }, message);
   };
 

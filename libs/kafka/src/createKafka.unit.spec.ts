@@ -42,6 +42,11 @@ describe('kafkajs log levels through pino', () => {
     return JSON.parse(output().trim().split('\n').at(-1)!) as { level: string; msg: string };
   };
 
+  it('demotes the warnings about deliberate producer settings, and keeps other warnings', () => {
+    expect(logThrough(2, 'Limiting retries for the idempotent producer may invalidate EoS guarantees').level).toBe('debug');
+    expect(logThrough(2, 'Something else entirely').level).toBe('warn');
+  });
+
   it('keeps real errors at error', () => {
     expect(logThrough(1, 'Crash: KafkaJSNumberOfRetriesExceeded: connect ECONNREFUSED').level).toBe('error');
   });

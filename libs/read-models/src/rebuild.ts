@@ -20,7 +20,7 @@ export interface RebuildOptions {
   databaseUrl: string;
   /** Start from the first record at or after this time instead of the beginning. */
   from?: Date;
-  /** Stop before the first record after this time, and do not go live: a read model as of `to`. */
+  /** Include records up to and including this time, then stop without going live: a read model as of `to`. */
   to?: Date;
   onProgress?: (progress: { done: number; total: number; phase: 'rebuilding' | 'catching up' | 'swapping' }) => void;
 }
@@ -79,7 +79,8 @@ export const rebuildReadModels = async (options: RebuildOptions): Promise<Rebuil
         [...start].map(([key, offset]) => ({ topic: key.slice(0, key.lastIndexOf('/')), partition: Number(key.slice(key.lastIndexOf('/') + 1)), nextOffset: offset })),
       ),
     );
-    const stopAt = options.to ? await positions(options.kafka, options.topics, options.to) : undefined;
+    // "As of T" includes records stamped T: stop at the first record after it.
+    const stopAt = options.to ? await positions(options.kafka, options.topics, new Date(options.to.getTime() + 1)) : undefined;
     sink = new TransactionalSink({
       kafka: options.kafka,
       codec: options.codec,

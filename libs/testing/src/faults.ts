@@ -3,7 +3,9 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 const repoRoot = join(__dirname, '..', '..', '..');
-const tsxCli = join(repoRoot, 'node_modules', 'tsx', 'dist', 'cli.mjs');
+// tsx's loader, not its CLI: the CLI runs the script in a child process, so a SIGKILL would hit
+// only the wrapper and leave the service running as an orphan.
+const tsxLoader = join(repoRoot, 'node_modules', 'tsx', 'dist', 'loader.mjs');
 
 export interface ServiceProcess {
   child: ChildProcess;
@@ -14,7 +16,10 @@ export interface ServiceProcess {
 
 /** Runs a service's main.ts as its own process, as operators would, so faults can really kill it. */
 export const spawnService = (mainFile: string, env: NodeJS.ProcessEnv): ServiceProcess => {
-  const child = spawn(process.execPath, [tsxCli, join(repoRoot, mainFile)], { env: { ...process.env, LOG_FORMAT: 'json', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', tsxLoader, join(repoRoot, mainFile)], {
+    env: { ...process.env, TSX_TSCONFIG_PATH: join(repoRoot, 'tsconfig.json'), LOG_FORMAT: 'json', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
@@ -24,7 +29,7 @@ export const spawnService = (mainFile: string, env: NodeJS.ProcessEnv): ServiceP
     output: () => out,
     exited,
     kill: async (signal) => {
-      child.kill(signal);
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       return exited;
     },
   };

@@ -22,7 +22,7 @@ const until = async (probe: () => Promise<boolean>, timeoutMs: number, what: str
 };
 const agentbus = (args: string[], env: NodeJS.ProcessEnv) =>
   new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, ...env } });
+    const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, ...env, LOG_LEVEL: 'warn' } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -43,7 +43,7 @@ describe('read models through the CLI (real projector process, Kafka and Postgre
   beforeAll(async () => {
     topics = await createTestTopics('readmodels');
     database = await createTestDatabase('readmodels', parseConfig(connectionSchema).databaseUrl);
-    env = { AGENTBUS_TOPIC_PREFIX: topics.prefix, DATABASE_URL: database.url, PROJECTOR_HTTP_PORT: '0', LOG_LEVEL: 'info' };
+    env = { AGENTBUS_TOPIC_PREFIX: topics.prefix, DATABASE_URL: database.url, PROJECTOR_HTTP_PORT: '0', PROJECTOR_SESSION_TIMEOUT_MS: '6000', LOG_LEVEL: 'info' };
     bus = createKafkaEventBus({ connection: parseConfig(connectionSchema, { ...process.env, ...env }), service: 'workload', logger });
     await bus.registerSchemas();
     db = createDatabase({ url: database.url });

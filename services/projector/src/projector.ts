@@ -46,6 +46,7 @@ export const startProjector = async (config: ProjectorConfig, logger: Logger): P
     target: projectionTarget({ projections: allProjections }),
     deadLetterTopic: topicName(connection.topicPrefix, deadLetterTopicSuffix),
     logger: logger.child({ component: 'sink' }),
+    consumerConfig: { sessionTimeout: config.sessionTimeoutMs, heartbeatInterval: Math.min(3000, Math.floor(config.sessionTimeoutMs / 3)) },
     onBatch: (r) => {
       events.inc({ topic: r.topic }, r.applied);
       skipped.inc({ topic: r.topic }, r.skipped);

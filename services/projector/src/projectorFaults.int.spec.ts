@@ -18,6 +18,9 @@ const until = async (probe: () => Promise<boolean>, timeoutMs: number, what: str
   }
 };
 
+// Each SIGKILL leaves a dead group member until the broker expires its session (6 s here).
+jest.setTimeout(240_000);
+
 describe('projector under faults (a real process, a real Postgres)', () => {
   let topics: TestTopics;
   let database: TestDatabase;
@@ -39,7 +42,7 @@ describe('projector under faults (a real process, a real Postgres)', () => {
   beforeEach(async () => {
     topics = await createTestTopics('faults');
     database = await createTestDatabase('faults', parseConfig(connectionSchema).databaseUrl);
-    env = { AGENTBUS_TOPIC_PREFIX: topics.prefix, DATABASE_URL: database.url, PROJECTOR_HTTP_PORT: '0', LOG_LEVEL: 'info' };
+    env = { AGENTBUS_TOPIC_PREFIX: topics.prefix, DATABASE_URL: database.url, PROJECTOR_HTTP_PORT: '0', PROJECTOR_SESSION_TIMEOUT_MS: '6000', LOG_LEVEL: 'info' };
     bus = createKafkaEventBus({ connection: parseConfig(connectionSchema, { ...process.env, ...env }), service: 'workload', logger });
     await bus.registerSchemas();
     db = createDatabase({ url: database.url });

@@ -4,7 +4,7 @@ import type { AgentEvent } from '@agentbus/events';
 import { eventually } from '../testing';
 import { kafkaWorld } from './kafkaWorld.spec-support';
 
-const tsx = join(__dirname, '..', '..', '..', '..', 'node_modules', 'tsx', 'dist', 'cli.mjs');
+const repoRoot = join(__dirname, '..', '..', '..', '..');
 
 describe('SIGTERM', () => {
   let world: Awaited<ReturnType<typeof kafkaWorld>>;
@@ -15,7 +15,10 @@ describe('SIGTERM', () => {
 
   it('stops fetching, finishes the in-flight handler, commits and exits 0; a new instance continues without repeats', async () => {
     const bus = await world.bus('sigterm');
-    const child = spawn(process.execPath, [tsx, join(__dirname, 'slowWorker.spec-support.ts')], { env: { ...process.env, TEST_PREFIX: world.topics.prefix } });
+    // The loader, not the tsx CLI, so the signal reaches the worker itself rather than a wrapper.
+    const child = spawn(process.execPath, ['--import', join(repoRoot, 'node_modules', 'tsx', 'dist', 'loader.mjs'), join(__dirname, 'slowWorker.spec-support.ts')], {
+      env: { ...process.env, TSX_TSCONFIG_PATH: join(repoRoot, 'tsconfig.json'), TEST_PREFIX: world.topics.prefix },
+    });
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
