@@ -5,6 +5,9 @@ import { connectionSchema, parseConfig } from '@agentbus/config';
 import type { AgentEvent, AgentOnlinePayload, TaskCreatedPayload } from '@agentbus/events';
 import { agentbusTopics, createKafka, ensureTopics } from '@agentbus/kafka';
 import { createLogger } from '@agentbus/logger';
+import { createDatabase } from '@agentbus/postgres-sink';
+import { ensureLiveReadModels } from '@agentbus/read-models';
+import { spawnService } from '@agentbus/testing';
 import { up } from '../infra/infra';
 import { loadInfraSettings } from '../infra/settings';
 import { DemoWorker } from './agents';
@@ -38,7 +41,18 @@ const main = async (): Promise<void> => {
   };
   const planner = bus('planner');
   const subjects = await planner.registerSchemas();
-  say(`setup    ${created.length ? `created ${created.length} topics` : 'topics already there'}; ${subjects.length} schema versions registered, BACKWARD_TRANSITIVE`);
+  const db = createDatabase({ url: connection.databaseUrl, applicationName: 'agentbus-demo' });
+  const readModels = await ensureLiveReadModels(db);
+  say(`setup    ${created.length ? `created ${created.length} topics` : 'topics already there'}; ${subjects.length} schema versions registered, BACKWARD_TRANSITIVE; read models in ${readModels.schema}`);
+
+  // The projector runs as its own process, as in production.
+  const projector = spawnService('services/projector/src/main.ts', { PROJECTOR_HTTP_PORT: '0', LOG_LEVEL: 'info' });
+  const projectorStart = Date.now();
+  while (!projector.output().includes('projector running')) {
+    if (projector.child.exitCode !== null || Date.now() - projectorStart > 60_000) throw new Error(`the projector did not start:\n${projector.output().slice(-2000)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  say(`service  projector running (pid ${projector.child.pid}): every category into Postgres, offsets in the same transaction`);
 
   // The observer sees everything, as the seed's "#" audit subscription.
   const runStart = Date.now();
@@ -130,9 +144,23 @@ const main = async (): Promise<void> => {
   await new Promise((r) => setTimeout(r, 300));
 
   const dead = (await planner.deadLetters.list()).filter((d) => d.key === `${run}-garbage`);
+  // The read models catch up within a moment of the last event.
+  const projected = async () => Number((await db.raw(`select count(*)::int as n from read.tasks where task_id like ? and status in ('completed', 'failed')`, [`${run}-%`])).rows[0].n);
+  const projectedBy = Date.now() + 30_000;
+  while ((await projected()) < TASKS && Date.now() < projectedBy) await new Promise((r) => setTimeout(r, 100));
+  const taskRows = (await db.raw(
+    `select status, count(*)::int as n, round(avg(duration_ms))::int as avg_ms, sum(tokens_used)::int as tokens from read.tasks where task_id like ? group by status order by status`,
+    [`${run}-%`],
+  )).rows as { status: string; n: number; avg_ms: number | null; tokens: number | null }[];
+  const agentRows = (await db.raw(
+    `select agent_id, state, capacity, health, to_char(last_heartbeat_at, 'HH24:MI:SS') as beat from read.agents where agent_id like 'worker-%' order by agent_id`,
+  )).rows as { agent_id: string; state: string; capacity: number; health: string; beat: string }[];
+  const storedEvents = Number((await db.raw(`select count(*)::int as n from read.events where correlation_id = ?`, [mine0(seen, run)])).rows[0].n);
   await Promise.all(workers.map((w) => w.leave()));
   await new Promise((r) => setTimeout(r, 300));
   await Promise.all(buses.map((b) => b.close({ deadlineMs: 5000 })));
+  await projector.kill('SIGTERM');
+  await db.destroy();
 
   const mine = seen.filter((e) => taskOf(e).startsWith(run));
   const completed = mine.filter((e) => e.type === 'task.completed');
@@ -150,10 +178,16 @@ const main = async (): Promise<void> => {
   const deadSources = new Set(dead.map(sourceOf));
   console.log(`  dead letters                       : ${deadSources.size} record (${[...new Set(dead.map((d) => `${d.code}: ${d.reason}`))].join('; ')}), dead-lettered by ${dead.length} subscriptions: ${dead.map((d) => d.subscription).sort().join(', ')}`);
   console.log(`  heartbeats seen                    : ${seen.filter((e) => e.type === 'agent.heartbeat').length}`);
+  console.log('\nRead models (SQL on the read schema, as an analyst would)');
+  for (const r of taskRows) console.log(`  read.tasks  ${r.status.padEnd(10)} ${String(r.n).padStart(3)} tasks  avg ${r.avg_ms ?? '-'} ms  ${r.tokens ?? 0} tokens`);
+  for (const a of agentRows) console.log(`  read.agents ${a.agent_id.padEnd(10)} ${a.state.padEnd(8)} capacity=${a.capacity} health=${a.health} last heartbeat ${a.beat}`);
+  console.log(`  read.events ${storedEvents} events stored for the first workflow (correlation ${mine0(seen, run).slice(-8)})`);
   console.log('\nThe infrastructure is still running. Stop it with: npm run infra -- down');
   if (completed.length + failed.length < TASKS) throw new Error(`only ${completed.length + failed.length} of ${TASKS} tasks finished within 60 s`);
   if (deadSources.size !== 1) throw new Error('the garbage record did not reach the dead-letter topic');
 };
+
+const mine0 = (seen: AgentEvent[], run: string): string => seen.find((e) => e.type === 'task.created' && taskOf(e).startsWith(run))?.id ?? '';
 
 main().then(
   () => process.exit(0),
