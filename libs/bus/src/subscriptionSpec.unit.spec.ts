@@ -4,21 +4,14 @@ import { defaultRetryPolicy } from './retry/backoff';
 import { routesFromCatalog } from './routing/routes';
 import { defaultMaxInFlight, normalizeSubscribeArgs, resolveSubscription } from './subscriptionSpec';
 import type { SubscriptionSpec } from './eventBus';
+import { thrownBy } from '@agentbus/testing';
 
 const catalog = loadSchemaCatalog();
 const routes = routesFromCatalog(catalog);
 const handler = () => undefined;
 const resolve = (spec: Omit<SubscriptionSpec, 'handler'>) => resolveSubscription({ handler, ...spec }, routes, catalog);
 
-const thrown = (fn: () => unknown): AgentbusError => {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof AgentbusError) return error;
-    throw error;
-  }
-  throw new Error('expected an AgentbusError');
-};
+const thrown = (fn: () => unknown): AgentbusError => thrownBy(fn, AgentbusError);
 
 const event = (routingKey: string, priority: string): AgentEvent => ({
   id: 'E',

@@ -8,3 +8,4 @@ export { spawnService, restartPostgres } from './faults';
 export type { ServiceProcess } from './faults';
 export { mixedWorkload } from './workload';
 export { readTables } from './readTables';
+export { thrownBy } from './thrown';

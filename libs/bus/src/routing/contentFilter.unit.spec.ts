@@ -2,6 +2,7 @@ import { loadSchemaCatalog } from '@agentbus/codec';
 import { AgentbusError } from '@agentbus/events';
 import { compileFilter, type ContentFilter } from './contentFilter';
 import { enumPathsOf } from './enumPaths';
+import { thrownBy } from '@agentbus/testing';
 
 const enums = enumPathsOf(loadSchemaCatalog().schemas);
 const compile = (filter: ContentFilter) => compileFilter(filter, enums);
@@ -16,15 +17,7 @@ const task = (payload: Record<string, unknown>, extra: Record<string, unknown> =
   ...extra,
 });
 
-const thrown = (fn: () => unknown): AgentbusError => {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof AgentbusError) return error;
-    throw error;
-  }
-  throw new Error('expected an AgentbusError');
-};
+const thrown = (fn: () => unknown): AgentbusError => thrownBy(fn, AgentbusError);
 
 describe('enumPathsOf', () => {
   it('finds the task priority enum with its symbols in order', () => {

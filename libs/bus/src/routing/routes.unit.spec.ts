@@ -2,19 +2,12 @@ import { loadSchemaCatalog } from '@agentbus/codec';
 import { AgentbusError } from '@agentbus/events';
 import { parsePattern } from './routingPattern';
 import { routesFromCatalog } from './routes';
+import { thrownBy } from '@agentbus/testing';
 
 const routes = routesFromCatalog(loadSchemaCatalog());
 const allCategories = ['agent', 'data', 'decision', 'system', 'task', 'trust'];
 
-const thrown = (fn: () => unknown): AgentbusError => {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof AgentbusError) return error;
-    throw error;
-  }
-  throw new Error('expected an AgentbusError');
-};
+const thrown = (fn: () => unknown): AgentbusError => thrownBy(fn, AgentbusError);
 
 describe('routesFromCatalog', () => {
   it('knows every category that has a schema', () => {

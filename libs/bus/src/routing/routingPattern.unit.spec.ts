@@ -1,15 +1,8 @@
 import { AgentbusError } from '@agentbus/events';
 import { parsePattern, parseRoutingKey } from './routingPattern';
+import { thrownBy } from '@agentbus/testing';
 
-const thrown = (fn: () => unknown): AgentbusError => {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof AgentbusError) return error;
-    throw error;
-  }
-  throw new Error('expected an AgentbusError');
-};
+const thrown = (fn: () => unknown): AgentbusError => thrownBy(fn, AgentbusError);
 
 describe('parsePattern(pattern).matches(key)', () => {
   it.each([

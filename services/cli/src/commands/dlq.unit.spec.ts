@@ -2,6 +2,7 @@ import type { DeadLetter } from '@agentbus/bus';
 import type { AgentEvent } from '@agentbus/events';
 import { CliError } from '../cliSupport';
 import { deadLetterMatcher, deadLetterSummary, formatDeadLetter, formatDeadLetterTable, parseDlqRef, resolveSourceTopic, sourcesOf } from './dlq';
+import { thrownBy } from '@agentbus/testing';
 
 const deadLetter = (overrides: Partial<DeadLetter> = {}): DeadLetter => ({
   partition: 0,
@@ -21,15 +22,7 @@ const deadLetter = (overrides: Partial<DeadLetter> = {}): DeadLetter => ({
   ...overrides,
 });
 
-const thrown = (fn: () => unknown): CliError => {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof CliError) return error;
-    throw error;
-  }
-  throw new Error('expected a CliError');
-};
+const thrown = (fn: () => unknown): CliError => thrownBy(fn, CliError);
 
 describe('parseDlqRef', () => {
   it('reads partition:offset', () => {
