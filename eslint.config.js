@@ -51,7 +51,7 @@ module.exports = tseslint.config(
     rules: { '@nx/enforce-module-boundaries': boundaries(['type:testing']) },
   },
   {
-    files: ['**/*.js'],
+    files: ['**/*.js', '**/*.cjs'],
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
 );

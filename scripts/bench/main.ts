@@ -1,11 +1,15 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { versions, repoRoot } from '../infra/settings';
+import type { Logger } from '@agentbus/logger';
 import { consumeRaw, consumeThroughBus, type ConsumeRun, type WireSizes } from './consume';
+import { latencyBenchmark } from './latency';
 import { machine, type Machine } from './machine';
 import { kafkaToolsAvailable, runProducerPerf, type ProducerPerfRun } from './producerPerf';
 import { preEncode, publishRaw, publishThroughBus, rawProducer, type PublishRun } from './publish';
+import { replayBenchmark } from './replay';
+import { latencyEntries, replayEntries } from './replayEntries';
 import { median, round } from './stats';
 import { benchLogger, benchWorld, closeLogs, config, ensureInfra } from './world';
 import { chunk, taskCreatedInputs } from './workload';
@@ -31,23 +35,33 @@ interface Plan {
   perfWarmup: number;
   consumeEvents: number;
   consumeWarmup: number;
+  /** replay.*: events pre-filled and rebuilt. */
+  replayEvents: number;
+  /** projector.latency: offered events/s and seconds. */
+  latencyRate: number;
+  latencySeconds: number;
 }
 
 const plans: Record<'full' | 'quick', Plan> = {
-  full: { reps: 5, batchSize: 500, publishEvents: 150_000, publishWarmup: 30_000, perfRecords: 300_000, perfWarmup: 50_000, consumeEvents: 300_000, consumeWarmup: 50_000 },
-  quick: { reps: 2, batchSize: 500, publishEvents: 20_000, publishWarmup: 5_000, perfRecords: 50_000, perfWarmup: 10_000, consumeEvents: 30_000, consumeWarmup: 5_000 },
+  full: { reps: 5, batchSize: 500, publishEvents: 150_000, publishWarmup: 30_000, perfRecords: 300_000, perfWarmup: 50_000, consumeEvents: 300_000, consumeWarmup: 50_000, replayEvents: 1_000_000, latencyRate: 1000, latencySeconds: 20 },
+  quick: { reps: 2, batchSize: 500, publishEvents: 20_000, publishWarmup: 5_000, perfRecords: 50_000, perfWarmup: 10_000, consumeEvents: 30_000, consumeWarmup: 5_000, replayEvents: 50_000, latencyRate: 1000, latencySeconds: 5 },
 };
 
 const goals = { 'publish.bus': 0.8, 'consume.bus': 0.7 } as const;
 
-const usage = `usage: npx tsx bench/run.ts [--quick] [--reps N] [--up] [--out FILE]
+const benchGroups = ['throughput', 'replay', 'latency'] as const;
+type BenchGroup = (typeof benchGroups)[number];
+
+const usage = `usage: npx tsx bench/run.ts [--quick] [--reps N] [--up] [--out FILE] [--only GROUPS]
   --quick   small volumes, 2 repetitions: checks the harness in ~1 minute (figures not comparable)
   --reps N  measured repetitions per benchmark (default 5); the median is reported
   --up      start Kafka and the registry if they are not running (as npm run infra -- up)
-  --out     where to write the JSON (default bench/results/latest.json)`;
+  --out     where to write the JSON (default bench/results/latest.json); entries of other benchmarks in it are kept
+  --only    comma-separated groups to run: throughput (publish.*, consume.*), replay (replay.*), latency (projector.latency)`;
 
-const parseArgs = (argv: string[]): { plan: Plan; start: boolean; out: string; quick: boolean } => {
+const parseArgs = (argv: string[]): { plan: Plan; start: boolean; out: string; quick: boolean; groups: Set<BenchGroup> } => {
   let quick = false;
+  let groups = new Set<BenchGroup>(benchGroups);
   let start = false;
   let reps: number | undefined;
   let out = join(repoRoot, 'bench', 'results', 'latest.json');
@@ -57,6 +71,12 @@ const parseArgs = (argv: string[]): { plan: Plan; start: boolean; out: string; q
     else if (arg === '--up') start = true;
     else if (arg === '--reps') reps = Number(argv[++i]);
     else if (arg === '--out') out = argv[++i] ?? out;
+    else if (arg === '--only') {
+      const names = (argv[++i] ?? '').split(',').filter(Boolean);
+      const unknown = names.filter((n) => !(benchGroups as readonly string[]).includes(n));
+      if (names.length === 0 || unknown.length > 0) throw new Error(`--only takes ${benchGroups.join(', ')} (comma-separated)\n${usage}`);
+      groups = new Set(names as BenchGroup[]);
+    }
     else if (arg === '--help' || arg === '-h') {
       console.log(usage);
       process.exit(0);
@@ -64,7 +84,7 @@ const parseArgs = (argv: string[]): { plan: Plan; start: boolean; out: string; q
   }
   if (reps !== undefined && (!Number.isInteger(reps) || reps < 1)) throw new Error(`--reps needs a positive whole number\n${usage}`);
   const plan = { ...plans[quick ? 'quick' : 'full'], ...(reps ? { reps } : {}) };
-  return { plan, start, out, quick };
+  return { plan, start, out, quick, groups };
 };
 
 const say = (line: string): void => {
@@ -86,18 +106,8 @@ const fmt = (n: number): string => (Number.isFinite(n) ? Math.round(n).toLocaleS
 const publishRepDetail = (r: PublishRun) => ({ eventsPerSec: round(r.eventsPerSec), seconds: round(r.seconds, 2), batchP50Ms: round(r.batchP50Ms, 1), batchP99Ms: round(r.batchP99Ms, 1) });
 const consumeRepDetail = (r: ConsumeRun) => ({ eventsPerSec: round(r.eventsPerSec), seconds: round(r.seconds, 2), startupSeconds: round(r.startupSeconds, 2) });
 
-export const main = async (argv: string[]): Promise<void> => {
-  const { plan, start, out, quick } = parseArgs(argv);
-  const began = Date.now();
-  await ensureInfra(start, say);
-  kafkaToolsAvailable();
-  const host = machine(versions.kafka);
-  const log = benchLogger(join(repoRoot, 'bench', 'results', 'bench.log'));
-  const runAt = new Date().toISOString();
-  say(`agentbus bench${quick ? ' (quick)' : ''}: ${plan.reps} measured repetitions each, median reported`);
-  say(`machine: ${host.cpu}, ${host.cores} cores, ${host.memoryGb} GB, node ${host.node}, Kafka ${host.kafka}, ${host.os}`);
-  say(`broker ${config.kafka.brokers.join(',')}, registry ${config.registry.url}; bus logs in bench/results/bench.log\n`);
-
+/** publish and consume throughput: the original six benchmarks. */
+const throughputBenchmarks = async (plan: Plan, host: Machine, log: Logger, runAt: string, quick: boolean): Promise<BenchResults> => {
   const runTag = Date.now().toString(36);
   const inputs = taskCreatedInputs(plan.publishEvents, runTag);
   const warmupInputs = inputs.slice(0, plan.publishWarmup);
@@ -254,14 +264,52 @@ export const main = async (argv: string[]): Promise<void> => {
       runs: rawConsumes.map(consumeRepDetail),
     }),
   };
+  say(`\nbus publish vs broker limit (kafka-producer-perf): ${(pubBus / perf).toFixed(2)}; vs raw kafkajs with the same headers: ${(pubBus / pubRawHeaders).toFixed(2)}`);
+  say(`average encoded event ${round(encodedValueBytes, 1)} bytes; a bus record also carries key ${wireDetail?.avgKeyBytes ?? '?'} B + headers ${wireDetail?.avgHeaderBytes ?? '?'} B`);
+  return results;
+};
 
+export const main = async (argv: string[]): Promise<void> => {
+  const { plan, start, out, quick, groups } = parseArgs(argv);
+  const began = Date.now();
+  await ensureInfra(start, say);
+  if (groups.has('throughput')) kafkaToolsAvailable();
+  const host = machine(versions.kafka);
+  const log = benchLogger(join(repoRoot, 'bench', 'results', 'bench.log'));
+  const runAt = new Date().toISOString();
+  say(`agentbus bench${quick ? ' (quick)' : ''}: ${plan.reps} measured repetitions each, median reported`);
+  say(`machine: ${host.cpu}, ${host.cores} cores, ${host.memoryGb} GB, node ${host.node}, Kafka ${host.kafka}, ${host.os}`);
+  say(`broker ${config.kafka.brokers.join(',')}, registry ${config.registry.url}; bus logs in bench/results/bench.log\n`);
+
+  const results: BenchResults = {};
+  if (groups.has('throughput')) Object.assign(results, await throughputBenchmarks(plan, host, log, runAt, quick));
+  if (groups.has('replay')) {
+    say(`\nreplay: rebuild every read model from ${plan.replayEvents.toLocaleString('en-US')} events already in Kafka (mixed workload, 3 partitions per topic)`);
+    const replay = await replayBenchmark(plan.replayEvents, log, say);
+    Object.assign(results, replayEntries(replay, host, { runAt, commit: commit(), quick }));
+  }
+  if (groups.has('latency')) {
+    say(`\nprojector latency: ${plan.latencyRate.toLocaleString('en-US')} events/s for ${plan.latencySeconds} s through the bus, the projector as its own process, tasks polled every 5 ms`);
+    const latency = await latencyBenchmark(plan.latencyRate, plan.latencySeconds, log, say);
+    say(`  p50 ${round(latency.p50Ms, 1)} ms, p99 ${round(latency.p99Ms, 1)} ms over ${latency.seen.toLocaleString('en-US')} tasks (${Math.round(latency.achievedRate).toLocaleString('en-US')} events/s offered)`);
+    Object.assign(results, latencyEntries(latency, host, { runAt, commit: commit(), quick }));
+  }
+
+  // Merge: a partial run (--only) replaces its own entries and keeps the others.
+  let previous: BenchResults = {};
+  try {
+    previous = JSON.parse(readFileSync(out, 'utf8')) as BenchResults;
+  } catch {
+    previous = {};
+  }
   mkdirSync(join(out, '..'), { recursive: true });
-  writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(out, `${JSON.stringify({ ...previous, ...results }, null, 2)}\n`);
   await closeLogs();
 
   const rows = Object.entries(results).map(([name, e]) => {
-    const goal = (e.details?.goal as number | undefined) ?? undefined;
-    return [name, fmt(e.value), e.unit, e.baseline === name ? '(reference)' : e.baseline, e.baseline === name ? '' : e.ratio.toFixed(2), goal === undefined ? '' : `>= ${goal} ${e.ratio >= goal ? 'met' : 'MISSED'}`];
+    const goal = e.details?.goalText ?? (e.details?.goal === undefined ? undefined : `>= ${String(e.details.goal)}`);
+    const met = e.details?.goalMet as boolean | undefined;
+    return [name, fmt(e.value), e.unit, e.baseline === name ? '(reference)' : e.baseline, e.baseline === name ? '' : e.ratio.toFixed(2), goal === undefined ? '' : `${String(goal)} ${met ? 'met' : 'MISSED'}`];
   });
   const header = ['benchmark', 'median', 'unit', 'baseline', 'ratio', 'goal'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
@@ -270,7 +318,5 @@ export const main = async (argv: string[]): Promise<void> => {
   say(line(header));
   say(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const r of rows) say(line(r));
-  say(`\nbus publish vs broker limit (kafka-producer-perf): ${(pubBus / perf).toFixed(2)}; vs raw kafkajs with the same headers: ${(pubBus / pubRawHeaders).toFixed(2)}`);
-  say(`average encoded event ${round(encodedValueBytes, 1)} bytes; a bus record also carries key ${wireDetail?.avgKeyBytes ?? '?'} B + headers ${wireDetail?.avgHeaderBytes ?? '?'} B`);
   say(`wrote ${out} in ${round((Date.now() - began) / 1000, 1)} s`);
 };

@@ -45,7 +45,7 @@ const problemsNow = async (): Promise<string[]> => {
 };
 
 /**
- * Kafka and the registry must answer; Postgres is not used. With `start`, whatever is missing is
+ * Kafka and the registry must answer; Postgres (replay.*, projector.latency) is checked when a database is created. With `start`, whatever is missing is
  * started the way `npm run infra -- up kafka registry` would (and left running afterwards).
  */
 export const ensureInfra = async (start: boolean, say: (line: string) => void): Promise<void> => {

@@ -1,0 +1,131 @@
+import type { PublishInput } from '@agentbus/bus';
+import type { Logger } from '@agentbus/logger';
+import { createDatabase } from '@agentbus/postgres-sink';
+import { activeSchema } from '@agentbus/read-models';
+import { createTestDatabase, mixedWorkload, spawnService } from '@agentbus/testing';
+import { nowMs, percentile } from './stats';
+import { benchWorld, config } from './world';
+
+export interface LatencyResult {
+  rate: number;
+  seconds: number;
+  published: number;
+  achievedRate: number;
+  tasks: number;
+  seen: number;
+  p50Ms: number;
+  p90Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  polls: number;
+  avgPollMs: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * projector.latency: the projector as its own process, as deployed, on a fresh prefix and database;
+ * the mixed task workload is published through a KafkaEventBus at a steady `rate` events/s (one
+ * publishMany every 10 ms), and the tasks table is polled every 5 ms for task ids that became
+ * visible. Latency = visibility time − the moment the task.created was handed to publishMany.
+ */
+export const latencyBenchmark = async (rate: number, seconds: number, log: Logger, say: (line: string) => void): Promise<LatencyResult> => {
+  const world = await benchWorld('latency', log);
+  const database = await createTestDatabase('bench_latency', config.databaseUrl);
+  const projector = spawnService('services/projector/src/main.ts', { AGENTBUS_TOPIC_PREFIX: world.prefix, DATABASE_URL: database.url, PROJECTOR_HTTP_PORT: '0', LOG_LEVEL: 'info' });
+  for (let i = 0; !projector.output().includes('projector running'); i++) {
+    if (i > 600 || projector.child.exitCode !== null) throw new Error(`the projector did not start:\n${projector.output().slice(-1500)}`);
+    await sleep(100);
+  }
+  const db = createDatabase({ url: database.url, poolMax: 2, applicationName: 'agentbus-bench-latency' });
+  try {
+    const bus = await world.bus();
+    const { schema } = await activeSchema(db);
+    const total = rate * seconds;
+    const inputs: PublishInput[] = [];
+    for (let run = 0; inputs.length < total; run++) inputs.push(...mixedWorkload({ tasks: 2000, agents: 5, seed: 11 + run, run: `l${run}` }));
+    inputs.length = total;
+    // Warm-up: the projector has joined its group and applied something before the clock starts.
+    await bus.publish({ type: 'task.created', source: 'planner', payload: { taskId: 'warmup', description: 'warm-up', priority: 'low', domain: null } });
+    for (let i = 0; ; i++) {
+      if ((await db.withSchema(schema).from('tasks').where({ task_id: 'warmup' }).first()) !== undefined) break;
+      if (i > 600) throw new Error('the projector did not apply the warm-up event within 60 s');
+      await sleep(100);
+    }
+
+    const publishedAt = new Map<string, number>();
+    const latencies: number[] = [];
+    let publishing = true;
+    let polls = 0;
+    let pollMs = 0;
+    const poller = (async () => {
+      for (;;) {
+        const pending = [...publishedAt.keys()];
+        if (pending.length > 0) {
+          const t = nowMs();
+          const rows: { task_id: string }[] = await db.withSchema(schema).from('tasks').select('task_id').whereIn('task_id', pending);
+          const seenAt = nowMs();
+          polls++;
+          pollMs += seenAt - t;
+          for (const { task_id } of rows) {
+            latencies.push(seenAt - publishedAt.get(task_id)!);
+            publishedAt.delete(task_id);
+          }
+        } else if (!publishing) return;
+        await sleep(5);
+      }
+    })();
+
+    const tick = 10;
+    const perTick = Math.max(1, Math.round((rate * tick) / 1000));
+    const started = nowMs();
+    let published = 0;
+    let tasks = 0;
+    const sends: Promise<unknown>[] = [];
+    for (let i = 0; published < inputs.length; i++) {
+      const due = started + i * tick;
+      const wait = due - nowMs();
+      if (wait > 1) await sleep(wait);
+      const batch = inputs.slice(published, published + perTick);
+      const at = nowMs();
+      for (const input of batch) {
+        if (input.type === 'task.created') {
+          publishedAt.set((input.payload as { taskId: string }).taskId, at);
+          tasks++;
+        }
+      }
+      // Not awaited one by one: a slow acknowledgement must not lower the offered rate.
+      sends.push(bus.publishMany(batch));
+      if (sends.length > 50) await Promise.all(sends.splice(0, sends.length));
+      published += batch.length;
+    }
+    await Promise.all(sends);
+    const elapsed = (nowMs() - started) / 1000;
+    const deadline = nowMs() + 60_000;
+    while (publishedAt.size > 0 && nowMs() < deadline) await sleep(50);
+    publishing = false;
+    const missing = publishedAt.size;
+    publishedAt.clear();
+    await poller;
+    if (missing > 0) say(`  ${missing} tasks were not visible 60 s after publishing`);
+    return {
+      rate,
+      seconds: elapsed,
+      published,
+      achievedRate: published / elapsed,
+      tasks,
+      seen: latencies.length,
+      p50Ms: percentile(latencies, 50),
+      p90Ms: percentile(latencies, 90),
+      p99Ms: percentile(latencies, 99),
+      maxMs: Math.max(...latencies),
+      polls,
+      avgPollMs: pollMs / Math.max(1, polls),
+    };
+  } finally {
+    await projector.kill('SIGTERM');
+    await db.destroy();
+    await world.cleanup();
+    await database.drop().catch((e: Error) => say(`  could not drop ${database.name}: ${e.message}`));
+  }
+};

@@ -1,0 +1,191 @@
+import { randomUUID } from 'node:crypto';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { entityKey, Headers, newTraceparent } from '@agentbus/bus';
+import { AvroEventCodec, createRegistryClient, loadSchemaCatalog } from '@agentbus/codec';
+import { createEvent, deadLetterTopicSuffix, topicName } from '@agentbus/events';
+import { createKafka } from '@agentbus/kafka';
+import type { Logger } from '@agentbus/logger';
+import { createDatabase } from '@agentbus/postgres-sink';
+import { allProjections } from '@agentbus/projections';
+import { ensureLiveReadModels, rebuildReadModels } from '@agentbus/read-models';
+import { createTestDatabase, mixedWorkload } from '@agentbus/testing';
+import type { Message, TopicMessages } from 'kafkajs';
+import { nowMs } from './stats';
+import { benchWorld, config } from './world';
+
+export interface ReplayResult {
+  events: number;
+  eventsByTopic: Record<string, number>;
+  prefillSeconds: number;
+  encodeSeconds: number;
+  rebuild: { seconds: number; eventsPerSec: number; reported: number; schema: string; generation: number };
+  raw: { seconds: number; eventsPerSec: number; startupSeconds: number };
+  copy: { seconds: number; rows: number; rowsPerSec: number; tables: Record<string, { rows: number; seconds: number }>; method: string };
+}
+
+/** Tables the rebuild fills: the event store plus every projection table. */
+const readTables = ['events', ...allProjections.flatMap((p) => p.tables.map((t) => t.name))];
+
+/**
+ * Fills the topics with `events` distinct events: the mixed workload of the integration tests
+ * (every kind the read models project), repeated with distinct run names so ids, tasks and agents
+ * never repeat. Encoded with the codec in chunks (the bus's bytes, headers and keys) and produced
+ * with raw kafkajs sendBatch in large batches.
+ */
+const prefill = async (prefix: string, subjects: Set<string>, events: number, say: (line: string) => void) => {
+  const codec = new AvroEventCodec({ registry: createRegistryClient(config.registry), catalog: loadSchemaCatalog(), topicPrefix: prefix });
+  for (const { subject } of await codec.registerSchemas()) subjects.add(subject);
+  const producer = createKafka({ ...config.kafka, clientId: `${config.kafka.clientId}-bench-prefill` }).producer({ idempotent: true, maxInFlightRequests: 5, allowAutoTopicCreation: false });
+  await producer.connect();
+  const byTopic: Record<string, number> = {};
+  let encodeMs = 0;
+  const started = nowMs();
+  try {
+    let produced = 0;
+    for (let run = 0; produced < events; run++) {
+      const inputs = mixedWorkload({ tasks: 1500, agents: 5, seed: 7 + run, run: `r${run}` }).slice(0, events - produced);
+      const t = nowMs();
+      const grouped = new Map<string, Message[]>();
+      const traceparent = newTraceparent();
+      for (const input of inputs) {
+        const event = createEvent(input);
+        const encoded = await codec.encode(event);
+        const list = grouped.get(encoded.topic) ?? [];
+        list.push({ key: entityKey(event), value: encoded.value, headers: { [Headers.routingKey]: event.routingKey, [Headers.traceparent]: traceparent }, timestamp: String(event.timestamp) });
+        grouped.set(encoded.topic, list);
+      }
+      encodeMs += nowMs() - t;
+      const topicMessages: TopicMessages[] = [...grouped].map(([topic, messages]) => ({ topic, messages }));
+      await producer.sendBatch({ acks: -1, topicMessages });
+      for (const { topic, messages } of topicMessages) byTopic[topic] = (byTopic[topic] ?? 0) + messages.length;
+      produced += inputs.length;
+      if (run % 40 === 39) say(`  pre-filled ${produced.toLocaleString('en-US')} events`);
+    }
+  } finally {
+    await producer.disconnect();
+  }
+  return { codec, byTopic, prefillSeconds: (nowMs() - started) / 1000, encodeSeconds: encodeMs / 1000 };
+};
+
+/** kafkajs eachBatch over every topic, a fresh group, no decode: first record to the last. */
+const rawConsumeAll = async (topics: string[], expected: number, limitMs: number) => {
+  const consumer = createKafka({ ...config.kafka, clientId: `${config.kafka.clientId}-bench-raw` }).consumer({
+    groupId: `bench-raw-${randomUUID().slice(0, 8)}`,
+    allowAutoTopicCreation: false,
+    sessionTimeout: 30_000,
+    heartbeatInterval: 3_000,
+  });
+  let seen = 0;
+  let first = 0;
+  let last = 0;
+  let done!: () => void;
+  const finished = new Promise<void>((resolve) => (done = resolve));
+  const subscribed = nowMs();
+  await consumer.connect();
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await consumer.subscribe({ topics, fromBeginning: true });
+    await consumer.run({
+      partitionsConsumedConcurrently: 3,
+      eachBatch: async ({ batch, heartbeat }) => {
+        if (batch.messages.length === 0) return;
+        if (seen === 0) first = nowMs();
+        seen += batch.messages.length;
+        await heartbeat();
+        if (seen >= expected && last === 0) {
+          last = nowMs();
+          done();
+        }
+      },
+    });
+    await Promise.race([finished, new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`raw consumption of ${expected} events did not finish within ${limitMs / 1000} s`)), limitMs)))]);
+  } finally {
+    clearTimeout(timer);
+    await consumer.disconnect();
+  }
+  const seconds = (last - first) / 1000;
+  return { seconds, eventsPerSec: (seen - 1) / seconds, startupSeconds: (first - subscribed) / 1000 };
+};
+
+/**
+ * The Postgres COPY limit for the rows the rebuild wrote: every table of the rebuilt generation is
+ * exported to a CSV file (server-side COPY TO), then loaded with `COPY … FROM '<file>'` into an
+ * empty table of the same shape (`LIKE`, so no indexes or constraints); only the loads are timed.
+ * Postgres runs on this machine, so the server reads the file directly (pg-copy-streams is not
+ * installed). Rows/s is the total rows over the total load time.
+ */
+const copyLimit = async (databaseUrl: string, schema: string) => {
+  const db = createDatabase({ url: databaseUrl, poolMax: 1, applicationName: 'agentbus-bench-copy' });
+  const dir = mkdtempSync(join(tmpdir(), 'agentbus-bench-copy-'));
+  chmodSync(dir, 0o777);
+  const tables: Record<string, { rows: number; seconds: number }> = {};
+  try {
+    await db.raw('create schema bench_copy');
+    for (const table of readTables) {
+      const file = join(dir, `${table}.csv`);
+      await db.raw(`copy ${schema}.${table} to '${file}' with (format csv)`);
+      await db.raw(`create table bench_copy.${table} (like ${schema}.${table})`);
+      const t = nowMs();
+      const result = await db.raw(`copy bench_copy.${table} from '${file}' with (format csv)`);
+      tables[table] = { rows: Number(result.rowCount), seconds: (nowMs() - t) / 1000 };
+      rmSync(file, { force: true });
+    }
+  } finally {
+    await db.raw('drop schema if exists bench_copy cascade').catch(() => undefined);
+    await db.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const rows = Object.values(tables).reduce((n, t) => n + t.rows, 0);
+  const seconds = Object.values(tables).reduce((n, t) => n + t.seconds, 0);
+  return { rows, seconds, rowsPerSec: rows / seconds, tables, method: "server-side COPY … FROM '<csv file>' (format csv) into LIKE-copies without indexes; CSV exported with COPY … TO" };
+};
+
+/** replay.rebuild, replay.raw-consume and replay.postgres-copy over one set of pre-filled topics. */
+export const replayBenchmark = async (events: number, log: Logger, say: (line: string) => void): Promise<ReplayResult> => {
+  const world = await benchWorld('replay', log);
+  const database = await createTestDatabase('bench_replay', config.databaseUrl);
+  const db = createDatabase({ url: database.url, poolMax: 4, applicationName: 'agentbus-bench-replay' });
+  try {
+    say(`  topics ${world.prefix}.*, database ${database.name}`);
+    const filled = await prefill(world.prefix, world.subjects, events, say);
+    say(`  pre-filled ${events.toLocaleString('en-US')} events in ${filled.prefillSeconds.toFixed(1)} s (encode ${filled.encodeSeconds.toFixed(1)} s)`);
+    const topics = world.topics.topics.filter((t) => t !== topicName(world.prefix, deadLetterTopicSuffix));
+
+    await ensureLiveReadModels(db);
+    const t = nowMs();
+    const rebuilt = await rebuildReadModels({
+      db,
+      kafka: createKafka({ ...config.kafka, clientId: `${config.kafka.clientId}-bench-rebuild` }, log.child({ component: 'kafka' })),
+      codec: filled.codec,
+      topics,
+      consumer: 'projector',
+      projections: allProjections,
+      deadLetterTopic: topicName(world.prefix, deadLetterTopicSuffix),
+      logger: log,
+      databaseUrl: database.url,
+    });
+    const rebuildSeconds = (nowMs() - t) / 1000;
+    say(`  rebuild: ${rebuilt.events.toLocaleString('en-US')} events in ${rebuildSeconds.toFixed(1)} s = ${Math.round(events / rebuildSeconds).toLocaleString('en-US')} events/s (swapped to ${rebuilt.schema})`);
+    if (rebuilt.events !== events) throw new Error(`the rebuild reports ${rebuilt.events} events, ${events} were produced`);
+
+    const raw = await rawConsumeAll(topics, events, 600_000);
+    say(`  raw kafkajs consume: ${Math.round(raw.eventsPerSec).toLocaleString('en-US')} events/s (${raw.seconds.toFixed(1)} s)`);
+    const copy = await copyLimit(database.url, rebuilt.schema);
+    say(`  postgres COPY: ${copy.rows.toLocaleString('en-US')} rows in ${copy.seconds.toFixed(1)} s = ${Math.round(copy.rowsPerSec).toLocaleString('en-US')} rows/s`);
+    return {
+      events,
+      eventsByTopic: Object.fromEntries(Object.entries(filled.byTopic).map(([topic, n]) => [topic.slice(world.prefix.length + 1), n])),
+      prefillSeconds: filled.prefillSeconds,
+      encodeSeconds: filled.encodeSeconds,
+      rebuild: { seconds: rebuildSeconds, eventsPerSec: events / rebuildSeconds, reported: rebuilt.events, schema: rebuilt.schema, generation: rebuilt.generation },
+      raw,
+      copy,
+    };
+  } finally {
+    await db.destroy();
+    await database.drop().catch((e: Error) => say(`  could not drop ${database.name}: ${e.message}`));
+    await world.cleanup();
+  }
+};
