@@ -242,7 +242,12 @@ export class TransactionalSink {
     }
   }
 
-  /** Positions every assigned partition at the offset Postgres holds for it, or at the start. */
+  /**
+   * Positions every assigned partition at the offset Postgres holds for it, or at the start. A
+   * stored offset outside the partition (beyond its end: the topic was recreated; before its
+   * start: retention removed records) is reset to the start and rewritten, with a warning;
+   * re-reading is safe because event ids deduplicate.
+   */
   private async seekAssigned(): Promise<void> {
     const consumer = this.consumer;
     if (!consumer) return;
@@ -251,17 +256,26 @@ export class TransactionalSink {
     const stored = await readOffsets(this.options.db, schema, this.options.consumer);
     const admin = this.options.kafka.admin();
     await admin.connect();
+    const positions: { topic: string; partition: number; offset: bigint }[] = [];
+    const corrections: { topic: string; partition: number; nextOffset: bigint }[] = [];
     try {
       for (const [topic, partitions] of this.assignment) {
-        const lows = new Map((await admin.fetchTopicOffsets(topic)).map((o) => [o.partition, o.low]));
+        const bounds = new Map((await admin.fetchTopicOffsets(topic)).map((o) => [o.partition, { low: BigInt(o.low), high: BigInt(o.high) }]));
         for (const partition of partitions) {
-          const offset = stored.get(offsetKey(topic, partition))?.toString() ?? lows.get(partition) ?? '0';
-          consumer.seek({ topic, partition, offset });
+          const { low, high } = bounds.get(partition) ?? { low: 0n, high: 0n };
+          const at = stored.get(offsetKey(topic, partition));
+          if (at !== undefined && (at > high || at < low)) {
+            this.options.logger.warn({ topic, partition, stored: at.toString(), low: low.toString(), high: high.toString() }, at > high ? 'stored offset is beyond the end of the partition (was the topic recreated?); reading it from the start' : 'stored offset is before the start of the partition (retention removed records); reading from the start');
+            corrections.push({ topic, partition, nextOffset: low });
+          }
+          positions.push({ topic, partition, offset: at === undefined || at > high || at < low ? low : at });
         }
       }
     } finally {
       await admin.disconnect();
     }
+    if (corrections.length > 0) await this.options.db.transaction((trx) => writeOffsets(trx, schema, this.options.consumer, corrections));
+    for (const p of positions) consumer.seek({ topic: p.topic, partition: p.partition, offset: p.offset.toString() });
     this.currentSchema = schema;
     this.positioned = true;
     this.options.logger.info({ schema, partitions: [...this.assignment].map(([t, p]) => `${t}:${p.join(',')}`) }, 'positioned at the offsets stored in Postgres');

@@ -2,9 +2,9 @@ import { createKafkaEventBus, type KafkaEventBus } from '@agentbus/bus';
 import { parseConfig, connectionSchema } from '@agentbus/config';
 import type { AgentEvent } from '@agentbus/events';
 import { createLogger } from '@agentbus/logger';
-import { createDatabase } from '@agentbus/postgres-sink';
+import { createDatabase, createOffsetsTable, writeOffsets } from '@agentbus/postgres-sink';
 import { allProjections, replay } from '@agentbus/projections';
-import { activeSchema } from '@agentbus/read-models';
+import { activeSchema, ensureLiveReadModels } from '@agentbus/read-models';
 import { createTestDatabase, createTestTopics, mixedWorkload, readTables, type TestDatabase, type TestTopics } from '@agentbus/testing';
 import type { Knex } from 'knex';
 import { loadProjectorConfig } from './config';
@@ -89,3 +89,32 @@ describe('projector', () => {
 });
 
 const chunk = <T>(items: T[], size: number): T[][] => Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, i * size + size));
+
+describe('projector after its topics were recreated', () => {
+  it('resets stored offsets beyond the end of a partition and projects the new events', async () => {
+    const topics = await createTestTopics('recreated');
+    const database = await createTestDatabase('recreated', parseConfig(connectionSchema).databaseUrl);
+    const env = { ...process.env, AGENTBUS_TOPIC_PREFIX: topics.prefix, DATABASE_URL: database.url, PROJECTOR_HTTP_PORT: '0' };
+    const bus = createKafkaEventBus({ connection: parseConfig(connectionSchema, env), service: 'workload', logger });
+    const db = createDatabase({ url: database.url });
+    let projector: RunningProjector | undefined;
+    try {
+      await bus.registerSchemas();
+      const { schema } = await ensureLiveReadModels(db);
+      // Offsets left behind by an earlier incarnation of the topics, far beyond their new end.
+      await createOffsetsTable(db, schema);
+      await db.transaction((trx) => writeOffsets(trx, schema, 'projector', [0, 1, 2].map((partition) => ({ topic: `${topics.prefix}.task`, partition, nextOffset: 500n }))));
+
+      projector = await startProjector(loadProjectorConfig(env), logger);
+      const published = await bus.publishMany(mixedWorkload({ tasks: 5, agents: 1, run: 'again' }));
+      await eventually(async () => Number((await db.withSchema(schema).from('events').count({ n: '*' }))[0]!.n) === published.length, 30_000, 'the new events projected');
+      expect(Number((await db.withSchema(schema).from('tasks').count({ n: '*' }))[0]!.n)).toBe(5);
+    } finally {
+      await projector?.stop();
+      await bus.close();
+      await db.destroy();
+      await topics.cleanup();
+      await database.drop();
+    }
+  });
+});
