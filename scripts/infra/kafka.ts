@@ -89,6 +89,17 @@ const log4jConfig = (logDir: string): string => `Configuration:
 # logs for ${logDir}
 `;
 
+/**
+ * Kafka's cluster id: 16 random bytes, base64url without padding. Like Kafka's Uuid.randomUuid,
+ * never one starting with "-", which the storage tool's argument parser would take for an option.
+ */
+export const newClusterId = (random: () => Buffer = () => randomBytes(16)): string => {
+  for (;;) {
+    const id = random().toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
+};
+
 export const kafkaReady = async (brokers: string[]): Promise<boolean> => {
   const admin = new Kafka({ clientId: 'agentbus-infra', brokers, logLevel: logLevel.NOTHING, connectionTimeout: 1000, retry: { retries: 0 } }).admin();
   try {
@@ -238,12 +249,11 @@ export const startKafka = async (s: InfraSettings): Promise<PartState> => {
 
   if (!existsSync(join(dir, 'data', 'meta.properties'))) {
     const credentials = ensureScramFile(s);
-    // Kafka's cluster id is 16 random bytes, base64url without padding.
-    const clusterId = randomBytes(16).toString('base64url');
+    const clusterId = newClusterId();
     // StorageTool reads SCRAM users only from its arguments, so the password is on this one
     // short-lived command line; the user is then in the very first metadata the broker loads.
     const scram = scramMechanisms.flatMap((m) => ['--add-scram', `${m}=[name=${credentials.username},password=${credentials.password}]`]);
-    runWithSecret(credentials.password, java, [...jvm, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', props, ...scram], 'formatting the Kafka log directory');
+    runWithSecret(credentials.password, java, [...jvm, 'kafka.tools.StorageTool', 'format', `--cluster-id=${clusterId}`, '-c', props, ...scram], 'formatting the Kafka log directory');
   }
   const pid = startDetached(java, [...jvm, 'kafka.Kafka', props], { logFile });
   await waitFor('Kafka', () => kafkaReady([endpoint]), { timeoutMs: 90_000, logFile, pid });

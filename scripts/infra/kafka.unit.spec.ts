@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { scramCredentials, serverProperties } from './kafka';
+import { newClusterId, scramCredentials, serverProperties } from './kafka';
 import { loadInfraSettings } from './settings';
 
 const properties = (text: string): Record<string, string> =>
@@ -45,5 +45,17 @@ describe('scramCredentials', () => {
     mkdirSync(join(stateDir, 'kafka'), { recursive: true });
     writeFileSync(join(stateDir, 'kafka', 'scram.json'), JSON.stringify({ username: 'agentbus', password: 'p' }));
     expect(scramCredentials(settings)).toEqual({ brokers: ['127.0.0.1:19094'], mechanism: 'scram-sha-256', username: 'agentbus', password: 'p' });
+  });
+});
+
+describe('newClusterId', () => {
+  it('is 22 base64url characters', () => {
+    expect(newClusterId()).toMatch(/^[A-Za-z0-9_-]{22}$/);
+  });
+
+  it('never starts with "-", which the storage tool would read as an option', () => {
+    const draws = [Buffer.alloc(16, 0xfb), Buffer.alloc(16, 1)];
+    expect(Buffer.alloc(16, 0xfb).toString('base64url').startsWith('-')).toBe(true);
+    expect(newClusterId(() => draws.shift()!)).toBe(Buffer.alloc(16, 1).toString('base64url'));
   });
 });
