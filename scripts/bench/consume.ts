@@ -70,8 +70,9 @@ export const consumeThroughBus = async (bus: KafkaEventBus, expected: number, li
 /**
  * kafkajs eachBatch over the same topics with a fresh group and the consumer settings the bus
  * uses (session 30 s, heartbeat 3 s, 3 partitions at a time); no decoding, offsets auto-resolved.
+ * Counts the records of `countTopic`, or of every topic when it is undefined.
  */
-export const consumeRaw = async (topics: string[], countTopic: string, expected: number, limitMs: number): Promise<ConsumeRun & { wire: WireSizes }> => {
+export const consumeRaw = async (topics: string[], countTopic: string | undefined, expected: number, limitMs: number): Promise<ConsumeRun & { wire: WireSizes }> => {
   const consumer = createKafka({ ...config.kafka, clientId: `${config.kafka.clientId}-bench-raw` }).consumer({
     groupId: `bench-raw-${randomUUID().slice(0, 8)}`,
     allowAutoTopicCreation: false,
@@ -91,7 +92,7 @@ export const consumeRaw = async (topics: string[], countTopic: string, expected:
     await consumer.run({
       partitionsConsumedConcurrently: 3,
       eachBatch: async ({ batch, heartbeat }) => {
-        if (batch.topic !== countTopic || batch.messages.length === 0) return;
+        if ((countTopic !== undefined && batch.topic !== countTopic) || batch.messages.length === 0) return;
         if (seen === 0) {
           first = nowMs();
           // Sample what the records weigh on the wire (the first batch is enough).

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +11,7 @@ import { allProjections } from '@agentbus/projections';
 import { ensureLiveReadModels, rebuildReadModels } from '@agentbus/read-models';
 import { createTestDatabase, mixedWorkload } from '@agentbus/testing';
 import type { Message, TopicMessages } from 'kafkajs';
+import { consumeRaw } from './consume';
 import { nowMs } from './stats';
 import { benchWorld, config } from './world';
 
@@ -67,46 +67,6 @@ const prefill = async (prefix: string, subjects: Set<string>, events: number, sa
     await producer.disconnect();
   }
   return { codec, byTopic, prefillSeconds: (nowMs() - started) / 1000, encodeSeconds: encodeMs / 1000 };
-};
-
-/** kafkajs eachBatch over every topic, a fresh group, no decode: first record to the last. */
-const rawConsumeAll = async (topics: string[], expected: number, limitMs: number) => {
-  const consumer = createKafka({ ...config.kafka, clientId: `${config.kafka.clientId}-bench-raw` }).consumer({
-    groupId: `bench-raw-${randomUUID().slice(0, 8)}`,
-    allowAutoTopicCreation: false,
-    sessionTimeout: 30_000,
-    heartbeatInterval: 3_000,
-  });
-  let seen = 0;
-  let first = 0;
-  let last = 0;
-  let done!: () => void;
-  const finished = new Promise<void>((resolve) => (done = resolve));
-  const subscribed = nowMs();
-  await consumer.connect();
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await consumer.subscribe({ topics, fromBeginning: true });
-    await consumer.run({
-      partitionsConsumedConcurrently: 3,
-      eachBatch: async ({ batch, heartbeat }) => {
-        if (batch.messages.length === 0) return;
-        if (seen === 0) first = nowMs();
-        seen += batch.messages.length;
-        await heartbeat();
-        if (seen >= expected && last === 0) {
-          last = nowMs();
-          done();
-        }
-      },
-    });
-    await Promise.race([finished, new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`raw consumption of ${expected} events did not finish within ${limitMs / 1000} s`)), limitMs)))]);
-  } finally {
-    clearTimeout(timer);
-    await consumer.disconnect();
-  }
-  const seconds = (last - first) / 1000;
-  return { seconds, eventsPerSec: (seen - 1) / seconds, startupSeconds: (first - subscribed) / 1000 };
 };
 
 /**
@@ -170,7 +130,7 @@ export const replayBenchmark = async (events: number, log: Logger, say: (line: s
     say(`  rebuild: ${rebuilt.events.toLocaleString('en-US')} events in ${rebuildSeconds.toFixed(1)} s = ${Math.round(events / rebuildSeconds).toLocaleString('en-US')} events/s (swapped to ${rebuilt.schema})`);
     if (rebuilt.events !== events) throw new Error(`the rebuild reports ${rebuilt.events} events, ${events} were produced`);
 
-    const raw = await rawConsumeAll(topics, events, 600_000);
+    const raw = await consumeRaw(topics, undefined, events, 600_000);
     say(`  raw kafkajs consume: ${Math.round(raw.eventsPerSec).toLocaleString('en-US')} events/s (${raw.seconds.toFixed(1)} s)`);
     const copy = await copyLimit(database.url, rebuilt.schema);
     say(`  postgres COPY: ${copy.rows.toLocaleString('en-US')} rows in ${copy.seconds.toFixed(1)} s = ${Math.round(copy.rowsPerSec).toLocaleString('en-US')} rows/s`);
