@@ -82,7 +82,7 @@ describe('checkSchemas', () => {
 describe('repository schema conventions', () => {
   const catalog = loadSchemaCatalog(repoSchemas);
   const payloadOf = (type: string) => catalog.latest(type).schema.fields.find((f) => f.name === 'payload')!.type as { fields: { name: string; type: unknown; default?: unknown }[] };
-  const keyFields: Record<string, string[]> = { task: ['taskId'], agent: ['agentId'], trust: ['agentId'], decision: ['actionId'], data: ['documentId'] };
+  const keyFields: Record<string, string[]> = { task: ['taskId'], agent: ['agentId'], trust: ['agentId'], decision: ['actionId'], data: ['documentId'], saga: ['sagaId'] };
   const walk = (type: unknown, visit: (t: Record<string, unknown>) => void): void => {
     if (Array.isArray(type)) return type.forEach((t) => walk(t, visit));
     if (typeof type !== 'object' || type === null) return;

@@ -11,7 +11,7 @@ describe('topic setup', () => {
     await admin.connect();
     try {
       const created = await ensureTopics(admin, specs);
-      expect(created.sort()).toEqual(['agent', 'data', 'decision', 'dlq', 'system', 'task', 'trust'].map((c) => `${config.topicPrefix}.${c}`));
+      expect(created.sort()).toEqual(['agent', 'data', 'decision', 'dlq', 'saga', 'system', 'task', 'trust'].map((c) => `${config.topicPrefix}.${c}`));
       expect(await ensureTopics(admin, specs)).toEqual([]);
       const { topics } = await admin.fetchTopicMetadata({ topics: created });
       expect(topics.every((t) => t.partitions.length === 5)).toBe(true);

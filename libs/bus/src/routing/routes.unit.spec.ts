@@ -5,7 +5,7 @@ import { routesFromCatalog } from './routes';
 import { thrownBy } from '@agentbus/testing';
 
 const routes = routesFromCatalog(loadSchemaCatalog());
-const allCategories = ['agent', 'data', 'decision', 'system', 'task', 'trust'];
+const allCategories = ['agent', 'data', 'decision', 'saga', 'system', 'task', 'trust'];
 
 const thrown = (fn: () => unknown): AgentbusError => thrownBy(fn, AgentbusError);
 

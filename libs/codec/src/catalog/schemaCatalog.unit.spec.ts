@@ -53,6 +53,17 @@ describe('loadSchemaCatalog on the repository schemas', () => {
       'document.processed',
       'embedding.generated',
       'memory.updated',
+      'saga.compensated',
+      'saga.compensating',
+      'saga.completed',
+      'saga.event_ignored',
+      'saga.failed',
+      'saga.operator_alert',
+      'saga.started',
+      'saga.step.completed',
+      'saga.step.dispatched',
+      'saga.step.failed',
+      'saga.step.timed_out',
       'score.updated',
       'system.shutdown',
       'task.acknowledged',
@@ -62,6 +73,7 @@ describe('loadSchemaCatalog on the repository schemas', () => {
       'task.failed',
       'tool.invoked',
       'violation.detected',
+      'workflow.requested',
     ]);
     expect(catalog.history('task.created').map((s) => s.version)).toEqual([1]);
     expect(catalog.history('task.completed').map((s) => s.version)).toEqual([1, 2]);

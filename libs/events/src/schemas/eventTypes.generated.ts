@@ -160,6 +160,153 @@ export interface MemoryUpdatedPayload {
   value: string;
 }
 
+/** Every compensation succeeded. */
+export interface SagaCompensatedPayload {
+  /** The saga instance; the Kafka key of every event about it. */
+  sagaId: string;
+  /** Steps that were compensated, in the order they ran. */
+  steps: string[];
+}
+
+/** A step failed for good; the completed steps are undone in reverse order. */
+export interface SagaCompensatingPayload {
+  /** The saga instance; the Kafka key of every event about it. */
+  sagaId: string;
+  failedStep: string;
+  reason: string;
+  /** Steps whose compensations run, in the order they run. */
+  steps: string[];
+}
+
+/** Every step of the saga succeeded. */
+export interface SagaCompletedPayload {
+  /** The saga instance; the Kafka key of every event about it. */
+  sagaId: string;
+  /** Each step's output by step id, as a JSON string. */
+  output: string;
+}
+
+/** An event reached a saga that must not act on it: a duplicate, a late outcome, or one for a finished saga. Recorded, never acted upon. */
+export interface SagaEventIgnoredPayload {
+  /** The saga instance; the Kafka key of every event about it. */
+  sagaId: string;
+  eventId: string;
+  eventType: string;
+  /** duplicate, late, finished or unexpected. */
+  reason: string;
+}
+
+/** The saga ended without completing. */
+export interface SagaFailedPayload {
+  /** The saga instance; the Kafka key of every event about it. */
+  sagaId: string;
+  /** failed: compensated; failed_compensation: a compensation failed for good and an operator must act. An unknown status reads as failed_compensation, the cautious assumption. */
+  status: SagaFailureStatus;
+  /** The step whose failure (or compensation) ended the saga. */
+  failedStep?: string | null;
+  reason: string;
+}
+
+export type SagaFailureStatus = 'failed' | 'failed_compensation';
+export const sagaFailureStatusSymbols = ['failed', 'failed_compensation'] as const;
+
+/** A saga needs a human: a compensation failed after its retries. */
+export interface SagaOperatorAlertPayload {
+  /** The saga instance; the Kafka key of every event about it. */
+  sagaId: string;
+  sagaName: string;
+  /** An unknown severity reads as critical. */
+  severity: AlertSeverity;
+  stepId?: string | null;
+  reason: string;
+}
+
+export type AlertSeverity = 'warning' | 'critical';
+export const alertSeveritySymbols = ['warning', 'critical'] as const;
+
+/** The orchestrator accepted a workflow.requested and began the saga. */
+export interface SagaStartedPayload {
+  /** The saga instance; the Kafka key of every event about it. */
+  sagaId: string;
+  sagaName: string;
+  /** The saga's input as a JSON string. */
+  input: string;
+  /** Step ids in definition order. */
+  steps: string[];
+}
+
+/** A step (or its compensation) succeeded. */
+export interface SagaStepCompletedPayload {
+  /** The saga instance; the Kafka key of every event about it. */
+  sagaId: string;
+  stepId: string;
+  /** forward: the step itself; compensation: undoing it. */
+  phase: SagaPhase;
+  attempt: number;
+  /** The event that completed it. */
+  outcomeEventId: string;
+  /** The step's result as a JSON string. */
+  output?: string | null;
+}
+
+export type SagaPhase = 'forward' | 'compensation';
+export const sagaPhaseSymbols = ['forward', 'compensation'] as const;
+
+/** The orchestrator sent a step's command (or its compensation) and waits for its outcome. */
+export interface SagaStepDispatchedPayload {
+  /** The saga instance; the Kafka key of every event about it. */
+  sagaId: string;
+  stepId: string;
+  /** forward: the step itself; compensation: undoing it. */
+  phase: SagaPhase;
+  /** 1 for the first try, then each retry. */
+  attempt: number;
+  /** Event id of the command sent; stable across relays. */
+  commandId: string;
+  /** e.g. task.assigned or action.proposed. */
+  commandType: string;
+  /** The task id or action id the outcome must carry. */
+  correlationKey: string;
+  /** The agent chosen, for task commands. */
+  agentId?: string | null;
+  /** The capability the agent was chosen for, if any. */
+  capability?: string | null;
+  /** When the attempt times out, epoch ms. */
+  deadline: number;
+}
+
+/** An attempt at a step (or its compensation) failed, or could not be dispatched. */
+export interface SagaStepFailedPayload {
+  /** The saga instance; the Kafka key of every event about it. */
+  sagaId: string;
+  stepId: string;
+  /** forward: the step itself; compensation: undoing it. */
+  phase: SagaPhase;
+  attempt: number;
+  error: string;
+  /** True when another attempt follows at retryAt. */
+  willRetry: boolean;
+  /** When the next attempt is dispatched, epoch ms. */
+  retryAt?: number | null;
+  /** The event that failed it; null for a dispatch failure, e.g. no capable agent. */
+  outcomeEventId?: string | null;
+}
+
+/** An attempt at a step (or its compensation) reached its deadline without an outcome. */
+export interface SagaStepTimedOutPayload {
+  /** The saga instance; the Kafka key of every event about it. */
+  sagaId: string;
+  stepId: string;
+  /** forward: the step itself; compensation: undoing it. */
+  phase: SagaPhase;
+  attempt: number;
+  deadline: number;
+  /** True when another attempt follows at retryAt. */
+  willRetry: boolean;
+  /** When the next attempt is dispatched, epoch ms. */
+  retryAt?: number | null;
+}
+
 /** An agent's trust score changed. */
 export interface ScoreUpdatedPayload {
   agentId: string;
@@ -281,6 +428,18 @@ export interface ViolationDetectedPayload {
 export type ViolationSeverity = 'low' | 'medium' | 'high' | 'critical';
 export const violationSeveritySymbols = ['low', 'medium', 'high', 'critical'] as const;
 
+/** Asks the saga orchestrator to start a saga. Publishing it again with the same sagaId starts nothing new. */
+export interface WorkflowRequestedPayload {
+  /** The saga instance; the Kafka key of every event about it. */
+  sagaId: string;
+  /** A saga definition the orchestrator knows, e.g. order. */
+  sagaName: string;
+  /** The saga's input as a JSON string. */
+  input: string;
+  /** The agent, human or tool that asked. */
+  requestedBy: string;
+}
+
 /** The payload type of every event type, newest schema version. */
 export interface EventPayloads {
   'action.approved': ActionApprovedPayload;
@@ -297,6 +456,17 @@ export interface EventPayloads {
   'document.processed': DocumentProcessedPayload;
   'embedding.generated': EmbeddingGeneratedPayload;
   'memory.updated': MemoryUpdatedPayload;
+  'saga.compensated': SagaCompensatedPayload;
+  'saga.compensating': SagaCompensatingPayload;
+  'saga.completed': SagaCompletedPayload;
+  'saga.event_ignored': SagaEventIgnoredPayload;
+  'saga.failed': SagaFailedPayload;
+  'saga.operator_alert': SagaOperatorAlertPayload;
+  'saga.started': SagaStartedPayload;
+  'saga.step.completed': SagaStepCompletedPayload;
+  'saga.step.dispatched': SagaStepDispatchedPayload;
+  'saga.step.failed': SagaStepFailedPayload;
+  'saga.step.timed_out': SagaStepTimedOutPayload;
   'score.updated': ScoreUpdatedPayload;
   'system.shutdown': SystemShutdownPayload;
   'task.acknowledged': TaskAcknowledgedPayload;
@@ -306,6 +476,7 @@ export interface EventPayloads {
   'task.failed': TaskFailedPayload;
   'tool.invoked': ToolInvokedPayload;
   'violation.detected': ViolationDetectedPayload;
+  'workflow.requested': WorkflowRequestedPayload;
 }
 
 export type EventType = keyof EventPayloads;
@@ -326,6 +497,17 @@ export const eventTypeCategories = {
   'document.processed': 'data',
   'embedding.generated': 'data',
   'memory.updated': 'agent',
+  'saga.compensated': 'saga',
+  'saga.compensating': 'saga',
+  'saga.completed': 'saga',
+  'saga.event_ignored': 'saga',
+  'saga.failed': 'saga',
+  'saga.operator_alert': 'saga',
+  'saga.started': 'saga',
+  'saga.step.completed': 'saga',
+  'saga.step.dispatched': 'saga',
+  'saga.step.failed': 'saga',
+  'saga.step.timed_out': 'saga',
   'score.updated': 'trust',
   'system.shutdown': 'system',
   'task.acknowledged': 'task',
@@ -335,6 +517,7 @@ export const eventTypeCategories = {
   'task.failed': 'task',
   'tool.invoked': 'system',
   'violation.detected': 'trust',
+  'workflow.requested': 'saga',
 } as const;
 
 /** The schema version these types describe; producers put it in metadata.version. */
@@ -353,6 +536,17 @@ export const eventSchemaVersions = {
   'document.processed': 1,
   'embedding.generated': 1,
   'memory.updated': 1,
+  'saga.compensated': 1,
+  'saga.compensating': 1,
+  'saga.completed': 1,
+  'saga.event_ignored': 1,
+  'saga.failed': 1,
+  'saga.operator_alert': 1,
+  'saga.started': 1,
+  'saga.step.completed': 1,
+  'saga.step.dispatched': 1,
+  'saga.step.failed': 1,
+  'saga.step.timed_out': 1,
   'score.updated': 1,
   'system.shutdown': 1,
   'task.acknowledged': 1,
@@ -362,6 +556,7 @@ export const eventSchemaVersions = {
   'task.failed': 1,
   'tool.invoked': 1,
   'violation.detected': 1,
+  'workflow.requested': 1,
 } as const;
 
 export const eventTypes = [
@@ -379,6 +574,17 @@ export const eventTypes = [
   'document.processed',
   'embedding.generated',
   'memory.updated',
+  'saga.compensated',
+  'saga.compensating',
+  'saga.completed',
+  'saga.event_ignored',
+  'saga.failed',
+  'saga.operator_alert',
+  'saga.started',
+  'saga.step.completed',
+  'saga.step.dispatched',
+  'saga.step.failed',
+  'saga.step.timed_out',
   'score.updated',
   'system.shutdown',
   'task.acknowledged',
@@ -388,4 +594,5 @@ export const eventTypes = [
   'task.failed',
   'tool.invoked',
   'violation.detected',
+  'workflow.requested',
 ] as const;

@@ -51,7 +51,7 @@ describe('parseFrom', () => {
 describe('tailQuery', () => {
   it('reads only the topics the pattern can match', () => {
     expect(tailQuery('task.*', undefined, catalog).categories).toEqual(['task']);
-    expect(tailQuery('#', undefined, catalog).categories.sort()).toEqual(['agent', 'data', 'decision', 'system', 'task', 'trust']);
+    expect(tailQuery('#', undefined, catalog).categories.sort()).toEqual(['agent', 'data', 'decision', 'saga', 'system', 'task', 'trust']);
   });
 
   it('matches the routing key and the filter, enum order included', () => {
