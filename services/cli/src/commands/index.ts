@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { register as registerDlq } from './dlq';
+import { register as registerMigrate } from './migrate';
 import { register as registerReplay } from './replay';
 import { register as registerState } from './state';
 import { register as registerTail } from './tail';
@@ -7,6 +8,7 @@ import { register as registerTopics } from './topics';
 
 export const registerCommands = (program: Command): void => {
   registerTopics(program);
+  registerMigrate(program);
   registerTail(program);
   registerDlq(program);
   registerReplay(program);
