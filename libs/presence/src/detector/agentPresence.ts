@@ -1,0 +1,50 @@
+import type { AgentEvent, AgentHealth, AgentRecoveredPayload, AgentSuspectedFailurePayload, BackpressureState } from '@agentbus/events';
+
+/** Liveness as the monitor judges it; `paused` agents are alive but take no new work. */
+export type PresenceStatus = 'online' | 'paused' | 'suspected' | 'offline';
+export const presenceStatuses = ['online', 'paused', 'suspected', 'offline'] as const;
+
+/** Everything the monitor knows about one agent; also one row of the presence read model. */
+export interface AgentPresence {
+  agentId: string;
+  /** Kafka partition of the agent topic the agent's events travel on; monitors own partitions. */
+  partition: number;
+  status: PresenceStatus;
+  agentClass: string | null;
+  capabilities: string[];
+  specializations: string[];
+  capacity: number;
+  heartbeatIntervalMs: number | null;
+  health: AgentHealth | null;
+  load: number | null;
+  memoryUsageBytes: number | null;
+  inFlight: number | null;
+  backpressureState: BackpressureState | null;
+  backpressureSince: number | null;
+  backpressureQueueSize: number | null;
+  /** The agent's own timestamp of its newest sign of life: for reporting and ordering, never for deadlines. */
+  lastSeenAt: number;
+  lastHeartbeatAt: number | null;
+  /** Monitor's wall clock when the suspicion was raised. */
+  suspectedAt: number | null;
+  timeoutMs: number;
+  /** Monitor's wall clock after which silence means failure; null while nothing is expected (offline, suspected). */
+  deadline: number | null;
+}
+
+export interface DetectorPolicy {
+  /** Names the monitor in agent.suspected_failure's detectedBy and as the source of what it emits. */
+  monitorId: string;
+  timeoutFor(agentClass: string | null): number;
+}
+
+export type DetectorEmission =
+  | { type: 'agent.suspected_failure'; source: string; payload: AgentSuspectedFailurePayload }
+  | { type: 'agent.recovered'; source: string; payload: AgentRecoveredPayload };
+
+export type DetectorInput = { kind: 'event'; event: AgentEvent; partition: number } | { kind: 'tick' };
+
+export interface Detection {
+  state: AgentPresence | undefined;
+  emit: DetectorEmission[];
+}
