@@ -1,2 +1,2 @@
 export { startOpsServer, createMetricsRegistry } from './opsServer';
-export type { HealthReport, OpsServer } from './opsServer';
+export type { HealthReport, OpsServer, OpsRoute } from './opsServer';

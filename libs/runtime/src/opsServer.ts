@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Logger } from '@agentbus/logger';
 
@@ -20,10 +20,18 @@ export const createMetricsRegistry = (service: string): Registry => {
   return registry;
 };
 
-/** GET /health (200 or 503 with the checks as JSON) and GET /metrics (Prometheus text format). */
-export const startOpsServer = async (options: { port: number; host?: string; registry: Registry; health: () => Promise<HealthReport>; logger: Logger }): Promise<OpsServer> => {
+/** A service's own GET endpoint on the ops port, e.g. the presence monitor's /agents. */
+export type OpsRoute = (url: URL, res: ServerResponse) => void;
+
+/** GET /health (200 or 503 with the checks as JSON), GET /metrics (Prometheus text format) and any `routes`. */
+export const startOpsServer = async (options: { port: number; host?: string; registry: Registry; health: () => Promise<HealthReport>; logger: Logger; routes?: Record<string, OpsRoute> }): Promise<OpsServer> => {
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
+    const route = req.method === 'GET' && path ? options.routes?.[path] : undefined;
+    if (route) {
+      route(new URL(req.url ?? '/', 'http://localhost'), res);
+      return;
+    }
     if (req.method === 'GET' && path === '/metrics') {
       options.registry.metrics().then(
         (text) => res.writeHead(200, { 'Content-Type': options.registry.contentType }).end(text),
