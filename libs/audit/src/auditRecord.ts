@@ -1,0 +1,221 @@
+import { isAgentbusError, type AgentEvent } from '@agentbus/events';
+
+/**
+ * One Kafka record exactly as the audit trail stores it: every value here is what its column
+ * holds, so the canonical encoding can be recomputed from a stored row. Text is already made
+ * storable (see `storableText`), payload and headers are canonical JSON text.
+ */
+export interface AuditRecord {
+  topic: string;
+  partition: number;
+  /** Kafka offset, a decimal string (int64). */
+  offset: string;
+  /** Kafka's record timestamp, epoch ms; null when the broker gave none usable. */
+  kafkaTimestamp: number | null;
+  key: Buffer | null;
+  value: Buffer | null;
+  /** Canonical JSON of the record headers (name → text, or a list of texts). */
+  headers: string;
+  eventId: string | null;
+  type: string | null;
+  routingKey: string | null;
+  source: string | null;
+  /** The event's own timestamp, epoch ms. */
+  occurredAt: number | null;
+  correlationId: string | null;
+  causationId: string | null;
+  schemaId: number | null;
+  schemaVersion: string | null;
+  /** Canonical JSON of the decoded payload; null when the record could not be decoded. */
+  payload: string | null;
+  decodeError: string | null;
+}
+
+export type RawHeaderValue = Buffer | string | (Buffer | string)[] | undefined;
+
+export interface RawRecord {
+  topic: string;
+  partition: number;
+  offset: string;
+  timestamp: string | number | undefined;
+  key: Buffer | null | undefined;
+  value: Buffer | null | undefined;
+  headers?: Record<string, RawHeaderValue> | undefined;
+}
+
+export type DecodeOutcome = { event: AgentEvent; schemaId: number } | { error: unknown };
+
+type WellFormed = { isWellFormed(): boolean; toWellFormed(): string };
+
+/**
+ * Postgres text and jsonb hold neither NUL nor lone UTF-16 surrogates (node-pg would silently turn
+ * a lone surrogate into U+FFFD, and the stored row would no longer hash like the record). Both
+ * become U+FFFD here, once, before hashing; the raw bytes keep the original.
+ */
+export const storableText = (text: string): string => {
+  const noNul = text.includes('\u0000') ? text.replaceAll('\u0000', '\uFFFD') : text;
+  const w = noNul as unknown as WellFormed;
+  return w.isWellFormed() ? noNul : w.toWellFormed();
+};
+
+/**
+ * JSON with object keys sorted at every level, no whitespace, Buffers as base64 and undefined
+ * members left out: the same text for a value and for that value read back from jsonb.
+ */
+export const canonicalJson = (value: unknown): string => {
+  if (value === null || value === undefined) return 'null';
+  switch (typeof value) {
+    case 'string':
+      return JSON.stringify(storableText(value));
+    case 'number':
+      return Number.isFinite(value) ? JSON.stringify(value) : 'null';
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'bigint':
+      return JSON.stringify(value.toString());
+    case 'object': {
+      if (Buffer.isBuffer(value) || value instanceof Uint8Array) return JSON.stringify(Buffer.from(value).toString('base64'));
+      if (value instanceof Date) return JSON.stringify(value.toISOString());
+      if (Array.isArray(value)) return `[${value.map((v) => (v === undefined || typeof v === 'function' ? 'null' : canonicalJson(v))).join(',')}]`;
+      const entries = Object.keys(value)
+        .filter((k) => (value as Record<string, unknown>)[k] !== undefined && typeof (value as Record<string, unknown>)[k] !== 'function')
+        .sort()
+        .map((k) => `${JSON.stringify(storableText(k))}:${canonicalJson((value as Record<string, unknown>)[k])}`);
+      return `{${entries.join(',')}}`;
+    }
+    default:
+      return 'null';
+  }
+};
+
+// Postgres timestamptz reaches from 4713 BC; JavaScript dates end at ±8.64e15 ms. Year 1 to 275760.
+const firstUsableMs = -62_135_596_800_000;
+const lastUsableMs = 8_640_000_000_000_000;
+const usableTime = (ms: number): number | null => (Number.isSafeInteger(ms) && ms >= firstUsableMs && ms <= lastUsableMs ? ms : null);
+
+const headerText = (value: Buffer | string): string => storableText(Buffer.isBuffer(value) ? value.toString('utf8') : String(value));
+
+const canonicalHeaders = (headers: Record<string, RawHeaderValue> | undefined): string => {
+  const out: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    if (value === undefined) continue;
+    out[name] = Array.isArray(value) ? value.map(headerText) : headerText(value);
+  }
+  return canonicalJson(out);
+};
+
+const errorText = (error: unknown): string => storableText(isAgentbusError(error) ? `${error.code}: ${error.message}` : error instanceof Error ? error.message : String(error));
+
+/** The schema id of a Confluent wire-format value (magic byte 0, then a 4-byte id), even when decoding failed. */
+const wireSchemaId = (value: Buffer | null): number | null => (value && value.length >= 5 && value[0] === 0 ? value.readUInt32BE(1) : null);
+
+const nullableText = (text: string | undefined | null): string | null => (text === undefined || text === null ? null : storableText(String(text)));
+
+/** A Kafka record and what decoding it gave, as the row the audit trail stores. */
+export const toAuditRecord = (raw: RawRecord, decoded: DecodeOutcome): AuditRecord => {
+  const value = raw.value ?? null;
+  const base = {
+    topic: raw.topic,
+    partition: raw.partition,
+    offset: raw.offset,
+    // Kafka says -1 for a record without a timestamp.
+    kafkaTimestamp: raw.timestamp === undefined || Number(raw.timestamp) < 0 ? null : usableTime(Number(raw.timestamp)),
+    key: raw.key ?? null,
+    value,
+    headers: canonicalHeaders(raw.headers),
+  };
+  if ('error' in decoded) {
+    return { ...base, eventId: null, type: null, routingKey: null, source: null, occurredAt: null, correlationId: null, causationId: null, schemaId: wireSchemaId(value), schemaVersion: null, payload: null, decodeError: errorText(decoded.error) };
+  }
+  const { event, schemaId } = decoded;
+  return {
+    ...base,
+    eventId: nullableText(event.id),
+    type: nullableText(event.type),
+    routingKey: nullableText(event.routingKey),
+    source: nullableText(event.source),
+    occurredAt: usableTime(Number(event.timestamp)),
+    correlationId: nullableText(event.metadata.correlationId),
+    causationId: nullableText(event.metadata.causationId),
+    schemaId,
+    schemaVersion: nullableText(event.metadata.version),
+    payload: canonicalJson(event.payload),
+    decodeError: null,
+  };
+};
+
+const canonicalVersion = 'agentbus.audit.v1';
+
+/**
+ * The bytes a record contributes to its partition's hash chain: a JSON array of every stored
+ * field in a fixed order (bytes as base64), a newline, then the canonical payload. The row's
+ * place in the chain (its position) is not part of it: the links between hashes carry the order.
+ */
+export const canonicalRecord = (r: AuditRecord): string =>
+  `${JSON.stringify([
+    canonicalVersion,
+    r.topic,
+    r.partition,
+    r.offset,
+    r.kafkaTimestamp,
+    r.key === null ? null : r.key.toString('base64'),
+    r.value === null ? null : r.value.toString('base64'),
+    r.headers,
+    r.eventId,
+    r.type,
+    r.routingKey,
+    r.source,
+    r.occurredAt,
+    r.correlationId,
+    r.causationId,
+    r.schemaId,
+    r.schemaVersion,
+    r.decodeError,
+  ])}\n${r.payload ?? 'null'}`;
+
+/** A row of `audit.records` as node-pg returns it. */
+export interface AuditRow {
+  topic: string;
+  partition: number;
+  kafka_offset: string;
+  position: string;
+  kafka_timestamp: Date | null;
+  record_key: Buffer | null;
+  raw: Buffer | null;
+  headers: unknown;
+  event_id: string | null;
+  type: string | null;
+  routing_key: string | null;
+  source: string | null;
+  occurred_at: Date | null;
+  correlation_id: string | null;
+  causation_id: string | null;
+  schema_id: number | null;
+  schema_version: string | null;
+  payload: unknown;
+  decode_error: string | null;
+  prev_hash: Buffer;
+  hash: Buffer;
+}
+
+/** The record a stored row claims to be, ready to be hashed again. */
+export const auditRecordFromRow = (row: AuditRow): AuditRecord => ({
+  topic: row.topic,
+  partition: row.partition,
+  offset: String(row.kafka_offset),
+  kafkaTimestamp: row.kafka_timestamp === null ? null : row.kafka_timestamp.getTime(),
+  key: row.record_key,
+  value: row.raw,
+  headers: canonicalJson(row.headers),
+  eventId: row.event_id,
+  type: row.type,
+  routingKey: row.routing_key,
+  source: row.source,
+  occurredAt: row.occurred_at === null ? null : row.occurred_at.getTime(),
+  correlationId: row.correlation_id,
+  causationId: row.causation_id,
+  schemaId: row.schema_id,
+  schemaVersion: row.schema_version,
+  payload: row.payload === null ? null : canonicalJson(row.payload),
+  decodeError: row.decode_error,
+});
