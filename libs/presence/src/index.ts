@@ -8,3 +8,5 @@ export { timeoutPolicy, parseClassTimeouts, defaultFailureTimeoutMs } from './de
 export type { TimeoutPolicyOptions } from './detector/timeoutPolicy';
 export { DetectorSpecification, DetectorAssertionError, heard, tickAt } from './testing/detectorSpecification';
 export type { DetectorStep, DetectorThen } from './testing/detectorSpecification';
+export { migratePresence } from './store/migrations';
+export { savePresence, loadPresence } from './store/presenceRows';

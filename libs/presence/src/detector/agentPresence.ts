@@ -24,6 +24,8 @@ export interface AgentPresence {
   backpressureQueueSize: number | null;
   /** The agent's own timestamp of its newest sign of life: for reporting and ordering, never for deadlines. */
   lastSeenAt: number;
+  /** Id of the event that set lastSeenAt: a redelivery of it is a duplicate; another event of the same millisecond is not. */
+  lastEventId: string | null;
   lastHeartbeatAt: number | null;
   /** Monitor's wall clock when the suspicion was raised. */
   suspectedAt: number | null;

@@ -26,8 +26,8 @@ const watching = (status: PresenceStatus): boolean => status === 'online' || sta
  * Deadlines run on the monitor's wall clock (`now` when an event is handled), never on event
  * timestamps, so an agent whose clock is skewed is judged by when it was heard, not by what its
  * clock says. The agent's own timestamps only order its events: one older than the newest seen is
- * out of order and ignored, one equal to it is a duplicate and proves nothing new. So a
- * redelivered heartbeat can neither extend a deadline nor end an outage.
+ * out of order and ignored, and a redelivery of the newest one is a duplicate. So a redelivered
+ * or late heartbeat can neither extend a deadline nor end an outage.
  */
 export const detect = (state: AgentPresence | undefined, input: DetectorInput, now: number, policy: DetectorPolicy): Detection => {
   if (input.kind === 'tick') return tick(state, now, policy);
@@ -81,6 +81,7 @@ const blank = (agentId: string, partition: number, lastSeenAt: number, policy: D
   backpressureSince: null,
   backpressureQueueSize: null,
   lastSeenAt,
+  lastEventId: null,
   lastHeartbeatAt: null,
   suspectedAt: null,
   timeoutMs: policy.timeoutFor(null),
@@ -91,11 +92,9 @@ type AgentOwnEvent = Exclude<PresenceEvent, { type: 'agent.suspected_failure' | 
 
 const signOfLife = (state: AgentPresence | undefined, event: AgentOwnEvent, partition: number, now: number, policy: DetectorPolicy): Detection => {
   const at = event.timestamp;
-  if (state && at < state.lastSeenAt) return unchanged(state);
-  const fresh = !state || at > state.lastSeenAt;
+  if (state && (at < state.lastSeenAt || (at === state.lastSeenAt && event.id === state.lastEventId))) return unchanged(state);
   const before = state ?? blank(event.payload.agentId, partition, at, policy);
-  const next: AgentPresence = { ...before, ...details(event, before, policy), partition, lastSeenAt: at };
-  if (!fresh) return { state: next, emit: [] };
+  const next: AgentPresence = { ...before, ...details(event, before, policy), partition, lastSeenAt: at, lastEventId: event.id };
 
   const emit: DetectorEmission[] = [];
   if (before.status === 'suspected') {

@@ -91,6 +91,12 @@ describe('presence detector', () => {
     });
   });
 
+  describe('events of the same millisecond', () => {
+    it('are distinct events, applied in order: online then offline in one millisecond leaves the agent offline', () => {
+      spec.given(heard(T, online(T))).when(heard(T, offline(T)), tickAt(T + 1_000_000)).thenNothingEmitted().thenState({ status: 'offline' });
+    });
+  });
+
   describe('out-of-order heartbeats', () => {
     it('ignores a heartbeat older than the newest one seen: its data and its proof of life', () => {
       spec

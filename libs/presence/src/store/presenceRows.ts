@@ -1,0 +1,96 @@
+import type { Knex } from 'knex';
+import type { AgentHealth, BackpressureState } from '@agentbus/events';
+import type { AgentPresence, DetectorPolicy, PresenceStatus } from '../detector/agentPresence';
+import { presenceSchema, presenceTable } from './presenceTable';
+
+interface PresenceRow {
+  agent_id: string;
+  partition: number;
+  status: PresenceStatus;
+  agent_class: string | null;
+  capabilities: string[];
+  specializations: string[];
+  capacity: number;
+  heartbeat_interval_ms: number | null;
+  health: AgentHealth | null;
+  load: number | null;
+  memory_usage_bytes: string | number | null;
+  in_flight: number | null;
+  backpressure_state: BackpressureState | null;
+  backpressure_since: Date | null;
+  backpressure_queue_size: number | null;
+  last_seen_at: Date;
+  last_heartbeat_at: Date | null;
+  suspected_at: Date | null;
+  timeout_ms: number;
+}
+
+const date = (ms: number | null): Date | null => (ms === null ? null : new Date(ms));
+const ms = (d: Date | null): number | null => (d === null ? null : d.getTime());
+
+const toRow = (a: AgentPresence): PresenceRow => ({
+  agent_id: a.agentId,
+  partition: a.partition,
+  status: a.status,
+  agent_class: a.agentClass,
+  capabilities: a.capabilities,
+  specializations: a.specializations,
+  capacity: a.capacity,
+  heartbeat_interval_ms: a.heartbeatIntervalMs,
+  health: a.health,
+  load: a.load,
+  memory_usage_bytes: a.memoryUsageBytes,
+  in_flight: a.inFlight,
+  backpressure_state: a.backpressureState,
+  backpressure_since: date(a.backpressureSince),
+  backpressure_queue_size: a.backpressureQueueSize,
+  last_seen_at: new Date(a.lastSeenAt),
+  last_heartbeat_at: date(a.lastHeartbeatAt),
+  suspected_at: date(a.suspectedAt),
+  timeout_ms: a.timeoutMs,
+});
+
+/** A stored row as detector state; the deadline is not stored (wall clock), takeOver sets it. */
+const fromRow = (r: PresenceRow, policy: DetectorPolicy): AgentPresence => ({
+  agentId: r.agent_id,
+  partition: r.partition,
+  status: r.status,
+  agentClass: r.agent_class,
+  capabilities: r.capabilities,
+  specializations: r.specializations,
+  capacity: r.capacity,
+  heartbeatIntervalMs: r.heartbeat_interval_ms,
+  health: r.health,
+  load: r.load,
+  memoryUsageBytes: r.memory_usage_bytes === null ? null : Number(r.memory_usage_bytes),
+  inFlight: r.in_flight,
+  backpressureState: r.backpressure_state,
+  backpressureSince: ms(r.backpressure_since),
+  backpressureQueueSize: r.backpressure_queue_size,
+  lastSeenAt: r.last_seen_at.getTime(),
+  lastEventId: null,
+  lastHeartbeatAt: ms(r.last_heartbeat_at),
+  suspectedAt: ms(r.suspected_at),
+  timeoutMs: policy.timeoutFor(r.agent_class),
+  deadline: null,
+});
+
+const columns = Object.keys(toRow({} as AgentPresence)) as (keyof PresenceRow)[];
+
+/** One statement for a whole batch: the newest state of every agent it touched. */
+export const savePresence = async (db: Knex | Knex.Transaction, agents: readonly AgentPresence[]): Promise<void> => {
+  if (agents.length === 0) return;
+  const rows = agents.map((a) => ({ ...toRow(a), updated_at: db.fn.now() }));
+  await db
+    .withSchema(presenceSchema)
+    .table(presenceTable)
+    .insert(rows)
+    .onConflict('agent_id')
+    .merge([...columns.filter((c) => c !== 'agent_id'), 'updated_at']);
+};
+
+export const loadPresence = async (db: Knex | Knex.Transaction, partitions: readonly number[], policy: DetectorPolicy): Promise<AgentPresence[]> => {
+  if (partitions.length === 0) return [];
+  const rows = (await db.withSchema(presenceSchema).from(presenceTable).select(columns).whereIn('partition', [...partitions])) as PresenceRow[];
+  return rows.map((r) => fromRow(r, policy));
+};

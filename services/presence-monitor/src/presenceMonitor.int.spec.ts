@@ -1,0 +1,207 @@
+import { createKafkaEventBus, type KafkaEventBus } from '@agentbus/bus';
+import { connectionSchema, parseConfig } from '@agentbus/config';
+import type { AgentEvent, AgentRecoveredPayload, AgentSuspectedFailurePayload } from '@agentbus/events';
+import { createLogger } from '@agentbus/logger';
+import { createDatabase } from '@agentbus/postgres-sink';
+import { findCapableAgents } from '@agentbus/presence';
+import { createTestDatabase, createTestTopics, spawnService, type ServiceProcess, type TestDatabase, type TestTopics } from '@agentbus/testing';
+import type { Knex } from 'knex';
+import { loadPresenceMonitorConfig } from './config';
+import { startPresenceMonitor, type RunningPresenceMonitor } from './presenceMonitor';
+
+const logger = createLogger({ name: 'presence-test', level: process.env.LOG_LEVEL ?? 'fatal', pretty: false });
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const until = async (probe: () => Promise<boolean> | boolean, timeoutMs: number, what: () => string) => {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await Promise.resolve(probe()).catch(() => false))) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what()}`);
+    await sleep(100);
+  }
+};
+
+const TIMEOUT_MS = 4000;
+// A SIGKILLed monitor keeps its partitions until the broker expires its session.
+const SESSION_MS = 6000;
+jest.setTimeout(180_000);
+
+interface World {
+  topics: TestTopics;
+  database: TestDatabase;
+  env: NodeJS.ProcessEnv;
+  bus: KafkaEventBus;
+  db: Knex;
+}
+
+const createWorld = async (label: string): Promise<World> => {
+  const topics = await createTestTopics(label);
+  const database = await createTestDatabase(label, parseConfig(connectionSchema).databaseUrl);
+  const env = { AGENTBUS_TOPIC_PREFIX: topics.prefix, DATABASE_URL: database.url };
+  const bus = createKafkaEventBus({ connection: parseConfig(connectionSchema, { ...process.env, ...env }), service: 'presence-test', logger, consumer: { maxWaitTimeInMs: 100 } });
+  await bus.registerSchemas();
+  return { topics, database, env, bus, db: createDatabase({ url: database.url }) };
+};
+
+const destroyWorld = async (w: World) => {
+  await w.bus.close();
+  await w.db.destroy();
+  await w.topics.cleanup();
+  await w.database.drop();
+};
+
+describe('presence monitor against real agent processes (SIGKILL)', () => {
+  let world: World;
+  const processes: ServiceProcess[] = [];
+  const verdicts: AgentEvent[] = [];
+
+  const startMonitor = async (): Promise<ServiceProcess> => {
+    const p = spawnService('services/presence-monitor/src/main.ts', {
+      ...world.env,
+      PRESENCE_MONITOR_HTTP_PORT: '0',
+      PRESENCE_MONITOR_ID: `monitor-${processes.length}`,
+      PRESENCE_TIMEOUT_MS: String(TIMEOUT_MS),
+      PRESENCE_TICK_MS: '100',
+      PRESENCE_MONITOR_SESSION_TIMEOUT_MS: String(SESSION_MS),
+      LOG_LEVEL: 'info',
+    });
+    processes.push(p);
+    await until(() => p.output().includes('presence monitor running'), 60_000, () => `the monitor to start; output: ${p.output().slice(-1500)}`);
+    return p;
+  };
+  const startAgent = async (agentId: string, load: number): Promise<ServiceProcess> => {
+    const p = spawnService('scripts/demo/presenceAgent.ts', {
+      ...world.env,
+      PRESENCE_AGENT_ID: agentId,
+      PRESENCE_AGENT_CAPABILITIES: 'summarise',
+      PRESENCE_AGENT_LOAD: String(load),
+      PRESENCE_AGENT_HEARTBEAT_MS: '500',
+    });
+    processes.push(p);
+    await until(() => p.output().includes(`presence agent ${agentId} online`), 60_000, () => `agent ${agentId} to start; output: ${p.output().slice(-1500)}`);
+    return p;
+  };
+  const statusOf = async (agentId: string): Promise<string | undefined> => (await world.db.withSchema('presence').from('agents').where({ agent_id: agentId }).first())?.status;
+  const suspicionsOf = (agentId: string) => verdicts.filter((e) => e.type === 'agent.suspected_failure' && (e.payload as AgentSuspectedFailurePayload).agentId === agentId);
+  const recoveriesOf = (agentId: string) => verdicts.filter((e) => e.type === 'agent.recovered' && (e.payload as AgentRecoveredPayload).agentId === agentId);
+
+  beforeAll(async () => {
+    world = await createWorld('presence');
+    const sub = await world.bus.subscribe('agent.#', (e) => void (['agent.suspected_failure', 'agent.recovered'].includes(e.type) && verdicts.push(e)), { name: 'verdicts', mode: 'broadcast' });
+    await sub.ready();
+  });
+  afterAll(async () => {
+    await Promise.all(processes.map((p) => p.kill('SIGKILL')));
+    await destroyWorld(world);
+  });
+
+  it('suspects exactly the killed agent once within timeout + 2 s, sees it recover, and raises no false alarm when the monitor itself restarts', async () => {
+    const monitor = await startMonitor();
+    const agents = { a: await startAgent('agent-a', 0.1), b: await startAgent('agent-b', 0.35), c: await startAgent('agent-c', 0.2) };
+    await until(async () => (await statusOf('agent-a')) === 'online' && (await statusOf('agent-b')) === 'online' && (await statusOf('agent-c')) === 'online', 30_000, () => 'three agents online in the presence table');
+
+    await agents.b.kill('SIGKILL');
+    const killedAt = Date.now();
+    await until(() => suspicionsOf('agent-b').length > 0, TIMEOUT_MS + 2000, () => `agent.suspected_failure for agent-b within ${TIMEOUT_MS + 2000} ms of the SIGKILL`);
+    const [suspicion] = suspicionsOf('agent-b');
+    expect(suspicion!.payload).toMatchObject({ agentId: 'agent-b', timeoutMs: TIMEOUT_MS, lastLoad: 0.35, detectedBy: 'monitor-0' });
+    expect((suspicion!.payload as AgentSuspectedFailurePayload).lastSeen).toBeLessThanOrEqual(killedAt);
+    expect((suspicion!.payload as AgentSuspectedFailurePayload).lastSeen).toBeGreaterThan(killedAt - 2000);
+    await sleep(TIMEOUT_MS);
+    expect(suspicionsOf('agent-b')).toHaveLength(1);
+    expect([...suspicionsOf('agent-a'), ...suspicionsOf('agent-c')]).toEqual([]);
+    expect(await statusOf('agent-b')).toBe('suspected');
+
+    agents.b = await startAgent('agent-b', 0.35);
+    await until(() => recoveriesOf('agent-b').length > 0, 10_000, () => 'agent.recovered for agent-b');
+    expect((recoveriesOf('agent-b')[0]!.payload as AgentRecoveredPayload).outageMs).toBeGreaterThanOrEqual(TIMEOUT_MS);
+    await until(async () => (await statusOf('agent-b')) === 'online', 10_000, () => 'agent-b online again in the presence table');
+
+    // The monitor dies without a goodbye; its successor must not suspect the agents it inherits.
+    await monitor.kill('SIGKILL');
+    const successor = await startMonitor();
+    await until(() => /took over agent partitions/.test(successor.output()), SESSION_MS + 30_000, () => `the successor to take over; output: ${successor.output().slice(-1500)}`);
+    await sleep(2 * TIMEOUT_MS + 1000);
+    expect(verdicts.filter((e) => e.type === 'agent.suspected_failure')).toHaveLength(1);
+    expect(recoveriesOf('agent-b')).toHaveLength(1);
+
+    // ...and it does watch them: a real failure after the restart is still caught.
+    await agents.c.kill('SIGKILL');
+    await until(() => suspicionsOf('agent-c').length > 0, TIMEOUT_MS + 2000, () => 'the restarted monitor to suspect agent-c');
+    expect(suspicionsOf('agent-c')[0]!.payload).toMatchObject({ detectedBy: 'monitor-5', lastLoad: 0.2 });
+    expect(suspicionsOf('agent-a')).toEqual([]);
+
+    await agents.a.kill('SIGTERM');
+    await until(async () => (await statusOf('agent-a')) === 'offline', 10_000, () => 'agent-a offline after a clean SIGTERM');
+    await sleep(TIMEOUT_MS + 1000);
+    expect(suspicionsOf('agent-a')).toEqual([]);
+  });
+});
+
+describe('discovery: findCapableAgents and GET /agents', () => {
+  let world: World;
+  let monitor: RunningPresenceMonitor | undefined;
+  beforeAll(async () => {
+    world = await createWorld('discovery');
+    monitor = await startPresenceMonitor(loadPresenceMonitorConfig({ ...process.env, ...world.env, PRESENCE_MONITOR_HTTP_PORT: '0', PRESENCE_MONITOR_ID: 'discovery' }), logger);
+  });
+  afterAll(async () => {
+    await monitor?.stop();
+    await destroyWorld(world);
+  });
+
+  const online = (agentId: string, capabilities: string[], capacity = 4) => ({ type: 'agent.online', source: agentId, payload: { agentId, agentClass: 'worker', capabilities, capacity, specializations: [], heartbeatIntervalMs: 30_000 } });
+  const beat = (agentId: string, load: number, inFlight: number, status: 'healthy' | 'degraded' | 'unhealthy' = 'healthy') => ({ type: 'agent.heartbeat', source: agentId, payload: { agentId, status, load, memoryUsageBytes: 1, inFlight } });
+
+  it('returns online agents with the capability and spare capacity, least loaded first, backpressured last; over HTTP too', async () => {
+    await world.bus.publishMany([
+      online('light', ['summarise']),
+      beat('light', 0.1, 0),
+      online('heavy', ['summarise', 'translate']),
+      beat('heavy', 0.6, 2),
+      online('full', ['summarise']),
+      beat('full', 1, 4),
+      online('one-left', ['summarise']),
+      beat('one-left', 0.2, 3),
+      online('pressed', ['summarise']),
+      beat('pressed', 0.05, 0),
+      { type: 'agent.backpressure', source: 'pressed', payload: { agentId: 'pressed', subscription: 'task.*', state: 'paused', queueSize: 120, maxInFlight: 10, pausedMs: null } },
+      online('translator', ['translate']),
+      beat('translator', 0, 0),
+      online('gone', ['summarise']),
+      { type: 'agent.offline', source: 'gone', payload: { agentId: 'gone', reason: 'scale-in' } },
+      online('sick', ['summarise']),
+      beat('sick', 0, 0, 'unhealthy'),
+    ]);
+    await until(async () => Number((await world.db.withSchema('presence').from('agents').count({ n: '*' }))[0]!.n) === 8, 30_000, () => 'eight agents in the presence table');
+    await until(async () => (await world.db.withSchema('presence').from('agents').where({ agent_id: 'pressed' }).first())?.backpressure_state === 'paused', 10_000, () => 'the backpressure in the record');
+
+    const ids = async (minCapacity?: number) => (await findCapableAgents(world.db, 'summarise', { minCapacity })).map((a) => a.agentId);
+    expect(await ids(2)).toEqual(['light', 'heavy', 'pressed']);
+    expect(await ids()).toEqual(['light', 'one-left', 'heavy', 'pressed']);
+    const [pressed] = (await findCapableAgents(world.db, 'summarise')).filter((a) => a.agentId === 'pressed');
+    expect(pressed).toMatchObject({ backpressured: true, backpressureQueueSize: 120, spareCapacity: 4 });
+    expect(pressed!.backpressureSince).toBeInstanceOf(Date);
+
+    const base = `http://127.0.0.1:${monitor!.ops.port}`;
+    const response = await fetch(`${base}/agents?capability=summarise&minCapacity=2`);
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as { agents: { agentId: string; spareCapacity: number; load: number }[] };
+    expect(body.agents.map((a) => [a.agentId, a.spareCapacity, a.load])).toEqual([['light', 4, 0.1], ['heavy', 2, 0.6], ['pressed', 4, 0.05]]);
+    const bad = await fetch(`${base}/agents?capability=summarise&minCapacity=lots`);
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({ error: { code: 'INVALID_DISCOVERY_QUERY', field: 'minCapacity' } });
+    expect((await fetch(`${base}/agents`)).status).toBe(400);
+    expect((await fetch(`${base}/health`)).status).toBe(200);
+    expect(await (await fetch(`${base}/metrics`)).text()).toMatch(/presence_agents\{[^}]*status="online"[^}]*\} 7/);
+  });
+
+  it('lets the analyst role read the presence table only through read.presence_agents', async () => {
+    const asAnalyst = (sql: string) =>
+      world.db.transaction(async (trx) => {
+        await trx.raw('set local role agentbus_analyst');
+        return trx.raw(sql);
+      });
+    await expect(asAnalyst(`select agent_id, status from read.presence_agents`)).resolves.toBeDefined();
+    await expect(asAnalyst(`select * from presence.agents`)).rejects.toThrow(/permission denied/);
+    await expect(asAnalyst(`delete from read.presence_agents`)).rejects.toThrow(/permission denied/);
+  });
+});

@@ -1,0 +1,187 @@
+import type { Kafka } from 'kafkajs';
+import { Counter, Gauge } from 'prom-client';
+import { backoffDelay, createKafkaEventBus, defaultRetryPolicy } from '@agentbus/bus';
+import { AvroEventCodec, createRegistryClient, loadSchemaCatalog } from '@agentbus/codec';
+import { deadLetterTopicSuffix, topicName } from '@agentbus/events';
+import { createKafka } from '@agentbus/kafka';
+import type { Logger } from '@agentbus/logger';
+import { createDatabase, TransactionalSink, type Rejection, type SinkTarget } from '@agentbus/postgres-sink';
+import { isPresenceEvent, loadPresence, migratePresence, presenceSchema, savePresence, timeoutPolicy, type DetectorEmission } from '@agentbus/presence';
+import { createMetricsRegistry, startOpsServer, type OpsServer } from '@agentbus/runtime';
+import { AgentWatch } from './agentWatch';
+import { agentsRoute } from './agentsRoute';
+import type { PresenceMonitorConfig } from './config';
+
+export interface RunningPresenceMonitor {
+  sink: TransactionalSink;
+  ops: OpsServer;
+  watch: AgentWatch;
+  stop(): Promise<void>;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The sink's Kafka client, with every consumer it creates reporting its partition assignment. */
+const observingAssignments = (kafka: Kafka, onJoin: (assignment: Record<string, number[]>) => void): Kafka => {
+  const observed = Object.create(kafka) as Kafka;
+  observed.consumer = (config) => {
+    const consumer = kafka.consumer(config);
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => onJoin(payload.memberAssignment));
+    return consumer;
+  };
+  return observed;
+};
+
+/**
+ * Watches the agents of the agent-topic partitions this instance is assigned (agent events are
+ * keyed by agentId, so Kafka's partitions are the agents' partitions), keeps their presence in
+ * Postgres effectively once, and publishes agent.suspected_failure and agent.recovered.
+ */
+export const startPresenceMonitor = async (config: PresenceMonitorConfig, logger: Logger): Promise<RunningPresenceMonitor> => {
+  const { connection } = config;
+  const db = createDatabase({ url: connection.databaseUrl, applicationName: 'agentbus-presence-monitor', poolMax: 4 });
+  await migratePresence(db);
+  const policy = timeoutPolicy({ monitorId: config.monitorId, defaultTimeoutMs: config.timeoutMs, byClass: config.classTimeouts });
+  const watch = new AgentWatch(policy);
+  const agentTopic = topicName(connection.topicPrefix, 'agent');
+
+  const registry = createMetricsRegistry('presence-monitor');
+  const events = new Counter({ name: 'presence_events_total', help: 'Agent-topic records applied to the presence read model', registers: [registry] });
+  const suspicions = new Counter({ name: 'presence_suspected_failures_total', help: 'agent.suspected_failure events this instance published', registers: [registry] });
+  const recoveries = new Counter({ name: 'presence_recoveries_total', help: 'agent.recovered events this instance published', registers: [registry] });
+  const rejected = new Counter({ name: 'presence_errors', help: 'Records sent to the dead-letter topic', registers: [registry] });
+  const lag = new Gauge({ name: 'presence_lag', help: 'Records behind the end of each agent-topic partition', labelNames: ['partition'], registers: [registry] });
+  new Gauge({ name: 'presence_owned_partitions', help: 'Agent-topic partitions this instance watches', registers: [registry], collect() { this.set(watch.partitions.length); } });
+  new Gauge({
+    name: 'presence_agents',
+    help: 'Agents this instance watches, by status',
+    labelNames: ['status'],
+    registers: [registry],
+    collect() {
+      for (const [status, n] of Object.entries(watch.counts())) this.set({ status }, n);
+    },
+  });
+
+  const bus = createKafkaEventBus({ connection, service: 'presence-monitor', logger });
+  const pending: DetectorEmission[] = [];
+  let flushing: Promise<void> | undefined;
+  const flush = (): Promise<void> =>
+    (flushing ??= (async () => {
+      try {
+        while (pending.length > 0) {
+          const batch = pending.slice(0, 500);
+          await bus.publishMany(batch);
+          pending.splice(0, batch.length);
+          for (const e of batch) {
+            if (e.type === 'agent.suspected_failure') suspicions.inc();
+            else recoveries.inc();
+            logger.info({ ...e.payload }, e.type === 'agent.suspected_failure' ? 'agent suspected of failure' : 'agent recovered');
+          }
+        }
+      } catch (error) {
+        // Kept in `pending`; the next tick tries again. The detector has already moved on, so
+        // nothing is raised twice.
+        logger.warn({ err: error, pending: pending.length }, 'cannot publish presence events yet');
+      } finally {
+        flushing = undefined;
+      }
+    })());
+  const emit = (emissions: DetectorEmission[]) => {
+    if (emissions.length === 0) return;
+    pending.push(...emissions);
+    void flush();
+  };
+
+  let adopting: Promise<void> = Promise.resolve();
+  let stopped = false;
+  const adopt = async (partitions: number[]) => {
+    for (let attempt = 1; !stopped; attempt++) {
+      try {
+        watch.adopt(await loadPresence(db, partitions, policy), Date.now());
+        logger.info({ partitions, owned: watch.partitions }, 'took over agent partitions; their agents get one timeout before suspicion');
+        return;
+      } catch (error) {
+        logger.warn({ err: error, attempt }, 'cannot load the presence of taken-over agents yet; retrying');
+        await sleep(backoffDelay({ ...defaultRetryPolicy, maxDelayMs: 5000 }, Math.min(attempt, 8)));
+      }
+    }
+  };
+  const onJoin = (assignment: Record<string, number[]>) => {
+    const { added, removed } = watch.assign(assignment[agentTopic] ?? []);
+    if (removed.length > 0) logger.info({ partitions: removed }, 'handed agent partitions over');
+    if (added.length > 0) adopting = adopting.then(() => adopt(added));
+  };
+
+  const target: SinkTarget = {
+    schema: async () => presenceSchema,
+    apply: async (trx, _schema, records) => {
+      // A batch after a take-over waits for the stored agents, so its rows never drop what the table knew.
+      await adopting;
+      const rejections: Rejection[] = [];
+      const heard: Parameters<AgentWatch['handle']>[0][number][] = [];
+      for (const record of records) {
+        if (!record.event) rejections.push({ record, error: record.decodeError ?? new Error('record has no event') });
+        else if (isPresenceEvent(record.event)) heard.push({ event: record.event, partition: record.partition });
+      }
+      const { changed, emit: emissions } = watch.handle(heard, Date.now());
+      await savePresence(trx, changed);
+      emit(emissions);
+      return rejections;
+    },
+  };
+
+  const kafka = createKafka({ ...connection.kafka, clientId: `${connection.kafka.clientId}-presence-monitor` }, logger.child({ component: 'kafka' }));
+  const sink = new TransactionalSink({
+    kafka: observingAssignments(kafka, onJoin),
+    codec: new AvroEventCodec({ registry: createRegistryClient(connection.registry), catalog: loadSchemaCatalog(), topicPrefix: connection.topicPrefix }),
+    db,
+    databaseUrl: connection.databaseUrl,
+    consumer: config.consumer,
+    topics: [agentTopic],
+    target,
+    deadLetterTopic: topicName(connection.topicPrefix, deadLetterTopicSuffix),
+    logger: logger.child({ component: 'sink' }),
+    consumerConfig: { sessionTimeout: config.sessionTimeoutMs, heartbeatInterval: Math.min(3000, Math.floor(config.sessionTimeoutMs / 3)), maxWaitTimeInMs: 100 },
+    onBatch: (r) => {
+      events.inc(r.applied);
+      rejected.inc(r.rejected);
+      lag.set({ partition: String(r.partition) }, r.lag);
+    },
+  });
+  await sink.start();
+
+  const ticker = setInterval(() => {
+    emit(watch.tick(Date.now()));
+    if (pending.length > 0) void flush();
+  }, config.tickMs);
+
+  const ops = await startOpsServer({
+    port: config.httpPort,
+    registry,
+    logger,
+    routes: { '/agents': agentsRoute(db, logger) },
+    health: async () => {
+      const database = await db.raw('select 1').then(
+        () => ({ ok: true }),
+        (e: Error) => ({ ok: false, detail: e.message }),
+      );
+      const consumer = { ok: sink.isRunning };
+      return { ok: database.ok && consumer.ok, checks: { database, consumer } };
+    },
+  });
+  logger.info({ consumer: config.consumer, monitorId: config.monitorId, topic: agentTopic, timeoutMs: config.timeoutMs, classTimeouts: config.classTimeouts }, 'presence monitor running');
+  return {
+    sink,
+    ops,
+    watch,
+    stop: async () => {
+      stopped = true;
+      clearInterval(ticker);
+      await sink.stop();
+      await flushing;
+      await bus.close();
+      await ops.close();
+      await db.destroy();
+    },
+  };
+};
