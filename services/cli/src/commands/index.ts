@@ -1,10 +1,12 @@
 import type { Command } from 'commander';
+import { register as registerAudit } from './audit';
 import { register as registerDlq } from './dlq';
 import { register as registerMigrate } from './migrate';
 import { register as registerReplay } from './replay';
 import { register as registerState } from './state';
 import { register as registerTail } from './tail';
 import { register as registerTopics } from './topics';
+import { register as registerTrace } from './trace';
 
 export const registerCommands = (program: Command): void => {
   registerTopics(program);
@@ -13,4 +15,6 @@ export const registerCommands = (program: Command): void => {
   registerDlq(program);
   registerReplay(program);
   registerState(program);
+  registerAudit(program);
+  registerTrace(program);
 };

@@ -1,0 +1,29 @@
+import { z } from 'zod';
+import { connectionSchema, parseConfigs, type Env } from '@agentbus/config';
+
+const auditSinkSchema = z.object({
+  AUDIT_SINK_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(9404),
+  AUDIT_SINK_GROUP_ID: z
+    .string()
+    .regex(/^[a-z][a-z0-9_.-]*$/, 'lower-case letters, digits, ".", "_" and "-"')
+    .default('audit-sink'),
+  // Partitions stored at once, each in its own transaction (and database connection).
+  AUDIT_SINK_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(3),
+  // A SIGKILLed sink keeps its partitions until the broker expires its session.
+  AUDIT_SINK_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6000).max(300_000).default(30_000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
+});
+
+export const loadAuditSinkConfig = (env: Env = process.env) => {
+  const { own, connection } = parseConfigs({ own: auditSinkSchema, connection: connectionSchema }, env);
+  return {
+    httpPort: own.AUDIT_SINK_HTTP_PORT,
+    groupId: own.AUDIT_SINK_GROUP_ID,
+    concurrency: own.AUDIT_SINK_CONCURRENCY,
+    sessionTimeoutMs: own.AUDIT_SINK_SESSION_TIMEOUT_MS,
+    logLevel: own.LOG_LEVEL,
+    connection,
+  };
+};
+
+export type AuditSinkConfig = ReturnType<typeof loadAuditSinkConfig>;

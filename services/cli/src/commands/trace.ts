@@ -1,0 +1,46 @@
+import type { Command } from 'commander';
+import { buildCausationTree, renderCausationTree, type TraceEvent } from '@agentbus/audit';
+import { deadLetterTopicSuffix, topicName } from '@agentbus/events';
+import { createDatabase } from '@agentbus/postgres-sink';
+import { loadConnection, notFoundError, printJson, printLine } from '../cliSupport';
+
+const examples = `
+Prints the causation tree of one workflow from the audit trail: every event that shares the
+correlation id, under the event that caused it, in time order, with the agent that published it
+and the time since the start and since its cause. Copies in the dead-letter topic are left out.
+
+Examples:
+  $ agentbus trace 01JDX4Q8W5N3V6Y2Z7A9B0C1D2
+  $ agentbus trace 01JDX4Q8W5N3V6Y2Z7A9B0C1D2 --json`;
+
+export const register = (program: Command): void => {
+  program
+    .command('trace <correlationId>')
+    .description('the causation tree of one workflow, from the audit trail')
+    .option('--json', 'print the tree as JSON')
+    .addHelpText('after', examples)
+    .action((correlationId: string, options: { json?: boolean }) => trace(correlationId, options));
+};
+
+const trace = async (correlationId: string, options: { json?: boolean }): Promise<void> => {
+  const connection = loadConnection();
+  const db = createDatabase({ url: connection.databaseUrl, applicationName: 'agentbus-trace' });
+  try {
+    const exists = (await db.raw(`select to_regclass('audit.records') as t`)).rows[0].t;
+    if (!exists) throw notFoundError('no audit trail in this database: start the audit sink (services/audit-sink) first');
+    const rows: { event_id: string; type: string; source: string; occurred_at: Date; causation_id: string | null; topic: string; partition: number; kafka_offset: string }[] = (
+      await db.raw(
+        `select event_id, type, source, occurred_at, causation_id, topic, partition, kafka_offset from audit.records
+         where correlation_id = ? and event_id is not null and topic <> ? order by occurred_at, topic, partition, kafka_offset`,
+        [correlationId, topicName(connection.topicPrefix, deadLetterTopicSuffix)],
+      )
+    ).rows;
+    if (rows.length === 0) throw notFoundError(`no events with correlation id ${correlationId} in the audit trail`);
+    const events: TraceEvent[] = rows.map((r) => ({ eventId: r.event_id, type: r.type, source: r.source, occurredAt: r.occurred_at.getTime(), causationId: r.causation_id, topic: r.topic, partition: r.partition, offset: String(r.kafka_offset) }));
+    const tree = buildCausationTree(correlationId, events);
+    if (options.json) return printJson(tree);
+    for (const line of renderCausationTree(tree)) printLine(line);
+  } finally {
+    await db.destroy();
+  }
+};
