@@ -37,3 +37,5 @@ export { EventDrivenAgent } from './agents/eventDrivenAgent';
 export type { TaskOutcome, TaskAssignedEvent } from './agents/eventDrivenAgent';
 export { startPresence } from './agents/presence';
 export type { Presence, PresenceOptions } from './agents/presence';
+export { presenceDirectory, PresenceErrorCodes } from './agents/presenceDirectory';
+export type { PresenceDirectory, DiscoveredAgent } from './agents/presenceDirectory';

@@ -1,4 +1,4 @@
-import { createKafkaEventBus, type KafkaEventBus } from '@agentbus/bus';
+import { createKafkaEventBus, presenceDirectory, type KafkaEventBus } from '@agentbus/bus';
 import { connectionSchema, parseConfig } from '@agentbus/config';
 import type { AgentEvent, AgentRecoveredPayload, AgentSuspectedFailurePayload } from '@agentbus/events';
 import { createLogger } from '@agentbus/logger';
@@ -186,6 +186,9 @@ describe('discovery: findCapableAgents and GET /agents', () => {
     expect(response.status).toBe(200);
     const body = (await response.json()) as { agents: { agentId: string; spareCapacity: number; load: number }[] };
     expect(body.agents.map((a) => [a.agentId, a.spareCapacity, a.load])).toEqual([['light', 4, 0.1], ['heavy', 2, 0.6], ['pressed', 4, 0.05]]);
+    const sdk = await presenceDirectory(base).findCapableAgents('summarise', { minCapacity: 2 });
+    expect(sdk.map((a) => a.agentId)).toEqual(['light', 'heavy', 'pressed']);
+    await expect(presenceDirectory(base).findCapableAgents('summarise', { minCapacity: -1 })).rejects.toMatchObject({ code: 'INVALID_DISCOVERY_QUERY', context: { field: 'minCapacity' } });
     const bad = await fetch(`${base}/agents?capability=summarise&minCapacity=lots`);
     expect(bad.status).toBe(400);
     expect(await bad.json()).toMatchObject({ error: { code: 'INVALID_DISCOVERY_QUERY', field: 'minCapacity' } });

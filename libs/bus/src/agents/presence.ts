@@ -2,6 +2,7 @@ import type { AgentHealth } from '@agentbus/events';
 import type { EventBus } from '../eventBus';
 
 export interface PresenceOptions {
+  /** Also name the agent's bus `service` after it: the bus reports agent.backpressure under its service name, and the presence record is keyed by agentId. */
   agentId: string;
   agentClass?: string;
   capabilities: string[];
