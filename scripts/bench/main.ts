@@ -10,6 +10,7 @@ import { kafkaToolsAvailable, runProducerPerf, type ProducerPerfRun } from './pr
 import { preEncode, publishRaw, publishThroughBus, rawProducer, type PublishRun } from './publish';
 import { replayBenchmark } from './replay';
 import { latencyEntries, replayEntries } from './replayEntries';
+import { auditBenchmark, auditEntries } from './audit';
 import { median, round } from './stats';
 import { benchLogger, benchWorld, closeLogs, config, ensureInfra } from './world';
 import { chunk, taskCreatedInputs } from './workload';
@@ -49,7 +50,7 @@ const plans: Record<'full' | 'quick', Plan> = {
 
 const goals = { 'publish.bus': 0.8, 'consume.bus': 0.7 } as const;
 
-const benchGroups = ['throughput', 'replay', 'latency'] as const;
+const benchGroups = ['throughput', 'replay', 'latency', 'audit'] as const;
 type BenchGroup = (typeof benchGroups)[number];
 
 const usage = `usage: npx tsx bench/run.ts [--quick] [--reps N] [--up] [--out FILE] [--only GROUPS]
@@ -57,7 +58,7 @@ const usage = `usage: npx tsx bench/run.ts [--quick] [--reps N] [--up] [--out FI
   --reps N  measured repetitions per benchmark (default 5); the median is reported
   --up      start Kafka and the registry if they are not running (as npm run infra -- up)
   --out     where to write the JSON (default bench/results/latest.json); entries of other benchmarks in it are kept
-  --only    comma-separated groups to run: throughput (publish.*, consume.*), replay (replay.*), latency (projector.latency)`;
+  --only    comma-separated groups to run: throughput (publish.*, consume.*), replay (replay.*), latency (projector.latency), audit (audit.*)`;
 
 const parseArgs = (argv: string[]): { plan: Plan; start: boolean; out: string; quick: boolean; groups: Set<BenchGroup> } => {
   let quick = false;
@@ -293,6 +294,12 @@ export const main = async (argv: string[]): Promise<void> => {
     const latency = await latencyBenchmark(plan.latencyRate, plan.latencySeconds, log, say);
     say(`  p50 ${round(latency.p50Ms, 1)} ms, p99 ${round(latency.p99Ms, 1)} ms over ${latency.seen.toLocaleString('en-US')} tasks (${Math.round(latency.achievedRate).toLocaleString('en-US')} events/s offered)`);
     Object.assign(results, latencyEntries(latency, host, { runAt, commit: commit(), quick }));
+  }
+
+  if (groups.has('audit')) {
+    say(`\naudit: the audit sink stores ${plan.replayEvents.toLocaleString('en-US')} events already in Kafka with the hash chain (mixed workload, 3 partitions per topic)`);
+    const audit = await auditBenchmark(plan.replayEvents, log, say);
+    Object.assign(results, auditEntries(audit, host, { runAt, commit: commit(), quick }));
   }
 
   // Merge: a partial run (--only) replaces its own entries and keeps the others.

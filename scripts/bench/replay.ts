@@ -34,7 +34,7 @@ const readTables = ['events', ...allProjections.flatMap((p) => p.tables.map((t) 
  * never repeat. Encoded with the codec in chunks (the bus's bytes, headers and keys) and produced
  * with raw kafkajs sendBatch in large batches.
  */
-const prefill = async (prefix: string, subjects: Set<string>, events: number, say: (line: string) => void) => {
+export const prefill = async (prefix: string, subjects: Set<string>, events: number, say: (line: string) => void) => {
   const codec = new AvroEventCodec({ registry: createRegistryClient(config.registry), catalog: loadSchemaCatalog(), topicPrefix: prefix });
   for (const { subject } of await codec.registerSchemas()) subjects.add(subject);
   const producer = createKafka({ ...config.kafka, clientId: `${config.kafka.clientId}-bench-prefill` }).producer({ idempotent: true, maxInFlightRequests: 5, allowAutoTopicCreation: false });

@@ -11,6 +11,7 @@ import { spawnService } from '@agentbus/testing';
 import { up } from '../infra/infra';
 import { loadInfraSettings } from '../infra/settings';
 import { DemoWorker } from './agents';
+import { showAuditTrail, startAuditSinkProcess } from './auditTrail';
 
 const TASKS = Number(process.env.DEMO_TASKS ?? 12);
 const priorities = ['low', 'normal', 'high', 'critical'] as const;
@@ -53,6 +54,8 @@ const main = async (): Promise<void> => {
     await new Promise((r) => setTimeout(r, 100));
   }
   say(`service  projector running (pid ${projector.child.pid}): every category into Postgres, offsets in the same transaction`);
+  const auditSink = await startAuditSinkProcess();
+  say(`service  audit sink running (pid ${auditSink.child.pid}): every record of every topic into a hash-chained, append-only trail`);
 
   // The observer sees everything, as the seed's "#" audit subscription.
   const runStart = Date.now();
@@ -182,6 +185,7 @@ const main = async (): Promise<void> => {
   for (const r of taskRows) console.log(`  read.tasks  ${r.status.padEnd(10)} ${String(r.n).padStart(3)} tasks  avg ${r.avg_ms ?? '-'} ms  ${r.tokens ?? 0} tokens`);
   for (const a of agentRows) console.log(`  read.agents ${a.agent_id.padEnd(10)} ${a.state.padEnd(8)} capacity=${a.capacity} health=${a.health} last heartbeat ${a.beat}`);
   console.log(`  read.events ${storedEvents} events stored for the first workflow (correlation ${mine0(seen, run).slice(-8)})`);
+  await showAuditTrail(auditSink, connection, mine0(seen, run));
   console.log('\nThe infrastructure is still running. Stop it with: npm run infra -- down');
   if (completed.length + failed.length < TASKS) throw new Error(`only ${completed.length + failed.length} of ${TASKS} tasks finished within 60 s`);
   if (deadSources.size !== 1) throw new Error('the garbage record did not reach the dead-letter topic');

@@ -1,0 +1,186 @@
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Logger } from '@agentbus/logger';
+import { createDatabase } from '@agentbus/postgres-sink';
+import { createTestDatabase, spawnService, type ServiceProcess } from '@agentbus/testing';
+import type { Knex } from 'knex';
+import { consumeRaw } from './consume';
+import type { Machine } from './machine';
+import type { BenchResults } from './main';
+import { prefill } from './replay';
+import { nowMs, round } from './stats';
+import { benchWorld, config } from './world';
+
+export interface AuditResult {
+  events: number;
+  eventsByTopic: Record<string, number>;
+  prefillSeconds: number;
+  sink: { seconds: number; eventsPerSec: number; startupSeconds: number; measuredEvents: number; concurrency: number };
+  raw: { seconds: number; eventsPerSec: number; startupSeconds: number };
+  copy: { rows: number; seconds: number; rowsPerSec: number; withIndexes: { seconds: number; rowsPerSec: number }; method: string };
+}
+
+export const auditGoal = 0.5;
+
+const storedRows = async (db: Knex): Promise<number> => {
+  const row = (await db.raw(`select coalesce(sum(rows), 0)::bigint as n from audit.chain_heads`).catch(() => ({ rows: [{ n: 0 }] }))).rows[0];
+  return Number(row.n);
+};
+
+/**
+ * The COPY limit for the rows the sink wrote: audit.records exported to CSV (server-side COPY TO),
+ * then loaded with COPY FROM into an empty LIKE-copy without indexes (as replay.postgres-copy
+ * does), and again into one with the trail's indexes and constraints; only the loads are timed.
+ */
+const copyLimit = async (databaseUrl: string) => {
+  const db = createDatabase({ url: databaseUrl, poolMax: 1, applicationName: 'agentbus-bench-audit-copy' });
+  const dir = mkdtempSync(join(tmpdir(), 'agentbus-bench-audit-'));
+  chmodSync(dir, 0o777);
+  const file = join(dir, 'records.csv');
+  try {
+    await db.raw(`copy audit.records to '${file}' with (format csv)`);
+    await db.raw('create schema bench_copy');
+    await db.raw('create table bench_copy.bare (like audit.records)');
+    await db.raw('create table bench_copy.indexed (like audit.records including all)');
+    let t = nowMs();
+    const loaded = await db.raw(`copy bench_copy.bare from '${file}' with (format csv)`);
+    const bare = (nowMs() - t) / 1000;
+    t = nowMs();
+    await db.raw(`copy bench_copy.indexed from '${file}' with (format csv)`);
+    const indexed = (nowMs() - t) / 1000;
+    const rows = Number(loaded.rowCount);
+    return {
+      rows,
+      seconds: bare,
+      rowsPerSec: rows / bare,
+      withIndexes: { seconds: indexed, rowsPerSec: rows / indexed },
+      method: "server-side COPY audit.records TO '<csv>', then COPY … FROM '<csv>' (format csv) into LIKE audit.records (no indexes); withIndexes: into LIKE … INCLUDING ALL (the trail's primary key, unique offset and three indexes; no triggers)",
+    };
+  } finally {
+    await db.raw('drop schema if exists bench_copy cascade').catch(() => undefined);
+    await db.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  }
+};
+
+/**
+ * audit.store: the audit sink, as its own process, storing topics pre-filled with `events`
+ * events (decode, canonical record, sha256 chain, one insert and one head update per partition
+ * batch). Timed from the first stored batch to the last, as the raw consume is timed from its
+ * first record to its last; progress is read from the chain heads every 100 ms.
+ */
+export const auditBenchmark = async (events: number, log: Logger, say: (line: string) => void): Promise<AuditResult> => {
+  const world = await benchWorld('audit', log);
+  const database = await createTestDatabase('bench_audit', config.databaseUrl);
+  const db = createDatabase({ url: database.url, poolMax: 2, applicationName: 'agentbus-bench-audit' });
+  let sink: ServiceProcess | undefined;
+  try {
+    say(`  topics ${world.prefix}.*, database ${database.name}`);
+    const filled = await prefill(world.prefix, world.subjects, events, say);
+    say(`  pre-filled ${events.toLocaleString('en-US')} events in ${filled.prefillSeconds.toFixed(1)} s`);
+    const concurrency = 3;
+    const spawned = nowMs();
+    sink = spawnService('services/audit-sink/src/main.ts', {
+      AGENTBUS_TOPIC_PREFIX: world.prefix,
+      DATABASE_URL: database.url,
+      AUDIT_SINK_HTTP_PORT: '0',
+      AUDIT_SINK_CONCURRENCY: String(concurrency),
+      LOG_LEVEL: 'warn',
+    });
+    let first: { at: number; rows: number } | undefined;
+    let last = 0;
+    const deadline = Date.now() + 1_800_000;
+    for (;;) {
+      if (sink.child.exitCode !== null) throw new Error(`the audit sink exited (${sink.child.exitCode}): ${sink.output().slice(-800)}`);
+      const rows = await storedRows(db);
+      const now = nowMs();
+      if (!first && rows > 0) first = { at: now, rows };
+      if (rows >= events) {
+        last = now;
+        break;
+      }
+      if (Date.now() > deadline) throw new Error(`the audit sink stored ${rows} of ${events} events in 30 minutes`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const seconds = (last - first!.at) / 1000;
+    const measuredEvents = events - first!.rows;
+    const eventsPerSec = measuredEvents / seconds;
+    say(`  audit sink: ${measuredEvents.toLocaleString('en-US')} events in ${seconds.toFixed(1)} s = ${Math.round(eventsPerSec).toLocaleString('en-US')} events/s stored with the hash chain (startup ${((first!.at - spawned) / 1000).toFixed(1)} s)`);
+    await sink.kill('SIGTERM');
+    sink = undefined;
+
+    const raw = await consumeRaw(world.topics.topics, undefined, events, 600_000);
+    say(`  raw kafkajs consume: ${Math.round(raw.eventsPerSec).toLocaleString('en-US')} events/s (${raw.seconds.toFixed(1)} s)`);
+    const copy = await copyLimit(database.url);
+    say(`  postgres COPY of the audit rows: ${Math.round(copy.rowsPerSec).toLocaleString('en-US')} rows/s without indexes, ${Math.round(copy.withIndexes.rowsPerSec).toLocaleString('en-US')} rows/s with the trail's indexes`);
+    return {
+      events,
+      eventsByTopic: Object.fromEntries(Object.entries(filled.byTopic).map(([topic, n]) => [topic.slice(world.prefix.length + 1), n])),
+      prefillSeconds: filled.prefillSeconds,
+      sink: { seconds, eventsPerSec, startupSeconds: (first!.at - spawned) / 1000, measuredEvents, concurrency },
+      raw,
+      copy,
+    };
+  } finally {
+    await sink?.kill('SIGKILL');
+    await db.destroy();
+    await database.drop().catch((e: Error) => say(`  could not drop ${database.name}: ${e.message}`));
+    await world.cleanup();
+  }
+};
+
+type Common = { runAt: string; commit: string | undefined; quick: boolean };
+
+/** audit.store against the lower of raw Kafka consume and Postgres COPY of the same rows, and the two limits. */
+export const auditEntries = (r: AuditResult, host: Machine, common: Common): BenchResults => {
+  const limits = { 'audit.raw-consume': r.raw.eventsPerSec, 'audit.postgres-copy': r.copy.rowsPerSec };
+  const [lowerName, lowerValue] = Object.entries(limits).sort((a, b) => a[1] - b[1])[0]!;
+  const ratio = r.sink.eventsPerSec / lowerValue;
+  const volumes = { events: r.events, eventsByTopic: r.eventsByTopic, partitionsPerTopic: 3 };
+  return {
+    'audit.store': {
+      value: round(r.sink.eventsPerSec),
+      unit: 'events/s',
+      baseline: lowerName,
+      baselineValue: round(lowerValue),
+      ratio: round(ratio, 3),
+      machine: host,
+      details: {
+        ...common,
+        goal: auditGoal,
+        goalText: `>= ${auditGoal} of the lower limit`,
+        goalMet: ratio >= auditGoal,
+        ratioToRawConsume: round(r.sink.eventsPerSec / r.raw.eventsPerSec, 3),
+        ratioToPostgresCopy: round(r.sink.eventsPerSec / r.copy.rowsPerSec, 3),
+        ratioToPostgresCopyWithIndexes: round(r.sink.eventsPerSec / r.copy.withIndexes.rowsPerSec, 3),
+        note: 'services/audit-sink as its own process (AUDIT_SINK_CONCURRENCY partitions at once) on a fresh database: decode, canonical record, sha256 chain per partition, one json_to_recordset insert plus one chain-head update per partition batch; timed from the first stored batch to the last (chain heads polled every 100 ms)',
+        seconds: round(r.sink.seconds, 2),
+        startupSeconds: round(r.sink.startupSeconds, 2),
+        measuredEvents: r.sink.measuredEvents,
+        concurrency: r.sink.concurrency,
+        ...volumes,
+        workload: 'mixedWorkload of @agentbus/testing, pre-filled as for replay.* (codec-encoded, keyed, bus headers)',
+        prefillSeconds: round(r.prefillSeconds, 1),
+      },
+    },
+    'audit.raw-consume': {
+      value: round(r.raw.eventsPerSec),
+      unit: 'events/s',
+      baseline: 'audit.raw-consume',
+      baselineValue: round(r.raw.eventsPerSec),
+      ratio: 1,
+      machine: host,
+      details: { ...common, note: 'kafkajs eachBatch over the same topics (every category and the dlq), a fresh group, no decode, first record to the last; a limit for audit.store', seconds: round(r.raw.seconds, 2), startupSeconds: round(r.raw.startupSeconds, 2), ...volumes },
+    },
+    'audit.postgres-copy': {
+      value: round(r.copy.rowsPerSec),
+      unit: 'rows/s',
+      baseline: 'audit.postgres-copy',
+      baselineValue: round(r.copy.rowsPerSec),
+      ratio: 1,
+      machine: host,
+      details: { ...common, note: `the rows the sink stored, loaded again with COPY: ${r.copy.method}; a limit for audit.store`, rows: r.copy.rows, seconds: round(r.copy.seconds, 2), withIndexes: { seconds: round(r.copy.withIndexes.seconds, 2), rowsPerSec: round(r.copy.withIndexes.rowsPerSec) } },
+    },
+  };
+};
