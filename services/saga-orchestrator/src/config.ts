@@ -1,0 +1,32 @@
+import { z } from 'zod';
+import { connectionSchema, parseConfigs, type Env } from '@agentbus/config';
+
+const orchestratorSchema = z.object({
+  SAGA_ORCHESTRATOR_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(9402),
+  SAGA_ORCHESTRATOR_GROUP: z
+    .string()
+    .regex(/^[a-z][a-z0-9_.-]*$/, 'lower-case letters, digits, ".", "_" and "-"')
+    .default('saga-orchestrator'),
+  // A SIGKILLed instance keeps its partitions (and so its sagas) until the broker expires its session.
+  SAGA_ORCHESTRATOR_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6000).max(300_000).default(30_000),
+  /** How often due deadlines and retries are looked for. */
+  SAGA_TIMER_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(250),
+  /** Where capability-based steps find agents: the presence monitor's table, or the projector's read.agents. */
+  SAGA_AGENT_DIRECTORY: z.enum(['presence', 'read-model']).default('presence'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
+});
+
+export const loadOrchestratorConfig = (env: Env = process.env) => {
+  const { own, connection } = parseConfigs({ own: orchestratorSchema, connection: connectionSchema }, env);
+  return {
+    httpPort: own.SAGA_ORCHESTRATOR_HTTP_PORT,
+    groupId: own.SAGA_ORCHESTRATOR_GROUP,
+    sessionTimeoutMs: own.SAGA_ORCHESTRATOR_SESSION_TIMEOUT_MS,
+    timerIntervalMs: own.SAGA_TIMER_INTERVAL_MS,
+    agentDirectory: own.SAGA_AGENT_DIRECTORY,
+    logLevel: own.LOG_LEVEL,
+    connection,
+  };
+};
+
+export type OrchestratorConfig = ReturnType<typeof loadOrchestratorConfig>;

@@ -1,0 +1,96 @@
+import type { Knex } from 'knex';
+import type { Message, Producer } from 'kafkajs';
+import { Headers, newTraceparent } from '@agentbus/bus';
+import type { AvroEventCodec } from '@agentbus/codec';
+import { isEventValidationError } from '@agentbus/events';
+import type { Logger } from '@agentbus/logger';
+import { sagaSchema, type OutboxRow } from './sagaStore';
+
+export interface RelayOptions {
+  db: Knex;
+  producer: Producer;
+  codec: AvroEventCodec;
+  logger: Logger;
+  /** The saga partitions this instance owns; only their rows are relayed, in order. */
+  ownedPartitions: () => readonly number[];
+  batchSize?: number;
+  onPublished?: (rows: readonly OutboxRow[], publishedAt: number) => void;
+  onError?: (error: unknown) => void;
+}
+
+/**
+ * Publishes the outbox to Kafka. A row is deleted only after Kafka acknowledged it, so a crash in
+ * between sends it again with the same event id, and consumers deduplicate by id.
+ */
+export class OutboxRelay {
+  private running: Promise<void> | undefined;
+  private again = false;
+  private stopped = false;
+
+  constructor(private readonly options: RelayOptions) {}
+
+  /** Runs the relay now, or once more after the current run. */
+  wake(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.drain()
+      .catch((error: unknown) => {
+        this.options.onError?.(error);
+        this.options.logger.warn({ err: error }, 'outbox relay failed; retrying on the next wake');
+      })
+      .finally(() => {
+        this.running = undefined;
+        if (this.again) {
+          this.again = false;
+          this.wake();
+        }
+      });
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.running;
+  }
+
+  private async drain(): Promise<void> {
+    const { db, producer, codec } = this.options;
+    for (;;) {
+      const partitions = this.options.ownedPartitions();
+      if (partitions.length === 0 || this.stopped) return;
+      const rows: OutboxRow[] = await db
+        .withSchema(sagaSchema)
+        .from('outbox')
+        .select('seq', 'event_id', 'message_key', 'event', 'caused_at')
+        .whereIn('partition', [...partitions])
+        .whereNull('refused_reason')
+        .orderBy('seq')
+        .limit(this.options.batchSize ?? 500);
+      if (rows.length === 0) return;
+      const byTopic = new Map<string, Message[]>();
+      const sent: OutboxRow[] = [];
+      for (const row of rows) {
+        try {
+          const encoded = await codec.encode(row.event);
+          const messages = byTopic.get(encoded.topic) ?? [];
+          messages.push({ key: row.message_key, value: encoded.value, timestamp: String(row.event.timestamp), headers: { [Headers.routingKey]: row.event.routingKey, [Headers.traceparent]: newTraceparent() } });
+          byTopic.set(encoded.topic, messages);
+          sent.push(row);
+        } catch (error) {
+          if (!isEventValidationError(error)) throw error;
+          // Never sendable; parked with the reason for an operator rather than blocking the saga's partition.
+          this.options.logger.error({ err: error, eventId: row.event_id, eventType: row.event.type }, 'outbox event refused by its schema; parked');
+          await db.withSchema(sagaSchema).table('outbox').where({ seq: row.seq }).update({ refused_reason: (error as Error).message });
+        }
+      }
+      if (sent.length > 0) {
+        await producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+        const publishedAt = Date.now();
+        await db.withSchema(sagaSchema).table('outbox').whereIn('seq', sent.map((r) => r.seq)).delete();
+        this.options.onPublished?.(sent, publishedAt);
+      }
+    }
+  }
+}

@@ -1,0 +1,112 @@
+import type { Knex } from 'knex';
+import type { AgentEvent } from '@agentbus/events';
+import { initialSagaState, type SagaState } from '@agentbus/sagas';
+
+/** The orchestrator's own schema: saga state, the outbox, the inbox of handled events, durable timers. */
+export const sagaSchema = 'saga_orchestrator';
+
+interface Migration {
+  name: string;
+  up(knex: Knex): Promise<void>;
+}
+
+const migrations: Migration[] = [
+  {
+    name: '001_sagas_outbox_inbox',
+    up: async (knex) => {
+      await knex.schema.withSchema(sagaSchema).createTable('sagas', (t) => {
+        t.text('saga_id').primary();
+        t.text('saga_name').notNullable();
+        t.text('status').notNullable();
+        t.integer('partition').notNullable();
+        t.jsonb('state').notNullable();
+        // The durable timer: the next deadline or retry time; null while the saga only waits for events.
+        t.timestamp('next_wakeup', { useTz: true });
+        t.integer('version').notNullable();
+        t.timestamp('created_at', { useTz: true }).notNullable();
+        t.timestamp('updated_at', { useTz: true }).notNullable();
+        t.index(['partition', 'next_wakeup'], 'sagas_due');
+      });
+      await knex.schema.withSchema(sagaSchema).createTable('saga_keys', (t) => {
+        t.text('key').primary();
+        t.text('saga_id').notNullable();
+      });
+      await knex.schema.withSchema(sagaSchema).createTable('inbox', (t) => {
+        t.text('event_id').primary();
+        t.text('saga_id').notNullable();
+        t.text('event_type').notNullable();
+        t.timestamp('received_at', { useTz: true }).notNullable();
+      });
+      await knex.schema.withSchema(sagaSchema).createTable('outbox', (t) => {
+        t.bigIncrements('seq').primary();
+        t.text('event_id').notNullable().unique();
+        t.text('saga_id').notNullable();
+        t.integer('partition').notNullable();
+        t.text('message_key').notNullable();
+        t.jsonb('event').notNullable();
+        t.timestamp('created_at', { useTz: true }).notNullable();
+        // When the event that led to this one happened: the relay measures dispatch latency from it.
+        t.bigInteger('caused_at');
+        t.text('refused_reason');
+        t.index(['partition', 'seq'], 'outbox_pending');
+      });
+    },
+  },
+];
+
+export const migrateSagaStore = async (db: Knex): Promise<void> => {
+  await db.raw('create schema if not exists ??', [sagaSchema]);
+  // Several instances may start together; one migrates, the others wait for it.
+  await db.raw('select pg_advisory_lock(hashtext(?))', ['agentbus.saga_orchestrator.migrate']);
+  try {
+    await db.migrate.latest({
+      schemaName: sagaSchema,
+      tableName: 'knex_migrations',
+      migrationSource: {
+        getMigrations: async () => migrations,
+        getMigrationName: (m: Migration) => m.name,
+        getMigration: async (m: Migration) => ({ up: (knex: Knex) => m.up(knex), down: async () => undefined }),
+      },
+    });
+  } finally {
+    await db.raw('select pg_advisory_unlock(hashtext(?))', ['agentbus.saga_orchestrator.migrate']);
+  }
+};
+
+export interface StoredSaga {
+  state: SagaState;
+  version: number;
+  partition: number;
+  isNew: boolean;
+}
+
+/** Locks and loads sagas; a saga not stored yet comes back as a new one. */
+export const loadSagas = async (trx: Knex.Transaction, sagaIds: readonly string[], partitionOf: (sagaId: string) => number): Promise<Map<string, StoredSaga>> => {
+  const rows: { saga_id: string; state: SagaState; version: number; partition: number }[] =
+    sagaIds.length === 0 ? [] : await trx.withSchema(sagaSchema).from('sagas').select('saga_id', 'state', 'version', 'partition').whereIn('saga_id', sagaIds).forUpdate();
+  const found = new Map(rows.map((r) => [r.saga_id, { state: r.state, version: r.version, partition: r.partition, isNew: false }]));
+  for (const id of sagaIds) if (!found.has(id)) found.set(id, { state: initialSagaState(id), version: 0, partition: partitionOf(id), isNew: true });
+  return found;
+};
+
+export const saveSaga = async (trx: Knex.Transaction, saga: StoredSaga, nextWakeup: number | undefined, now: Date): Promise<void> => {
+  const row = { saga_name: saga.state.sagaName, status: saga.state.status, state: JSON.stringify(saga.state), next_wakeup: nextWakeup === undefined ? null : new Date(nextWakeup), version: saga.version + 1, updated_at: now };
+  if (saga.isNew) await trx.withSchema(sagaSchema).table('sagas').insert({ saga_id: saga.state.sagaId, partition: saga.partition, created_at: now, ...row });
+  else await trx.withSchema(sagaSchema).table('sagas').where({ saga_id: saga.state.sagaId }).update(row);
+};
+
+export interface OutboxRow {
+  seq: string;
+  event_id: string;
+  message_key: string;
+  event: AgentEvent;
+  caused_at: string | null;
+}
+
+export const appendOutbox = async (trx: Knex.Transaction, sagaId: string, partition: number, events: readonly AgentEvent[], keyOf: (e: AgentEvent) => string, now: Date, causedAt: number | null): Promise<void> => {
+  if (events.length === 0) return;
+  await trx
+    .withSchema(sagaSchema)
+    .table('outbox')
+    .insert(events.map((event) => ({ event_id: event.id, saga_id: sagaId, partition, message_key: keyOf(event), event: JSON.stringify(event), created_at: now, caused_at: causedAt })));
+};
