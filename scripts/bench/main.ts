@@ -8,10 +8,11 @@ import { latencyBenchmark } from './latency';
 import { machine, type Machine } from './machine';
 import { kafkaToolsAvailable, runProducerPerf, type ProducerPerfRun } from './producerPerf';
 import { preEncode, publishRaw, publishThroughBus, rawProducer, type PublishRun } from './publish';
+import { presenceBenchmark, presenceEntries, type PresencePlan } from './presence';
 import { replayBenchmark } from './replay';
 import { latencyEntries, replayEntries } from './replayEntries';
 import { auditBenchmark, auditEntries } from './audit';
-import { median, round } from './stats';
+import { median, percentile, round } from './stats';
 import { benchLogger, benchWorld, closeLogs, config, ensureInfra } from './world';
 import { chunk, taskCreatedInputs } from './workload';
 
@@ -41,16 +42,17 @@ interface Plan {
   /** projector.latency: offered events/s and seconds. */
   latencyRate: number;
   latencySeconds: number;
+  presence: PresencePlan;
 }
 
 const plans: Record<'full' | 'quick', Plan> = {
-  full: { reps: 5, batchSize: 500, publishEvents: 150_000, publishWarmup: 30_000, perfRecords: 300_000, perfWarmup: 50_000, consumeEvents: 300_000, consumeWarmup: 50_000, replayEvents: 1_000_000, latencyRate: 1000, latencySeconds: 20 },
-  quick: { reps: 2, batchSize: 500, publishEvents: 20_000, publishWarmup: 5_000, perfRecords: 50_000, perfWarmup: 10_000, consumeEvents: 30_000, consumeWarmup: 5_000, replayEvents: 50_000, latencyRate: 1000, latencySeconds: 5 },
+  full: { reps: 5, batchSize: 500, publishEvents: 150_000, publishWarmup: 30_000, perfRecords: 300_000, perfWarmup: 50_000, consumeEvents: 300_000, consumeWarmup: 50_000, replayEvents: 1_000_000, latencyRate: 1000, latencySeconds: 20, presence: { agents: 10_000, heartbeatMs: 5000, timeoutMs: 30_000, seconds: 60, stopped: 200 } },
+  quick: { reps: 2, batchSize: 500, publishEvents: 20_000, publishWarmup: 5_000, perfRecords: 50_000, perfWarmup: 10_000, consumeEvents: 30_000, consumeWarmup: 5_000, replayEvents: 50_000, latencyRate: 1000, latencySeconds: 5, presence: { agents: 1000, heartbeatMs: 5000, timeoutMs: 10_000, seconds: 15, stopped: 50 } },
 };
 
 const goals = { 'publish.bus': 0.8, 'consume.bus': 0.7 } as const;
 
-const benchGroups = ['throughput', 'replay', 'latency', 'audit'] as const;
+const benchGroups = ['throughput', 'replay', 'latency', 'presence', 'audit'] as const;
 type BenchGroup = (typeof benchGroups)[number];
 
 const usage = `usage: npx tsx bench/run.ts [--quick] [--reps N] [--up] [--out FILE] [--only GROUPS]
@@ -58,7 +60,7 @@ const usage = `usage: npx tsx bench/run.ts [--quick] [--reps N] [--up] [--out FI
   --reps N  measured repetitions per benchmark (default 5); the median is reported
   --up      start Kafka and the registry if they are not running (as npm run infra -- up)
   --out     where to write the JSON (default bench/results/latest.json); entries of other benchmarks in it are kept
-  --only    comma-separated groups to run: throughput (publish.*, consume.*), replay (replay.*), latency (projector.latency), audit (audit.*)`;
+  --only    comma-separated groups to run: throughput (publish.*, consume.*), replay (replay.*), latency (projector.latency), presence (presence.*), audit (audit.*)`;
 
 const parseArgs = (argv: string[]): { plan: Plan; start: boolean; out: string; quick: boolean; groups: Set<BenchGroup> } => {
   let quick = false;
@@ -294,6 +296,13 @@ export const main = async (argv: string[]): Promise<void> => {
     const latency = await latencyBenchmark(plan.latencyRate, plan.latencySeconds, log, say);
     say(`  p50 ${round(latency.p50Ms, 1)} ms, p99 ${round(latency.p99Ms, 1)} ms over ${latency.seen.toLocaleString('en-US')} tasks (${Math.round(latency.achievedRate).toLocaleString('en-US')} events/s offered)`);
     Object.assign(results, latencyEntries(latency, host, { runAt, commit: commit(), quick }));
+  }
+  if (groups.has('presence')) {
+    const p = plan.presence;
+    say(`\npresence: ${p.agents.toLocaleString('en-US')} simulated agents heartbeating every ${p.heartbeatMs / 1000} s, the monitor as its own process, timeout ${p.timeoutMs / 1000} s, ${p.stopped} agents stopped`);
+    const presence = await presenceBenchmark(p, log, say);
+    say(`  monitor CPU ${round(presence.cpuShare * 100, 1)}% of one core; ${fmt(presence.processedPerSec)} of ${fmt(presence.offeredPerSec)} heartbeats/s processed; detection delay beyond the timeout p50 ${fmt(percentile(presence.delaysMs, 50))} ms, p99 ${fmt(percentile(presence.delaysMs, 99))} ms (${presence.undetected} undetected, ${presence.falseSuspicions} false)`);
+    Object.assign(results, presenceEntries(presence, host, { runAt, commit: commit(), quick }));
   }
 
   if (groups.has('audit')) {
