@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createKafkaEventBus, type KafkaEventBus } from '@agentbus/bus';
 import { connectionSchema, parseConfig } from '@agentbus/config';
 import { causedBy, createEvent, type AgentEvent } from '@agentbus/events';
@@ -186,6 +188,19 @@ describe('audit sink', () => {
     } finally {
       await db.raw(`drop owned by ${greedy}`);
       await db.raw(`drop role ${greedy}`);
+    }
+  });
+
+  it('runs every audit-trail query in docs/analyst-queries.md as the analyst', async () => {
+    const doc = readFileSync(join(__dirname, '..', '..', '..', 'docs', 'analyst-queries.md'), 'utf8');
+    const section = doc.slice(doc.indexOf('## The audit trail'));
+    const queries = [...section.matchAll(/```sql\n([\s\S]*?)```/g)].map((m) => m[1]!);
+    expect(queries.length).toBeGreaterThanOrEqual(3);
+    for (const query of queries) {
+      await db.transaction(async (trx) => {
+        await trx.raw('set local role agentbus_analyst');
+        await trx.raw(query);
+      });
     }
   });
 
