@@ -120,7 +120,6 @@ export const presenceBenchmark = async (plan: PresencePlan, log: Logger, say: (l
     const sends: Promise<unknown>[] = [];
     let offered = 0;
     let measureFrom: { wall: number; cpu: number; processed: number; offered: number } | undefined;
-    let measureTo: typeof measureFrom;
     const warmupTicks = slots; // one full heartbeat round before the window opens
     const windowTicks = Math.round((plan.seconds * 1000) / tickMs);
     const stopAtTick = warmupTicks + Math.min(windowTicks - 1, slots);
@@ -145,7 +144,7 @@ export const presenceBenchmark = async (plan: PresencePlan, log: Logger, say: (l
       if (sends.length > 50) await Promise.all(sends.splice(0, sends.length));
     }
     await Promise.all(sends);
-    measureTo = { wall: Date.now(), cpu: cpuSeconds(pid), processed: await metric(port, 'presence_events_total'), offered };
+    const measureTo = { wall: Date.now(), cpu: cpuSeconds(pid), processed: await metric(port, 'presence_events_total'), offered };
     const stoppedAt = started + stopAtTick * tickMs;
     // Everyone stopped must have been suspected by one timeout plus a generous margin.
     while (Date.now() < stoppedAt + plan.heartbeatMs + plan.timeoutMs + 5000 && [...stopped].some((id) => !suspicions.has(id))) await sleep(100);
