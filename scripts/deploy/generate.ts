@@ -1,0 +1,43 @@
+// `npm run deploy:generate` writes the generated deployment files; `--check` only compares them and
+// exits 1 when a committed file differs from what the topic definitions make (CI runs that).
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { generatedTopicsFile, generatedUsersFile, kafkaTopics, kafkaUsers, renderResources } from './strimzi';
+
+const repoRoot = resolve(__dirname, '..', '..');
+
+export const generatedFiles = (): Record<string, string> => ({
+  [generatedTopicsFile]: renderResources('libs/kafka agentbusTopics (libs/events eventCategories)', kafkaTopics()),
+  [generatedUsersFile]: renderResources('scripts/deploy/deployedServices.ts and the same topic names', kafkaUsers()),
+});
+
+const readOrEmpty = (file: string): string => {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+};
+
+/** The generated files whose committed text differs from what the generator makes now. */
+export const driftedFiles = (root = repoRoot): string[] =>
+  Object.entries(generatedFiles())
+    .filter(([file, text]) => readOrEmpty(join(root, file)) !== text)
+    .map(([file]) => file);
+
+if (require.main === module) {
+  const check = process.argv.includes('--check');
+  if (check) {
+    const drifted = driftedFiles();
+    if (drifted.length > 0) {
+      process.stderr.write(`out of date: ${drifted.join(', ')}; run npm run deploy:generate and commit the result\n`);
+      process.exit(1);
+    }
+    console.log('deployment files match the topic definitions');
+  } else {
+    for (const [file, text] of Object.entries(generatedFiles())) {
+      writeFileSync(join(repoRoot, file), text);
+      console.log(`wrote ${file}`);
+    }
+  }
+}

@@ -1,0 +1,45 @@
+import { eventCategories } from '@agentbus/events';
+import { agentbusTopics } from '@agentbus/kafka';
+import { deployedServices } from './deployedServices';
+import { driftedFiles } from './generate';
+import { clusterSettings, kafkaTopics, kafkaUsers, operatorUser, resourceName } from './strimzi';
+
+describe('generated Strimzi resources', () => {
+  it('are committed as the topic definitions make them now (run npm run deploy:generate when this fails)', () => {
+    expect(driftedFiles()).toEqual([]);
+  });
+
+  it('have one KafkaTopic per event category and the dead-letter topic, with the settings agentbusTopics gives', () => {
+    const specs = agentbusTopics({ prefix: clusterSettings.prefix, partitions: clusterSettings.partitions, replicationFactor: clusterSettings.replicationFactor });
+    const topics = kafkaTopics();
+    expect(topics.map((t) => t.spec.topicName)).toEqual([...eventCategories.map((c) => `agentbus.${c}`), 'agentbus.dlq']);
+    for (const [i, topic] of topics.entries()) {
+      expect(topic.spec).toEqual({
+        topicName: specs[i]!.topic,
+        partitions: specs[i]!.numPartitions,
+        replicas: specs[i]!.replicationFactor,
+        config: { ...specs[i]!.configs, 'min.insync.replicas': 2 },
+      });
+      expect(topic.metadata.labels['strimzi.io/cluster']).toBe(clusterSettings.cluster);
+    }
+  });
+
+  it('name resources as Kubernetes allows, whatever the topic is called', () => {
+    expect(resourceName('Staging_1.task')).toBe('staging-1-task');
+  });
+
+  it('let every service read every topic and dead-letter, and write only what it publishes', () => {
+    const users = kafkaUsers();
+    expect(users.map((u) => u.metadata.name)).toEqual([...deployedServices.map((s) => s.name), operatorUser]);
+    const projector = users.find((u) => u.metadata.name === 'projector')!.spec.authorization.acls;
+    expect(projector).toEqual([
+      { resource: { type: 'topic', name: 'agentbus.', patternType: 'prefix' }, operations: ['Describe', 'Read'], host: '*' },
+      { resource: { type: 'topic', name: 'agentbus.dlq', patternType: 'literal' }, operations: ['Write'], host: '*' },
+      { resource: { type: 'group', name: 'projector', patternType: 'prefix' }, operations: ['Read', 'Describe'], host: '*' },
+    ]);
+    const presence = users.find((u) => u.metadata.name === 'presence-monitor')!.spec.authorization.acls;
+    expect(presence.filter((a) => a.operations.includes('Write')).map((a) => a.resource.name)).toEqual(['agentbus.agent', 'agentbus.system', 'agentbus.dlq']);
+    const saga = users.find((u) => u.metadata.name === 'saga-orchestrator')!.spec.authorization.acls;
+    expect(saga).toContainEqual({ resource: { type: 'topic', name: 'agentbus.', patternType: 'prefix' }, operations: ['Write'], host: '*' });
+  });
+});

