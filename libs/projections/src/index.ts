@@ -10,6 +10,7 @@ export { taskProjection } from './taskProjection';
 export { agentProjection } from './agentProjection';
 export { decisionProjection } from './decisionProjection';
 export { trustProjection } from './trustProjection';
+export { sagaProjection, sagasTable, sagaTimelineTable } from './sagaProjection';
 export { allProjections } from './allProjections';
 export type { ExpectedRows, ProjectionGiven, ProjectionWhen, ProjectionThen } from './testing/projectionSpecification';
 export { ProjectionSpecification, ProjectionAssertionError } from './testing/projectionSpecification';

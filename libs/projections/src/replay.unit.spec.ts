@@ -44,7 +44,7 @@ describe('replay', () => {
   it('equals applying every change one by one, and lists every declared table', () => {
     const definitions = allProjections.flatMap((projection) => projection.tables);
     expect(replay(allProjections, history)).toEqual(applyChanges(emptyTables(definitions), projectAll(allProjections, history), definitions));
-    expect(Object.keys(replay(allProjections, []))).toEqual(['tasks', 'agents', 'decisions', 'trust_scores', 'trust_score_history', 'violations']);
+    expect(Object.keys(replay(allProjections, []))).toEqual(['tasks', 'agents', 'decisions', 'trust_scores', 'trust_score_history', 'violations', 'sagas', 'saga_timeline']);
   });
 
   it('rebuilds state at a point in time from the events up to it', () => {
@@ -70,7 +70,7 @@ describe('allProjections', () => {
     const handled = allProjections.flatMap((projection) => projection.handles);
     expect(handled.filter((type) => !eventTypes.includes(type))).toEqual([]);
     expect(new Set(handled).size).toBe(handled.length);
-    expect(handled.filter((type) => !['task', 'agent', 'decision', 'trust'].includes(eventTypeCategories[type]))).toEqual([]);
+    expect(handled.filter((type) => !['task', 'agent', 'decision', 'trust', 'saga'].includes(eventTypeCategories[type]))).toEqual([]);
   });
 
   it('gives no changes for an event type a projection does not handle', () => {

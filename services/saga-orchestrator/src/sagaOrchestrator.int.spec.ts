@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import { resolve } from 'node:path';
 import type { AgentEvent } from '@agentbus/events';
 import { loadOrchestratorConfig } from './config';
 import { startSagaOrchestrator, type RunningOrchestrator } from './sagaOrchestrator';
@@ -124,5 +126,33 @@ describe('saga orchestrator with agents as separate processes', () => {
     const base = `http://127.0.0.1:${orchestrator.ops.port}`;
     expect((await fetch(`${base}/health`)).status).toBe(200);
     expect(await (await fetch(`${base}/metrics`)).text()).toMatch(/saga_finished_total\{[^}]*status="completed"[^}]*\} \d+/);
+  });
+
+  it('the projector keeps each saga\'s status and timeline in read.sagas, readable by the analyst, and agentbus saga show prints it', async () => {
+    const cli = (...args: string[]) => spawnSync(process.execPath, [resolve(__dirname, '..', '..', 'cli', 'bin', 'agentbus.js'), ...args], { env: { ...process.env, ...world.env, LOG_LEVEL: 'error' }, encoding: 'utf8', timeout: 60_000 });
+    const started = cli('saga', 'start', 'order', '--id', 'cli-1', '--input', JSON.stringify({ orderId: 'o-cli', items: [{ sku: 'a', quantity: 1 }], amount: 7000 }), '--json');
+    expect(started.status).toBe(0);
+    expect(JSON.parse(started.stdout)).toMatchObject({ sagaId: 'cli-1', sagaName: 'order' });
+    const asAnalyst = async (sql: string, bindings: string[]) =>
+      world.db.transaction(async (trx) => {
+        await trx.raw('set local role agentbus_analyst');
+        return (await trx.raw(sql, bindings)).rows;
+      });
+    await until(async () => (await asAnalyst(`select status from read.sagas where saga_id = ?`, ['cli-1']))[0]?.status === 'failed', 60_000, () => 'read.sagas to show cli-1 failed');
+    const timeline = await asAnalyst(`select type, step_id, phase from read.saga_timeline where saga_id = ? order by occurred_at, event_id`, ['cli-1']);
+    expect(timeline.filter((t: { phase: string }) => t.phase === 'compensation').map((t: { type: string; step_id: string }) => `${t.type} ${t.step_id}`)).toEqual([
+      'saga.step.dispatched reserve-inventory',
+      'saga.step.completed reserve-inventory',
+      'saga.step.dispatched create-order',
+      'saga.step.completed create-order',
+    ]);
+    const shown = cli('saga', 'show', 'cli-1');
+    expect(shown.status).toBe(0);
+    expect(shown.stdout).toContain('saga cli-1 (order): failed');
+    expect(shown.stdout).toMatch(/failed at process-payment: card declined/);
+    expect(shown.stdout).toMatch(/step\.dispatched\s+create-order \(undo\)\s+orders-a/);
+    expect(JSON.parse(cli('saga', 'show', 'cli-1', '--json').stdout).timeline.length).toBe(timeline.length);
+    expect(cli('saga', 'show', 'nope').status).toBe(3);
+    expect(cli('saga', 'start', 'order', '--input', '{not json').status).toBe(2);
   });
 });

@@ -1,13 +1,17 @@
 import type { Knex } from 'knex';
 import { assertIdentifier } from '@agentbus/postgres-sink';
 import * as m001 from './001_event_store_and_read_models';
+import * as m002 from './002_sagas';
 
 interface Migration {
   name: string;
   up(knex: Knex, schema: string): Promise<void>;
 }
 
-const migrations: Migration[] = [{ name: '001_event_store_and_read_models', up: m001.up }];
+const migrations: Migration[] = [
+  { name: '001_event_store_and_read_models', up: m001.up },
+  { name: '002_sagas', up: m002.up },
+];
 
 /**
  * Runs knex migrations into one generation schema. Every generation (live or shadow) is built by

@@ -3,6 +3,7 @@ import { register as registerAudit } from './audit';
 import { register as registerDlq } from './dlq';
 import { register as registerMigrate } from './migrate';
 import { register as registerReplay } from './replay';
+import { register as registerSaga } from './saga';
 import { register as registerState } from './state';
 import { register as registerTail } from './tail';
 import { register as registerTopics } from './topics';
@@ -15,6 +16,7 @@ export const registerCommands = (program: Command): void => {
   registerDlq(program);
   registerReplay(program);
   registerState(program);
+  registerSaga(program);
   registerAudit(program);
   registerTrace(program);
 };
