@@ -20,7 +20,7 @@ export interface ReplayResult {
   eventsByTopic: Record<string, number>;
   prefillSeconds: number;
   encodeSeconds: number;
-  rebuild: { seconds: number; eventsPerSec: number; reported: number; schema: string; generation: number };
+  rebuild: { seconds: number; eventsPerSec: number; reported: number; schema: string; generation: number; batches: { count: number; meanEvents: number; meanMs: number; firstAtMs: number; lastAtMs: number } };
   raw: { seconds: number; eventsPerSec: number; startupSeconds: number };
   copy: { seconds: number; rows: number; rowsPerSec: number; tables: Record<string, { rows: number; seconds: number }>; method: string };
 }
@@ -114,8 +114,10 @@ export const replayBenchmark = async (events: number, log: Logger, say: (line: s
     const topics = world.topics.topics.filter((t) => t !== topicName(world.prefix, deadLetterTopicSuffix));
 
     await ensureLiveReadModels(db);
+    const batches: { fetched: number; durationMs: number; at: number }[] = [];
     const t = nowMs();
     const rebuilt = await rebuildReadModels({
+      onBatch: (b) => batches.push({ fetched: b.fetched, durationMs: b.durationMs, at: nowMs() - t }),
       db,
       kafka: createKafka({ ...config.kafka, clientId: `${config.kafka.clientId}-bench-rebuild` }, log.child({ component: 'kafka' })),
       codec: filled.codec,
@@ -127,7 +129,8 @@ export const replayBenchmark = async (events: number, log: Logger, say: (line: s
       databaseUrl: database.url,
     });
     const rebuildSeconds = (nowMs() - t) / 1000;
-    say(`  rebuild: ${rebuilt.events.toLocaleString('en-US')} events in ${rebuildSeconds.toFixed(1)} s = ${Math.round(events / rebuildSeconds).toLocaleString('en-US')} events/s (swapped to ${rebuilt.schema})`);
+    const batchStats = { firstAtMs: Math.round(batches[0]?.at ?? 0), lastAtMs: Math.round(batches.at(-1)?.at ?? 0), count: batches.length, meanEvents: events / Math.max(1, batches.length), meanMs: batches.reduce((n, b) => n + b.durationMs, 0) / Math.max(1, batches.length) };
+    say(`  rebuild: ${rebuilt.events.toLocaleString('en-US')} events in ${rebuildSeconds.toFixed(1)} s = ${Math.round(events / rebuildSeconds).toLocaleString('en-US')} events/s (swapped to ${rebuilt.schema}); ${batchStats.count} batches, ${batchStats.meanEvents.toFixed(0)} events and ${batchStats.meanMs.toFixed(1)} ms each on average; first batch done at ${batchStats.firstAtMs} ms, last at ${batchStats.lastAtMs} ms`);
     if (rebuilt.events !== events) throw new Error(`the rebuild reports ${rebuilt.events} events, ${events} were produced`);
 
     const raw = await consumeRaw(topics, undefined, events, 600_000);
@@ -139,7 +142,7 @@ export const replayBenchmark = async (events: number, log: Logger, say: (line: s
       eventsByTopic: Object.fromEntries(Object.entries(filled.byTopic).map(([topic, n]) => [topic.slice(world.prefix.length + 1), n])),
       prefillSeconds: filled.prefillSeconds,
       encodeSeconds: filled.encodeSeconds,
-      rebuild: { seconds: rebuildSeconds, eventsPerSec: events / rebuildSeconds, reported: rebuilt.events, schema: rebuilt.schema, generation: rebuilt.generation },
+      rebuild: { seconds: rebuildSeconds, eventsPerSec: events / rebuildSeconds, reported: rebuilt.events, schema: rebuilt.schema, generation: rebuilt.generation, batches: batchStats },
       raw,
       copy,
     };

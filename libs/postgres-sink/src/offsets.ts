@@ -21,8 +21,19 @@ export const createOffsetsTable = async (knex: Knex, schema: string): Promise<vo
 export type StoredOffsets = Map<string, bigint>;
 export const offsetKey = (topic: string, partition: number): string => `${topic}/${partition}`;
 
-export const readOffsets = async (db: Knex | Knex.Transaction, schema: string, consumer: string, options: { lock?: boolean } = {}): Promise<StoredOffsets> => {
-  let query = db.withSchema(schema).from(offsetsTable).select('topic', 'partition', 'next_offset').where({ consumer });
+export interface ReadOffsetsOptions {
+  /** Lock the rows read (FOR UPDATE) until the transaction ends. */
+  lock?: boolean;
+  /** Only this partition's row: a batch locks its own partition, so partitions apply in parallel. */
+  only?: { topic: string; partition: number };
+}
+
+export const readOffsets = async (db: Knex | Knex.Transaction, schema: string, consumer: string, options: ReadOffsetsOptions = {}): Promise<StoredOffsets> => {
+  let query = db
+    .withSchema(schema)
+    .from(offsetsTable)
+    .select('topic', 'partition', 'next_offset')
+    .where({ consumer, ...(options.only ? { topic: options.only.topic, partition: options.only.partition } : {}) });
   if (options.lock) query = query.forUpdate();
   const rows: { topic: string; partition: number; next_offset: string }[] = await query;
   return new Map(rows.map((r) => [offsetKey(r.topic, r.partition), BigInt(r.next_offset)]));

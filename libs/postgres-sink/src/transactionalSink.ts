@@ -62,6 +62,18 @@ export interface TransactionalSinkOptions {
   logger: Logger;
   retry?: Partial<RetryPolicy>;
   consumerConfig?: Partial<Pick<ConsumerConfig, 'sessionTimeout' | 'heartbeatInterval' | 'maxWaitTimeInMs' | 'maxBytesPerPartition' | 'rebalanceTimeout'>>;
+  /**
+   * Batches of different partitions applied at once, each in its own transaction (default 1). The
+   * pool needs this many connections plus one. Projections must not depend on the order of
+   * partitions, which Kafka never guaranteed anyway.
+   */
+  partitionsConcurrently?: number;
+  /**
+   * `false` lets a commit return before its WAL is flushed. A crash may then lose the last few
+   * commits, rows and offsets together, so they are simply applied again from Kafka: right for a
+   * rebuild, whose output is disposable until the swap.
+   */
+  synchronousCommit?: boolean;
   /** Per `topic/partition`: the first offset not to apply (a rebuild up to a point in time). */
   stopAt?: ReadonlyMap<string, bigint>;
   onBatch?: (report: BatchReport) => void;
@@ -82,6 +94,7 @@ export class TransactionalSink {
   private assignment = new Map<string, number[]>();
   private currentSchema: string | undefined;
   private positioned = false;
+  private positioning: Promise<void> | undefined;
   private running = false;
   private readonly retry: RetryPolicy;
 
@@ -107,7 +120,7 @@ export class TransactionalSink {
     await consumer.connect();
     await consumer.subscribe({ topics: [...topics], fromBeginning: true });
     this.running = true;
-    await consumer.run({ eachBatchAutoResolve: false, partitionsConsumedConcurrently: 1, eachBatch: (payload) => this.handleBatch(payload) });
+    await consumer.run({ eachBatchAutoResolve: false, partitionsConsumedConcurrently: this.options.partitionsConcurrently ?? 1, eachBatch: (payload) => this.handleBatch(payload) });
   }
 
   async stop(): Promise<void> {
@@ -121,7 +134,7 @@ export class TransactionalSink {
     if (batch.messages.length === 0 || !isRunning() || isStale()) return;
     if (!this.positioned) {
       // First batch after a (re)join: the group's Kafka offsets may disagree with Postgres.
-      await this.seekAssigned();
+      await this.reposition();
       return;
     }
     const started = Date.now();
@@ -146,7 +159,7 @@ export class TransactionalSink {
         return;
       } catch (error) {
         if (error instanceof ReseekNeeded) {
-          await this.seekAssigned();
+          await this.reposition();
           return;
         }
         if (!isRetriableDatabaseError(error)) throw error;
@@ -195,7 +208,8 @@ export class TransactionalSink {
   private async applyBatch(trx: Knex.Transaction, topic: string, partition: number, records: SinkRecord[]): Promise<{ applied: number; skipped: number; rejected: number }> {
     const schema = await this.options.target.schema(trx);
     if (schema !== this.currentSchema) throw new ReseekNeeded();
-    const stored = (await readOffsets(trx, schema, this.options.consumer, { lock: true })).get(offsetKey(topic, partition));
+    if (this.options.synchronousCommit === false) await trx.raw('set local synchronous_commit = off');
+    const stored = (await readOffsets(trx, schema, this.options.consumer, { lock: true, only: { topic, partition } })).get(offsetKey(topic, partition));
     const stop = this.options.stopAt?.get(offsetKey(topic, partition));
     const fresh = records.filter((r) => (stored === undefined || BigInt(r.offset) >= stored) && (stop === undefined || BigInt(r.offset) < stop));
     // A first record beyond the stored offset means we were positioned wrongly: never skip ahead.
@@ -240,6 +254,14 @@ export class TransactionalSink {
     for (const { record, error } of rejections) {
       this.options.logger.error({ err: error, topic: record.topic, partition: record.partition, offset: record.offset, eventId: record.event?.id }, 'record refused; sent to the dead-letter topic');
     }
+  }
+
+  /** One positioning at a time: concurrent batches that all find the sink unpositioned share it. */
+  private reposition(): Promise<void> {
+    this.positioning ??= this.seekAssigned().finally(() => {
+      this.positioning = undefined;
+    });
+    return this.positioning;
   }
 
   /**

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { AgentEvent } from '@agentbus/events';
-import type { Rejection, SinkRecord, SinkTarget } from '@agentbus/postgres-sink';
+import { bulkInsert, type BulkColumnType, type Rejection, type SinkRecord, type SinkTarget } from '@agentbus/postgres-sink';
 import { foldChanges, type ColumnType, type Projection, type Row, type RowChange } from '@agentbus/projections';
 import { activeSchema } from './generations';
 
@@ -12,6 +12,23 @@ export interface ProjectionTargetOptions {
   eventStore?: boolean;
 }
 
+const eventColumns: Record<string, BulkColumnType> = {
+  event_id: 'text',
+  type: 'text',
+  routing_key: 'text',
+  source: 'text',
+  occurred_at: 'timestamptz',
+  entity_key: 'text',
+  correlation_id: 'text',
+  causation_id: 'text',
+  schema_version: 'text',
+  payload: 'jsonb',
+  topic: 'text',
+  partition: 'integer',
+  kafka_offset: 'bigint',
+  schema_id: 'integer',
+};
+
 const eventRow = (record: SinkRecord, event: AgentEvent) => ({
   event_id: event.id,
   type: event.type,
@@ -22,7 +39,7 @@ const eventRow = (record: SinkRecord, event: AgentEvent) => ({
   correlation_id: event.metadata.correlationId ?? null,
   causation_id: event.metadata.causationId ?? null,
   schema_version: event.metadata.version,
-  payload: JSON.stringify(event.payload),
+  payload: event.payload,
   topic: record.topic,
   partition: record.partition,
   kafka_offset: record.offset,
@@ -34,21 +51,20 @@ const eventRow = (record: SinkRecord, event: AgentEvent) => ({
  * row changes for the events that were new, folded so each row is written once per batch.
  */
 export const projectionTarget = (options: ProjectionTargetOptions): SinkTarget => {
-  const columnTypes = new Map<string, Map<string, ColumnType>>();
+  const columnTypes = new Map<string, Record<string, ColumnType>>();
   const keys = new Map<string, readonly string[]>();
   for (const p of options.projections) {
     for (const t of p.tables) {
-      columnTypes.set(t.name, new Map(Object.entries(t.columns)));
+      columnTypes.set(t.name, t.columns);
       keys.set(t.name, t.key);
     }
   }
   const toSql = (table: string, row: Row): Row =>
     Object.fromEntries(
       Object.entries(row).map(([column, value]) => {
-        const type = columnTypes.get(table)?.get(column);
+        const type = columnTypes.get(table)?.[column];
         if (value === null || value === undefined) return [column, null];
         if (type === 'timestamptz') return [column, new Date(value as number)];
-        if (type === 'jsonb') return [column, JSON.stringify(value)];
         return [column, value];
       }),
     );
@@ -64,15 +80,17 @@ export const projectionTarget = (options: ProjectionTargetOptions): SinkTarget =
       }
       let fresh = decoded;
       if (options.eventStore !== false && decoded.length > 0) {
-        const inserted: { event_id: string }[] = await trx
-          .withSchema(schema)
-          .table('events')
-          .insert(decoded.map((d) => eventRow(d.record, d.event)))
-          .onConflict('event_id')
-          .ignore()
-          .returning('event_id');
+        const inserted = await bulkInsert<{ event_id: string }>(trx, {
+          schema,
+          table: 'events',
+          columns: eventColumns,
+          rows: uniqueBy(decoded, (d) => d.event.id).map((d) => eventRow(d.record, d.event)),
+          key: ['event_id'],
+          returning: ['event_id'],
+        });
         const isNew = new Set(inserted.map((r) => r.event_id));
-        fresh = decoded.filter((d) => isNew.has(d.event.id));
+        // A duplicate within the batch is applied once: the first copy claims the id.
+        fresh = decoded.filter((d) => isNew.delete(d.event.id));
       }
       const changes: RowChange[] = [];
       for (const { record, event } of fresh) {
@@ -82,13 +100,20 @@ export const projectionTarget = (options: ProjectionTargetOptions): SinkTarget =
           rejections.push({ record, error });
         }
       }
-      await writeChanges(trx, schema, foldChanges(changes), keys, toSql);
+      await writeChanges(trx, schema, foldChanges(changes), keys, columnTypes, toSql);
       return rejections;
     },
   };
 };
 
-const writeChanges = async (trx: Knex.Transaction, schema: string, changes: RowChange[], keys: Map<string, readonly string[]>, toSql: (table: string, row: Row) => Row): Promise<void> => {
+const writeChanges = async (
+  trx: Knex.Transaction,
+  schema: string,
+  changes: RowChange[],
+  keys: Map<string, readonly string[]>,
+  columnTypes: Map<string, Record<string, ColumnType>>,
+  toSql: (table: string, row: Row) => Row,
+): Promise<void> => {
   // One INSERT per (table, kind, column set): rows in one multi-row statement must share columns.
   const groups = new Map<string, { table: string; kind: RowChange['kind']; setColumns: string[]; rows: Row[] }>();
   for (const change of changes) {
@@ -100,9 +125,13 @@ const writeChanges = async (trx: Knex.Transaction, schema: string, changes: RowC
     groups.set(id, group);
   }
   for (const { table, kind, setColumns, rows } of groups.values()) {
-    const key = [...(keys.get(table) ?? [])];
-    const insert = trx.withSchema(schema).table(table).insert(rows).onConflict(key);
-    await (kind === 'append' || setColumns.length === 0 ? insert.ignore() : insert.merge(setColumns));
+    const types = columnTypes.get(table) ?? {};
+    const columns = Object.fromEntries(Object.keys(rows[0]!).map((c) => [c, types[c] ?? 'text']));
+    await bulkInsert(trx, { schema, table, columns, rows, key: keys.get(table) ?? [], merge: kind === 'append' ? [] : setColumns });
   }
 };
 
+const uniqueBy = <T>(items: readonly T[], id: (item: T) => string): T[] => {
+  const seen = new Set<string>();
+  return items.filter((item) => !seen.has(id(item)) && (seen.add(id(item)), true));
+};

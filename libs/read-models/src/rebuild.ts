@@ -2,7 +2,7 @@ import type { Kafka } from 'kafkajs';
 import type { Knex } from 'knex';
 import type { AvroEventCodec } from '@agentbus/codec';
 import type { Logger } from '@agentbus/logger';
-import { createOffsetsTable, offsetKey, readOffsets, TransactionalSink, writeOffsets } from '@agentbus/postgres-sink';
+import { createOffsetsTable, offsetKey, readOffsets, TransactionalSink, writeOffsets, type BatchReport } from '@agentbus/postgres-sink';
 import type { Projection } from '@agentbus/projections';
 import { createShadowGeneration, dropGeneration, abandonedGenerations, swapGeneration } from './generations';
 import { projectionTarget } from './projectionTarget';
@@ -23,6 +23,10 @@ export interface RebuildOptions {
   /** Include records up to and including this time, then stop without going live: a read model as of `to`. */
   to?: Date;
   onProgress?: (progress: { done: number; total: number; phase: 'rebuilding' | 'catching up' | 'swapping' }) => void;
+  /** Partitions applied in parallel, each batch in its own transaction (default 2: one decoding while another writes); the pool needs one more connection. */
+  partitionsConcurrently?: number;
+  /** Every applied batch, as the sink reports it (sizes and timings for metrics and benchmarks). */
+  onBatch?: (report: BatchReport) => void;
 }
 
 export interface RebuildResult {
@@ -92,7 +96,13 @@ export const rebuildReadModels = async (options: RebuildOptions): Promise<Rebuil
       target: projectionTarget({ projections: options.projections, schema: shadow.schema }),
       deadLetterTopic: options.deadLetterTopic,
       logger: logger.child({ component: 'rebuild' }),
+      partitionsConcurrently: options.partitionsConcurrently ?? 2,
+      // Stopping waits out an in-flight fetch; a short long-poll keeps the end of a rebuild quick.
+      consumerConfig: { maxWaitTimeInMs: 250 },
+      // The shadow is disposable until the swap, and a crash drops it: no need to wait for each WAL flush.
+      synchronousCommit: false,
       ...(stopAt ? { stopAt } : {}),
+      ...(options.onBatch ? { onBatch: options.onBatch } : {}),
     });
     await sink.start();
 

@@ -10,12 +10,15 @@ const projectorSchema = z.object({
   // A SIGKILLed projector keeps its partitions until the broker expires its session; shorter means
   // faster failover and more rebalances on a slow network. 6 s is the broker's default minimum.
   PROJECTOR_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6000).max(300_000).default(30_000),
+  // Partitions applied at once, each batch in its own transaction: a slow batch of one partition no
+  // longer delays the events of the others.
+  PROJECTOR_PARTITIONS_CONCURRENTLY: z.coerce.number().int().min(1).max(64).default(3),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
 });
 
 export const loadProjectorConfig = (env: Env = process.env) => {
   const { own, connection } = parseConfigs({ own: projectorSchema, connection: connectionSchema }, env);
-  return { httpPort: own.PROJECTOR_HTTP_PORT, consumer: own.PROJECTOR_CONSUMER, sessionTimeoutMs: own.PROJECTOR_SESSION_TIMEOUT_MS, logLevel: own.LOG_LEVEL, connection };
+  return { httpPort: own.PROJECTOR_HTTP_PORT, consumer: own.PROJECTOR_CONSUMER, sessionTimeoutMs: own.PROJECTOR_SESSION_TIMEOUT_MS, partitionsConcurrently: own.PROJECTOR_PARTITIONS_CONCURRENTLY, logLevel: own.LOG_LEVEL, connection };
 };
 
 export type ProjectorConfig = ReturnType<typeof loadProjectorConfig>;

@@ -18,7 +18,8 @@ export interface RunningProjector {
 /** Consumes every event category into the read models, effectively once. */
 export const startProjector = async (config: ProjectorConfig, logger: Logger): Promise<RunningProjector> => {
   const { connection } = config;
-  const db = createDatabase({ url: connection.databaseUrl, applicationName: 'agentbus-projector', poolMax: 4 });
+  // One connection per concurrent batch, one for repositioning, one for the health check.
+  const db = createDatabase({ url: connection.databaseUrl, applicationName: 'agentbus-projector', poolMax: config.partitionsConcurrently + 2 });
   const live = await ensureLiveReadModels(db);
   logger.info({ schema: live.schema, generation: live.generation }, 'read models ready');
 
@@ -46,6 +47,7 @@ export const startProjector = async (config: ProjectorConfig, logger: Logger): P
     target: projectionTarget({ projections: allProjections }),
     deadLetterTopic: topicName(connection.topicPrefix, deadLetterTopicSuffix),
     logger: logger.child({ component: 'sink' }),
+    partitionsConcurrently: config.partitionsConcurrently,
     consumerConfig: { sessionTimeout: config.sessionTimeoutMs, heartbeatInterval: Math.min(3000, Math.floor(config.sessionTimeoutMs / 3)) },
     onBatch: (r) => {
       events.inc({ topic: r.topic }, r.applied);
