@@ -77,16 +77,20 @@ const fromRow = (r: PresenceRow, policy: DetectorPolicy): AgentPresence => ({
 
 const columns = Object.keys(toRow({} as AgentPresence)) as (keyof PresenceRow)[];
 
+const assignments = columns
+  .filter((c) => c !== 'agent_id')
+  .map((c) => `${c} = excluded.${c}`)
+  .join(', ');
+// One JSON parameter for the whole batch: building a multi-row VALUES list in knex cost more CPU
+// than everything else the monitor does per heartbeat (see bench presence.monitor-cpu).
+const upsertSql = `insert into ${presenceSchema}.${presenceTable} (${columns.join(', ')}, updated_at)
+  select ${columns.join(', ')}, now() from json_populate_recordset(null::${presenceSchema}.${presenceTable}, ?::json)
+  on conflict (agent_id) do update set ${assignments}, updated_at = excluded.updated_at`;
+
 /** One statement for a whole batch: the newest state of every agent it touched. */
 export const savePresence = async (db: Knex | Knex.Transaction, agents: readonly AgentPresence[]): Promise<void> => {
   if (agents.length === 0) return;
-  const rows = agents.map((a) => ({ ...toRow(a), updated_at: db.fn.now() }));
-  await db
-    .withSchema(presenceSchema)
-    .table(presenceTable)
-    .insert(rows)
-    .onConflict('agent_id')
-    .merge([...columns.filter((c) => c !== 'agent_id'), 'updated_at']);
+  await db.raw(upsertSql, [JSON.stringify(agents.map(toRow))]);
 };
 
 export const loadPresence = async (db: Knex | Knex.Transaction, partitions: readonly number[], policy: DetectorPolicy): Promise<AgentPresence[]> => {
