@@ -53,9 +53,8 @@ type WellFormed = { isWellFormed(): boolean; toWellFormed(): string };
  * become U+FFFD here, once, before hashing; the raw bytes keep the original.
  */
 export const storableText = (text: string): string => {
-  const noNul = text.includes('\u0000') ? text.replaceAll('\u0000', '\uFFFD') : text;
-  const w = noNul as unknown as WellFormed;
-  return w.isWellFormed() ? noNul : w.toWellFormed();
+  if (text.indexOf('\u0000') === -1 && (text as unknown as WellFormed).isWellFormed()) return text;
+  return (text.replaceAll('\u0000', '\uFFFD') as unknown as WellFormed).toWellFormed();
 };
 
 /**
@@ -76,12 +75,23 @@ export const canonicalJson = (value: unknown): string => {
     case 'object': {
       if (Buffer.isBuffer(value) || value instanceof Uint8Array) return JSON.stringify(Buffer.from(value).toString('base64'));
       if (value instanceof Date) return JSON.stringify(value.toISOString());
-      if (Array.isArray(value)) return `[${value.map((v) => (v === undefined || typeof v === 'function' ? 'null' : canonicalJson(v))).join(',')}]`;
-      const entries = Object.keys(value)
-        .filter((k) => (value as Record<string, unknown>)[k] !== undefined && typeof (value as Record<string, unknown>)[k] !== 'function')
-        .sort()
-        .map((k) => `${JSON.stringify(storableText(k))}:${canonicalJson((value as Record<string, unknown>)[k])}`);
-      return `{${entries.join(',')}}`;
+      if (Array.isArray(value)) {
+        let out = '[';
+        for (let i = 0; i < value.length; i++) {
+          const v: unknown = value[i];
+          out += `${i === 0 ? '' : ','}${v === undefined || typeof v === 'function' ? 'null' : canonicalJson(v)}`;
+        }
+        return `${out}]`;
+      }
+      const record = value as Record<string, unknown>;
+      const keys = Object.keys(record).sort();
+      let out = '{';
+      for (const key of keys) {
+        const v = record[key];
+        if (v === undefined || typeof v === 'function') continue;
+        out += `${out.length === 1 ? '' : ','}${JSON.stringify(storableText(key))}:${canonicalJson(v)}`;
+      }
+      return `${out}}`;
     }
     default:
       return 'null';
@@ -114,22 +124,41 @@ const nullableText = (text: string | undefined | null): string | null => (text =
 /** A Kafka record and what decoding it gave, as the row the audit trail stores. */
 export const toAuditRecord = (raw: RawRecord, decoded: DecodeOutcome): AuditRecord => {
   const value = raw.value ?? null;
-  const base = {
-    topic: raw.topic,
-    partition: raw.partition,
-    offset: raw.offset,
-    // Kafka says -1 for a record without a timestamp.
-    kafkaTimestamp: raw.timestamp === undefined || Number(raw.timestamp) < 0 ? null : usableTime(Number(raw.timestamp)),
-    key: raw.key ?? null,
-    value,
-    headers: canonicalHeaders(raw.headers),
-  };
+  // Kafka says -1 for a record without a timestamp.
+  const kafkaTimestamp = raw.timestamp === undefined || Number(raw.timestamp) < 0 ? null : usableTime(Number(raw.timestamp));
+  const headers = canonicalHeaders(raw.headers);
+  // One object literal with every field (no spreads): this runs for every record.
   if ('error' in decoded) {
-    return { ...base, eventId: null, type: null, routingKey: null, source: null, occurredAt: null, correlationId: null, causationId: null, schemaId: wireSchemaId(value), schemaVersion: null, payload: null, decodeError: errorText(decoded.error) };
+    return {
+      topic: raw.topic,
+      partition: raw.partition,
+      offset: raw.offset,
+      kafkaTimestamp,
+      key: raw.key ?? null,
+      value,
+      headers,
+      eventId: null,
+      type: null,
+      routingKey: null,
+      source: null,
+      occurredAt: null,
+      correlationId: null,
+      causationId: null,
+      schemaId: wireSchemaId(value),
+      schemaVersion: null,
+      payload: null,
+      decodeError: errorText(decoded.error),
+    };
   }
   const { event, schemaId } = decoded;
   return {
-    ...base,
+    topic: raw.topic,
+    partition: raw.partition,
+    offset: raw.offset,
+    kafkaTimestamp,
+    key: raw.key ?? null,
+    value,
+    headers,
     eventId: nullableText(event.id),
     type: nullableText(event.type),
     routingKey: nullableText(event.routingKey),
