@@ -11,10 +11,16 @@ const neverLoaded = ['pg-native', 'mysql', 'mysql2', 'sqlite3', 'better-sqlite3'
 // JSON (LOG_FORMAT=json), so the pretty transport is never started there.
 const workerTransports = ['pino-pretty'];
 
+/** A service's src/main.ts, or the compose demo agents, which are no service of their own. */
+export const bundleEntry = (name: string): { entry: string; outfile: string } =>
+  name === 'demo-agents'
+    ? { entry: join(repoRoot, 'scripts', 'deploy', 'demoAgents.ts'), outfile: join(repoRoot, 'dist', 'demo-agents', 'main.js') }
+    : { entry: join(repoRoot, 'services', name, 'src', 'main.ts'), outfile: join(repoRoot, 'dist', 'services', name, 'main.js') };
+
 export const bundleService = async (name: string): Promise<string> => {
-  const outfile = join(repoRoot, 'dist', 'services', name, 'main.js');
+  const { entry, outfile } = bundleEntry(name);
   const result = await build({
-    entryPoints: [join(repoRoot, 'services', name, 'src', 'main.ts')],
+    entryPoints: [entry],
     outfile,
     bundle: true,
     platform: 'node',
@@ -35,7 +41,7 @@ export const bundleService = async (name: string): Promise<string> => {
 if (require.main === module) {
   const name = process.argv[2];
   if (!name || !/^[a-z][a-z0-9-]*$/.test(name)) {
-    process.stderr.write('usage: tsx scripts/deploy/bundle.ts <service>   (a folder under services/)\n');
+    process.stderr.write('usage: tsx scripts/deploy/bundle.ts <service>   (a folder under services/, or demo-agents)\n');
     process.exit(2);
   }
   bundleService(name).then(

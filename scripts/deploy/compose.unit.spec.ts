@@ -1,0 +1,127 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { agentbusTopics } from '@agentbus/kafka';
+import { parse } from 'yaml';
+import { deployedServices } from './deployedServices';
+import { repoRoot } from './manifests';
+import { kafkaTopics } from './strimzi';
+import { findCompose, missingToolMessage } from './tools';
+
+interface ComposeService {
+  image?: string;
+  build?: { context: string; dockerfile: string };
+  command?: string[];
+  environment?: Record<string, string | number>;
+  depends_on?: Record<string, { condition: string }>;
+  healthcheck?: { test: string[] };
+  volumes?: (string | { type: string; source: string; target: string })[];
+  profiles?: string[];
+  restart?: string;
+}
+interface ComposeFile {
+  services: Record<string, ComposeService>;
+  volumes?: Record<string, unknown>;
+}
+
+const composeFile = join(repoRoot, 'infra', 'compose', 'docker-compose.yml');
+
+/** `docker-compose config`: the file as Compose itself reads it, anchors, defaults and profiles resolved. */
+const composeConfig = (files: string[], env: Record<string, string> = {}): ComposeFile => {
+  const compose = findCompose();
+  if (!compose) throw new Error(missingToolMessage('docker-compose'));
+  const [command, ...lead] = compose;
+  const result = spawnSync(command!, [...lead, ...files.flatMap((f) => ['-f', f]), '--profile', 'demo', 'config'], {
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+  });
+  if (result.status !== 0) throw new Error(`${compose.join(' ')} config failed: ${result.stderr || result.error?.message}`);
+  return parse(result.stdout) as ComposeFile;
+};
+
+describe('docker compose', () => {
+  let config: ComposeFile;
+  beforeAll(() => {
+    config = composeConfig([composeFile]);
+  });
+
+  it('validates with docker-compose config, Confluent registry variant included', () => {
+    expect(Object.keys(config.services).sort()).toEqual(['audit-sink', 'demo-agents', 'kafka', 'postgres', 'presence-monitor', 'projector', 'registry', 'saga-orchestrator', 'setup']);
+    const confluent = composeConfig([composeFile, join(repoRoot, 'infra', 'compose', 'confluent-registry.yml')], { SCHEMA_REGISTRY_URL: 'http://registry:8080' });
+    expect(confluent.services.registry!.image).toMatch(/^confluentinc\/cp-schema-registry:/);
+    expect(confluent.services.projector!.environment!.SCHEMA_REGISTRY_URL).toBe('http://registry:8080');
+  });
+
+  it('runs Kafka in KRaft mode from the official image, the registry and Postgres, on named volumes', () => {
+    const kafka = config.services.kafka!;
+    expect(kafka.image).toMatch(/^apache\/kafka:/);
+    expect(kafka.environment).toMatchObject({ KAFKA_PROCESS_ROLES: 'broker,controller' });
+    expect(config.services.registry!.image).toMatch(/^apicurio\/apicurio-registry:/);
+    expect(config.services.postgres!.image).toMatch(/^postgres:/);
+    const mounts = ['kafka', 'postgres'].map((name) => (config.services[name]!.volumes ?? []).map((v) => (typeof v === 'string' ? v.split(':')[0] : v.source)));
+    expect(mounts.flat().filter((source) => Object.keys(config.volumes ?? {}).includes(source!)).sort()).toEqual(['kafka-data', 'postgres-data']);
+  });
+
+  it('builds every image it runs from a Dockerfile in the repository, and health-checks every long-running service', () => {
+    for (const [name, service] of Object.entries(config.services)) {
+      if (service.build) expect(existsSync(join(service.build.context, service.build.dockerfile))).toBe(true);
+      else expect(service.image).toBeDefined();
+      if (name !== 'setup') expect(service.healthcheck?.test.length).toBeGreaterThan(0);
+    }
+    for (const service of deployedServices) {
+      const composed = config.services[service.name]!;
+      expect(composed.build!.dockerfile).toBe(`services/${service.name}/Dockerfile`);
+      expect(composed.environment![service.portVariable]).toBe(service.httpPort);
+      expect(composed.healthcheck!.test.join(' ')).toContain(`http://127.0.0.1:${service.httpPort}/health`);
+    }
+    expect(config.services['demo-agents']!.profiles).toEqual(['demo']);
+  });
+
+  it('starts in health-gated order: setup after the infrastructure is healthy, the services after setup succeeded', () => {
+    expect(config.services.setup!.depends_on).toEqual({
+      kafka: { condition: 'service_healthy' },
+      registry: { condition: 'service_healthy' },
+      postgres: { condition: 'service_healthy' },
+    });
+    expect(config.services.setup!.restart).toBe('no');
+    for (const service of deployedServices) expect(config.services[service.name]!.depends_on!.setup).toEqual({ condition: 'service_completed_successfully' });
+  });
+
+  it('sets up the same topics as the generated KafkaTopics, with the same settings but for the replica count', () => {
+    const setup = config.services.setup!;
+    expect(setup.command).toEqual(['topics', 'setup']);
+    const env = setup.environment!;
+    const composeTopics = agentbusTopics({ prefix: String(env.AGENTBUS_TOPIC_PREFIX), partitions: Number(env.AGENTBUS_TOPIC_PARTITIONS), replicationFactor: Number(env.AGENTBUS_TOPIC_REPLICATION) });
+    const strimzi = kafkaTopics();
+    expect(composeTopics.map((t) => t.topic)).toEqual(strimzi.map((t) => t.spec.topicName));
+    for (const [i, topic] of composeTopics.entries()) expect({ ...topic.configs, 'min.insync.replicas': 2 }).toEqual(strimzi[i]!.spec.config);
+    for (const service of [...deployedServices.map((s) => s.name), 'demo-agents']) expect(config.services[service]!.environment!.AGENTBUS_TOPIC_PREFIX).toBe(env.AGENTBUS_TOPIC_PREFIX);
+  });
+});
+
+describe('Dockerfiles', () => {
+  const images = [...deployedServices.map((s) => ({ name: s.name, port: s.httpPort, variable: s.portVariable })), { name: 'cli', port: undefined, variable: undefined }];
+
+  it.each(images.map((i) => [i.name, i] as const))('%s: builds only its own service through Nx, runs as a non-root uid, checks its health', (name, image) => {
+    const dockerfile = readFileSync(join(repoRoot, 'services', name, 'Dockerfile'), 'utf8');
+    expect(dockerfile).toContain(`RUN npx nx run ${name}:build\n`);
+    expect(dockerfile).toContain(`COPY --from=build /src/dist/services/${name}/ ./`);
+    expect(dockerfile).toMatch(/^FROM node:\$\{NODE_VERSION\}-alpine AS runtime$/m);
+    expect(dockerfile).toMatch(/^USER 1000:1000$/m);
+    const project = JSON.parse(readFileSync(join(repoRoot, 'services', name, 'project.json'), 'utf8')) as { targets?: { build?: { options?: { command?: string } } } };
+    expect(project.targets?.build?.options?.command).toBe(`tsx scripts/deploy/bundle.ts ${name}`);
+    if (image.port === undefined) {
+      expect(dockerfile).toMatch(/^HEALTHCHECK NONE$/m);
+      return;
+    }
+    expect(dockerfile).toContain(`ENV NODE_ENV=production LOG_FORMAT=json AGENTBUS_SCHEMAS_DIR=/app/schemas ${image.variable}=${image.port}`);
+    expect(dockerfile).toContain(`EXPOSE ${image.port}\n`);
+    expect(dockerfile).toContain(`process.env.${image.variable}+'/health'`);
+    expect(readFileSync(join(repoRoot, 'services', name, 'src', 'config.ts'), 'utf8')).toContain(`${image.variable}:`);
+  });
+
+  it('send no node_modules, build output or local state to the build', () => {
+    const ignored = readFileSync(join(repoRoot, '.dockerignore'), 'utf8').split('\n');
+    expect(ignored).toEqual(expect.arrayContaining(['**/node_modules', 'dist', '.git', '.agentbus', '.nx']));
+  });
+});
