@@ -19,6 +19,8 @@ const main = async (): Promise<number> => {
   const only = process.argv[2];
   if (only !== 'int') {
     for (const [name, script] of [
+      // kubectl and docker-compose for the deployment checks in the unit tests; installs what is missing.
+      ['deployment tools', 'deploy:tools'],
       ['schemas', 'schemas:check'],
       ['lint', 'lint'],
       ['type check', 'typecheck'],
