@@ -12,6 +12,7 @@ import { up } from '../infra/infra';
 import { loadInfraSettings } from '../infra/settings';
 import { DemoWorker } from './agents';
 import { showAuditTrail, startAuditSinkProcess } from './auditTrail';
+import { presenceScene, startPresenceMonitor } from './presenceScene';
 
 const TASKS = Number(process.env.DEMO_TASKS ?? 12);
 const priorities = ['low', 'normal', 'high', 'critical'] as const;
@@ -56,6 +57,7 @@ const main = async (): Promise<void> => {
   say(`service  projector running (pid ${projector.child.pid}): every category into Postgres, offsets in the same transaction`);
   const auditSink = await startAuditSinkProcess();
   say(`service  audit sink running (pid ${auditSink.child.pid}): every record of every topic into a hash-chained, append-only trail`);
+  const presence = await startPresenceMonitor(say);
 
   // The observer sees everything, as the seed's "#" audit subscription.
   const runStart = Date.now();
@@ -124,6 +126,9 @@ const main = async (): Promise<void> => {
   await Promise.all(workers.map((w) => w.join()));
   await new Promise((r) => setTimeout(r, 500));
   say(`agents   ${workers.map((w) => `${w.agentId}(${w.capabilities.join('+')})`).join(', ')} online; dispatcher, compliance and observer subscribed`);
+  // Runs alongside the tasks: one agent process is SIGKILLed, suspected, restarted and recovered.
+  const presenceRun = presenceScene(bus('presence-watch'), presence, say);
+  presenceRun.catch(() => undefined);
 
   const run = Date.now().toString(36);
   await planner.publishMany(
@@ -159,10 +164,12 @@ const main = async (): Promise<void> => {
     `select agent_id, state, capacity, health, to_char(last_heartbeat_at, 'HH24:MI:SS') as beat from read.agents where agent_id like 'worker-%' order by agent_id`,
   )).rows as { agent_id: string; state: string; capacity: number; health: string; beat: string }[];
   const storedEvents = Number((await db.raw(`select count(*)::int as n from read.events where correlation_id = ?`, [mine0(seen, run)])).rows[0].n);
+  const presenceReport = await presenceRun;
   await Promise.all(workers.map((w) => w.leave()));
   await new Promise((r) => setTimeout(r, 300));
   await Promise.all(buses.map((b) => b.close({ deadlineMs: 5000 })));
   await projector.kill('SIGTERM');
+  await presence.process.kill('SIGTERM');
   await db.destroy();
 
   const mine = seen.filter((e) => taskOf(e).startsWith(run));
@@ -181,6 +188,7 @@ const main = async (): Promise<void> => {
   const deadSources = new Set(dead.map(sourceOf));
   console.log(`  dead letters                       : ${deadSources.size} record (${[...new Set(dead.map((d) => `${d.code}: ${d.reason}`))].join('; ')}), dead-lettered by ${dead.length} subscriptions: ${dead.map((d) => d.subscription).sort().join(', ')}`);
   console.log(`  heartbeats seen                    : ${seen.filter((e) => e.type === 'agent.heartbeat').length}`);
+  presenceReport.forEach((line) => console.log(line));
   console.log('\nRead models (SQL on the read schema, as an analyst would)');
   for (const r of taskRows) console.log(`  read.tasks  ${r.status.padEnd(10)} ${String(r.n).padStart(3)} tasks  avg ${r.avg_ms ?? '-'} ms  ${r.tokens ?? 0} tokens`);
   for (const a of agentRows) console.log(`  read.agents ${a.agent_id.padEnd(10)} ${a.state.padEnd(8)} capacity=${a.capacity} health=${a.health} last heartbeat ${a.beat}`);
