@@ -1,0 +1,183 @@
+// What each image runs, run here as the image would run it: the bundle from `nx run <name>:build`
+// and schemas/ in a folder of their own, no node_modules anywhere above, `node main.js`. The CLI
+// does compose's setup step and the Kubernetes migration Job, the four services and the demo agents
+// start against the real broker, registry and Postgres, and each Dockerfile's HEALTHCHECK passes.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { agentbusTopics, createKafka } from '@agentbus/kafka';
+import { createDatabase } from '@agentbus/postgres-sink';
+import { createTestDatabase, integrationConfig, uniquePrefix, type TestDatabase } from '@agentbus/testing';
+import type { Knex } from 'knex';
+import { bundleEntry, bundleService } from './bundle';
+import { deployedServices } from './deployedServices';
+import { repoRoot } from './manifests';
+
+jest.setTimeout(240_000);
+
+const config = integrationConfig();
+const prefix = uniquePrefix('deploy');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface Running {
+  name: string;
+  child: ChildProcess;
+  output: () => string;
+  port: number;
+  dir: string;
+}
+
+const freePort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+
+/** The runtime stage of a Dockerfile: WORKDIR /app with schemas/ and the bundle's files. */
+const imageRoot = (name: string): string => {
+  const dir = mkdtempSync(join(tmpdir(), `agentbus-image-${name}-`));
+  cpSync(join(repoRoot, 'schemas'), join(dir, 'schemas'), { recursive: true });
+  cpSync(dirname(bundleEntry(name).outfile), dir, { recursive: true });
+  return dir;
+};
+
+const imageEnv = (dir: string, extra: Record<string, string>): NodeJS.ProcessEnv => ({
+  PATH: process.env.PATH,
+  NODE_ENV: 'production',
+  LOG_FORMAT: 'json',
+  AGENTBUS_SCHEMAS_DIR: join(dir, 'schemas'),
+  KAFKA_BROKERS: config.kafka.brokers.join(','),
+  SCHEMA_REGISTRY_URL: config.registry.url,
+  DATABASE_URL: database.url,
+  AGENTBUS_TOPIC_PREFIX: prefix,
+  AGENTBUS_TOPIC_PARTITIONS: '2',
+  ...extra,
+});
+
+/** The Dockerfile's HEALTHCHECK command, as the container runtime runs it (`/bin/sh -c`). */
+const healthcheckOf = (name: string): string => {
+  const dockerfile = readFileSync(join(repoRoot, 'services', name, 'Dockerfile'), 'utf8');
+  const command = /^HEALTHCHECK [^\n]*\\\n\s+CMD (.+)$/m.exec(dockerfile)?.[1];
+  if (!command) throw new Error(`no HEALTHCHECK CMD in services/${name}/Dockerfile`);
+  return command;
+};
+
+let database: TestDatabase;
+let db: Knex;
+const running: Running[] = [];
+let cliDir: string;
+
+const cli = (...args: string[]) =>
+  spawnSync(process.execPath, ['main.js', ...args], { cwd: cliDir, env: imageEnv(cliDir, { LOG_LEVEL: 'error' }), encoding: 'utf8', timeout: 90_000 });
+
+const start = async (name: string, env: Record<string, string>, portVariable: string): Promise<Running> => {
+  const dir = imageRoot(name);
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--enable-source-maps', 'main.js'], { cwd: dir, env: imageEnv(dir, { ...env, [portVariable]: String(port) }), stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
+  const service = { name, child, output: () => out, port, dir };
+  running.push(service);
+  return service;
+};
+
+const healthy = async (service: Running, timeoutMs = 90_000): Promise<void> => {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (service.child.exitCode !== null) throw new Error(`${service.name} exited with ${service.child.exitCode}:\n${service.output().slice(-3000)}`);
+    const status = await fetch(`http://127.0.0.1:${service.port}/health`).then((r) => r.status, () => 0);
+    if (status === 200) return;
+    if (Date.now() > deadline) throw new Error(`${service.name} not healthy within ${timeoutMs} ms (last status ${status}):\n${service.output().slice(-3000)}`);
+    await sleep(250);
+  }
+};
+
+beforeAll(async () => {
+  database = await createTestDatabase('deploy', config.databaseUrl);
+  db = createDatabase({ url: database.url, applicationName: 'deploy-test' });
+  for (const name of ['cli', ...deployedServices.map((s) => s.name), 'demo-agents']) await bundleService(name);
+  cliDir = imageRoot('cli');
+});
+
+afterAll(async () => {
+  await Promise.all(
+    running.map(
+      (s) =>
+        new Promise<void>((resolve) => {
+          if (s.child.exitCode !== null || s.child.signalCode !== null) return resolve();
+          const kill = setTimeout(() => s.child.kill('SIGKILL'), 20_000);
+          s.child.once('exit', () => {
+            clearTimeout(kill);
+            resolve();
+          });
+          s.child.kill('SIGTERM');
+        }),
+    ),
+  );
+  for (const dir of [cliDir, ...running.map((s) => s.dir)]) if (dir) rmSync(dir, { recursive: true, force: true });
+  await db?.destroy();
+  await database?.drop();
+  const admin = createKafka(config.kafka).admin();
+  await admin.connect();
+  await admin.deleteTopics({ topics: agentbusTopics({ prefix, partitions: 1, replicationFactor: 1 }).map((t) => t.topic) }).catch(() => undefined);
+  await admin.disconnect();
+});
+
+describe('the images, run from their bundles alone', () => {
+  it('the CLI image does compose setup: topics, schemas and read models', () => {
+    const result = cli('topics', 'setup', '--json');
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    const setup = JSON.parse(result.stdout) as { topics: string[]; createdTopics: string[]; subjects: unknown[] };
+    expect(setup.topics).toEqual(agentbusTopics({ prefix, partitions: 2, replicationFactor: 1 }).map((t) => t.topic));
+    expect(setup.createdTopics).toEqual(setup.topics);
+    expect(setup.subjects.length).toBeGreaterThan(10);
+  });
+
+  it('the CLI image does the Kubernetes migration Job, idempotently', async () => {
+    const result = cli('migrate', '--register-schemas', '--json');
+    expect(result.status).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ readModels: { schema: 'read_models_g1', generation: 1 } });
+    expect(Number((await db.raw('select count(*)::int as n from read.tasks')).rows[0].n)).toBe(0);
+  });
+
+  it('every service starts, answers /health and passes its Dockerfile HEALTHCHECK; the demo agents drive sagas through them', async () => {
+    const group = (service: string) => `${prefix}-${service}`;
+    const own: Record<string, Record<string, string>> = {
+      projector: { PROJECTOR_CONSUMER: group('projector'), PROJECTOR_SESSION_TIMEOUT_MS: '6000' },
+      'saga-orchestrator': { SAGA_ORCHESTRATOR_GROUP: group('saga'), SAGA_ORCHESTRATOR_SESSION_TIMEOUT_MS: '6000' },
+      'presence-monitor': { PRESENCE_MONITOR_CONSUMER: group('presence'), PRESENCE_MONITOR_SESSION_TIMEOUT_MS: '6000' },
+      'audit-sink': { AUDIT_SINK_GROUP_ID: group('audit'), AUDIT_SINK_SESSION_TIMEOUT_MS: '6000' },
+    };
+    const services = [];
+    for (const service of deployedServices) services.push(await start(service.name, own[service.name]!, service.portVariable));
+    for (const service of services) await healthy(service);
+    for (const [i, service] of services.entries()) {
+      const variable = deployedServices[i]!.portVariable;
+      const check = spawnSync('/bin/sh', ['-c', healthcheckOf(service.name)], { env: { PATH: process.env.PATH, [variable]: String(service.port) }, encoding: 'utf8', timeout: 10_000 });
+      expect({ service: service.name, status: check.status }).toEqual({ service: service.name, status: 0 });
+    }
+
+    const demo = await start('demo-agents', { DEMO_INTERVAL_MS: '1000', DEMO_FAIL_EVERY: '0' }, 'DEMO_HTTP_PORT');
+    await healthy(demo);
+    const finished = async () =>
+      Number((await db.raw(`select count(*)::int as n from read.events where type in ('saga.completed', 'saga.failed', 'saga.compensated')`)).rows[0].n);
+    const deadline = Date.now() + 120_000;
+    while ((await finished()) === 0) {
+      if (Date.now() > deadline) {
+        const seen = (await db.raw('select type, count(*)::int as n from read.events group by type order by type')).rows;
+        throw new Error(`no saga finished within 120 s; events projected: ${JSON.stringify(seen)}\n${running.map((s) => `--- ${s.name}\n${s.output().slice(-1500)}`).join('\n')}`);
+      }
+      await sleep(500);
+    }
+    const completed = Number((await db.raw(`select count(*)::int as n from read.events where type = 'saga.completed'`)).rows[0].n);
+    expect(completed).toBeGreaterThan(0);
+  });
+});
