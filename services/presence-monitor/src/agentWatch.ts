@@ -65,6 +65,10 @@ export class AgentWatch {
     return emit;
   }
 
+  get agentIds(): string[] {
+    return [...this.agents.keys()].sort();
+  }
+
   counts(): Record<PresenceStatus, number> {
     const counts: Record<PresenceStatus, number> = { online: 0, paused: 0, suspected: 0, offline: 0 };
     for (const agent of this.agents.values()) counts[agent.status] += 1;

@@ -1,3 +1,4 @@
+import type { AgentSuspectedFailurePayload } from '@agentbus/events';
 import { testEvent } from '@agentbus/projections';
 import { timeoutPolicy, type AgentPresence } from '@agentbus/presence';
 import { AgentWatch } from './agentWatch';
@@ -64,7 +65,7 @@ describe('AgentWatch', () => {
     watch.assign([0]);
     watch.handle([online('a0', T)], T);
     const [verdict] = watch.tick(T + 10_000);
-    const echoed = testEvent('agent.suspected_failure', verdict!.payload, { at: T + 10_000, source: 'm1' });
+    const echoed = testEvent('agent.suspected_failure', verdict!.payload as AgentSuspectedFailurePayload, { at: T + 10_000, source: 'm1' });
     const { changed, emit } = watch.handle([{ event: echoed, partition: 0 }], T + 10_050);
     expect(emit).toEqual([]);
     expect(changed.map((a) => [a.agentId, a.status])).toEqual([['a0', 'suspected']]);

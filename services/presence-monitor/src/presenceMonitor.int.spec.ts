@@ -136,6 +136,56 @@ describe('presence monitor against real agent processes (SIGKILL)', () => {
   });
 });
 
+describe('two presence monitors share the agents by partition', () => {
+  let world: World;
+  const monitors: RunningPresenceMonitor[] = [];
+  const verdicts: AgentEvent[] = [];
+  let beating = true;
+  afterAll(async () => {
+    beating = false;
+    await Promise.all(monitors.map((m) => m.stop().catch(() => undefined)));
+    await destroyWorld(world);
+  });
+
+  it('each watches only its partitions; when one leaves, the other takes its agents over without false alarms and still catches a failure', async () => {
+    world = await createWorld('scaleout');
+    const sub = await world.bus.subscribe('agent.suspected_failure', (e) => void verdicts.push(e), { name: 'verdicts', mode: 'broadcast' });
+    await sub.ready();
+    const start = (id: string) =>
+      startPresenceMonitor(loadPresenceMonitorConfig({ ...process.env, ...world.env, PRESENCE_MONITOR_HTTP_PORT: '0', PRESENCE_MONITOR_ID: id, PRESENCE_TIMEOUT_MS: String(TIMEOUT_MS), PRESENCE_TICK_MS: '100', PRESENCE_MONITOR_SESSION_TIMEOUT_MS: String(SESSION_MS) }), logger);
+    monitors.push(await start('left'), await start('right'));
+    const [left, right] = monitors as [RunningPresenceMonitor, RunningPresenceMonitor];
+
+    const agents = Array.from({ length: 12 }, (_, i) => `scale-${i}`);
+    const silent = new Set<string>();
+    await world.bus.publishMany(agents.map((agentId) => ({ type: 'agent.online', source: agentId, payload: { agentId, agentClass: null, capabilities: ['x'], capacity: 1, specializations: [], heartbeatIntervalMs: 500 } })));
+    const beats = (async () => {
+      while (beating) {
+        await world.bus.publishMany(agents.filter((a) => !silent.has(a)).map((agentId) => ({ type: 'agent.heartbeat', source: agentId, payload: { agentId, status: 'healthy', load: 0.1, memoryUsageBytes: 1, inFlight: 0 } }))).catch(() => undefined);
+        await sleep(500);
+      }
+    })();
+
+    await until(() => left.watch.partitions.length + right.watch.partitions.length === 3 && left.watch.partitions.length > 0 && right.watch.partitions.length > 0, 60_000, () => `both monitors to own partitions (left ${left.watch.partitions}, right ${right.watch.partitions})`);
+    await until(() => left.watch.agentIds.length + right.watch.agentIds.length === agents.length, 30_000, () => 'every agent watched by one monitor');
+    expect([...left.watch.partitions, ...right.watch.partitions].sort()).toEqual([0, 1, 2]);
+    expect(left.watch.agentIds.filter((a) => right.watch.agentIds.includes(a))).toEqual([]);
+
+    const inherited = left.watch.agentIds;
+    await left.stop();
+    monitors.shift();
+    await until(() => right.watch.partitions.length === 3 && right.watch.agentIds.length === agents.length, SESSION_MS + 30_000, () => `the remaining monitor to take every partition over (has ${right.watch.partitions})`);
+    await sleep(2 * TIMEOUT_MS);
+    expect(verdicts).toEqual([]);
+
+    silent.add(inherited[0]!);
+    await until(() => verdicts.length > 0, 2 * TIMEOUT_MS + 2000, () => `a suspicion for ${inherited[0]}, an agent taken over from the stopped monitor`);
+    expect(verdicts.map((e) => [(e.payload as AgentSuspectedFailurePayload).agentId, (e.payload as AgentSuspectedFailurePayload).detectedBy])).toEqual([[inherited[0], 'right']]);
+    beating = false;
+    await beats;
+  });
+});
+
 describe('discovery: findCapableAgents and GET /agents', () => {
   let world: World;
   let monitor: RunningPresenceMonitor | undefined;
