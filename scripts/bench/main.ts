@@ -12,6 +12,7 @@ import { presenceBenchmark, presenceEntries, type PresencePlan } from './presenc
 import { replayBenchmark } from './replay';
 import { latencyEntries, replayEntries } from './replayEntries';
 import { auditBenchmark, auditEntries } from './audit';
+import { sagaEntries, sagasBenchmark } from './sagas';
 import { median, percentile, round } from './stats';
 import { benchLogger, benchWorld, closeLogs, config, ensureInfra } from './world';
 import { chunk, taskCreatedInputs } from './workload';
@@ -43,16 +44,18 @@ interface Plan {
   latencyRate: number;
   latencySeconds: number;
   presence: PresencePlan;
+  /** sagas.*: three-step sagas run. */
+  sagas: number;
 }
 
 const plans: Record<'full' | 'quick', Plan> = {
-  full: { reps: 5, batchSize: 500, publishEvents: 150_000, publishWarmup: 30_000, perfRecords: 300_000, perfWarmup: 50_000, consumeEvents: 300_000, consumeWarmup: 50_000, replayEvents: 1_000_000, latencyRate: 1000, latencySeconds: 20, presence: { agents: 10_000, heartbeatMs: 5000, timeoutMs: 30_000, seconds: 60, stopped: 200 } },
-  quick: { reps: 2, batchSize: 500, publishEvents: 20_000, publishWarmup: 5_000, perfRecords: 50_000, perfWarmup: 10_000, consumeEvents: 30_000, consumeWarmup: 5_000, replayEvents: 50_000, latencyRate: 1000, latencySeconds: 5, presence: { agents: 1000, heartbeatMs: 5000, timeoutMs: 10_000, seconds: 15, stopped: 50 } },
+  full: { reps: 5, batchSize: 500, publishEvents: 150_000, publishWarmup: 30_000, perfRecords: 300_000, perfWarmup: 50_000, consumeEvents: 300_000, consumeWarmup: 50_000, replayEvents: 1_000_000, latencyRate: 1000, latencySeconds: 20, presence: { agents: 10_000, heartbeatMs: 5000, timeoutMs: 30_000, seconds: 60, stopped: 200 }, sagas: 5000 },
+  quick: { reps: 2, batchSize: 500, publishEvents: 20_000, publishWarmup: 5_000, perfRecords: 50_000, perfWarmup: 10_000, consumeEvents: 30_000, consumeWarmup: 5_000, replayEvents: 50_000, latencyRate: 1000, latencySeconds: 5, presence: { agents: 1000, heartbeatMs: 5000, timeoutMs: 10_000, seconds: 15, stopped: 50 }, sagas: 500 },
 };
 
 const goals = { 'publish.bus': 0.8, 'consume.bus': 0.7 } as const;
 
-const benchGroups = ['throughput', 'replay', 'latency', 'presence', 'audit'] as const;
+const benchGroups = ['throughput', 'replay', 'latency', 'presence', 'audit', 'sagas'] as const;
 type BenchGroup = (typeof benchGroups)[number];
 
 const usage = `usage: npx tsx bench/run.ts [--quick] [--reps N] [--up] [--out FILE] [--only GROUPS]
@@ -60,7 +63,7 @@ const usage = `usage: npx tsx bench/run.ts [--quick] [--reps N] [--up] [--out FI
   --reps N  measured repetitions per benchmark (default 5); the median is reported
   --up      start Kafka and the registry if they are not running (as npm run infra -- up)
   --out     where to write the JSON (default bench/results/latest.json); entries of other benchmarks in it are kept
-  --only    comma-separated groups to run: throughput (publish.*, consume.*), replay (replay.*), latency (projector.latency), presence (presence.*), audit (audit.*)`;
+  --only    comma-separated groups to run: throughput (publish.*, consume.*), replay (replay.*), latency (projector.latency), presence (presence.*), audit (audit.*), sagas (sagas.*)`;
 
 const parseArgs = (argv: string[]): { plan: Plan; start: boolean; out: string; quick: boolean; groups: Set<BenchGroup> } => {
   let quick = false;
@@ -309,6 +312,12 @@ export const main = async (argv: string[]): Promise<void> => {
     say(`\naudit: the audit sink stores ${plan.replayEvents.toLocaleString('en-US')} events already in Kafka with the hash chain (mixed workload, 3 partitions per topic)`);
     const audit = await auditBenchmark(plan.replayEvents, log, say);
     Object.assign(results, auditEntries(audit, host, { runAt, commit: commit(), quick }));
+  }
+
+  if (groups.has('sagas')) {
+    say(`\nsagas: ${plan.sagas.toLocaleString('en-US')} three-step sagas through the orchestrator as its own process, instant in-process agents; baseline: the same hops chained by the agents`);
+    const sagas = await sagasBenchmark(plan.sagas, log, say);
+    Object.assign(results, sagaEntries(sagas, host, { runAt, commit: commit(), quick }));
   }
 
   // Merge: a partial run (--only) replaces its own entries and keeps the others.

@@ -19,4 +19,4 @@ export { initialSagaState, evolveSaga, isFinished, sagaEventTypes } from './saga
 export type { SagaInput, DecideContext, Decision } from './sagaDecider';
 export { decideSaga, nextWakeup, correlationKeyOf } from './sagaDecider';
 export type { OrderInput } from './orderSaga';
-export { orderSaga, builtInSagas } from './orderSaga';
+export { orderSaga, pipelineSaga, builtInSagas } from './orderSaga';

@@ -51,4 +51,15 @@ export const orderSaga = defineSaga<OrderInput>({
   ],
 });
 
-export const builtInSagas = [orderSaga];
+/** Three steps on fixed agents (pipeline-1, -2, -3), each undone by its agent: the benchmark's saga and the shape of a fixed-id assignment. */
+export const pipelineSaga = defineSaga<unknown>({
+  name: 'pipeline',
+  steps: (['first', 'second', 'third'] as const).map((id, i) => ({
+    id,
+    command: { kind: 'task' as const, assignee: { agentId: `pipeline-${i + 1}` }, description: `${id} step` },
+    compensation: { kind: 'task' as const, assignee: { agentId: `pipeline-${i + 1}` }, description: `undo ${id} step` },
+    timeoutMs: 30_000,
+  })),
+});
+
+export const builtInSagas = [orderSaga, pipelineSaga];

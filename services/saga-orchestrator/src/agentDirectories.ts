@@ -38,6 +38,7 @@ export class CachedDirectory {
 
   constructor(
     private readonly directory: AgentDirectory,
+    private readonly onError: (error: unknown, capability: string) => void,
     private readonly ttlMs = 500,
   ) {}
 
@@ -48,7 +49,17 @@ export class CachedDirectory {
       if (answers.has(id)) continue;
       let hit = this.cache.get(id);
       if (!hit || now - hit.at > this.ttlMs) {
-        hit = { at: now, agents: await this.directory.findCapableAgents(capability, { minCapacity }) };
+        let agents: AgentCandidate[] = [];
+        let at = now;
+        try {
+          agents = await this.directory.findCapableAgents(capability, { minCapacity });
+        } catch (error) {
+          // No answer reads as no agent: the step's attempt fails and is retried, the saga goes on.
+          // The failure is kept for 10 s, so a missing directory costs one query and one warning per 10 s.
+          this.onError(error, capability);
+          at = now + 10_000 - this.ttlMs;
+        }
+        hit = { at, agents };
         this.cache.set(id, hit);
       }
       answers.set(id, hit.agents);

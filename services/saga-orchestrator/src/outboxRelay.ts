@@ -75,7 +75,8 @@ export class OutboxRelay {
         try {
           const encoded = await codec.encode(row.event);
           const messages = byTopic.get(encoded.topic) ?? [];
-          messages.push({ key: row.message_key, value: encoded.value, timestamp: String(row.event.timestamp), headers: { [Headers.routingKey]: row.event.routingKey, [Headers.traceparent]: newTraceparent() } });
+          // No record timestamp: Kafka's CreateTime is then the moment of sending, which dispatch latency is measured to.
+          messages.push({ key: row.message_key, value: encoded.value, headers: { [Headers.routingKey]: row.event.routingKey, [Headers.traceparent]: newTraceparent() } });
           byTopic.set(encoded.topic, messages);
           sent.push(row);
         } catch (error) {

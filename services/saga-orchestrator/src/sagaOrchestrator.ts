@@ -13,7 +13,7 @@ import { CachedDirectory, capabilitiesOf, presenceDirectory, readModelDirectory 
 import type { OrchestratorConfig } from './config';
 import { OutboxRelay } from './outboxRelay';
 import { coPartitionedAssigner, coPartitionedKey, partitionOf } from './partitioning';
-import { appendOutbox, loadSagas, migrateSagaStore, sagaSchema, saveSaga, type OutboxRow, type StoredSaga } from './sagaStore';
+import { appendOutbox, loadSagas, migrateSagaStore, sagaSchema, saveSagas, type OutboxRow, type StoredSaga } from './sagaStore';
 
 export const orchestratorSource = 'saga-orchestrator';
 
@@ -62,7 +62,9 @@ export const startSagaOrchestrator = async (config: OrchestratorConfig, logger: 
 
   const db = createDatabase({ url: connection.databaseUrl, applicationName: 'agentbus-saga-orchestrator', poolMax: 6 });
   await migrateSagaStore(db);
-  const directory = new CachedDirectory(options.directory ?? (config.agentDirectory === 'presence' ? presenceDirectory(db) : readModelDirectory(db)));
+  const directory = new CachedDirectory(options.directory ?? (config.agentDirectory === 'presence' ? presenceDirectory(db) : readModelDirectory(db)), (error, capability) =>
+    logger.warn({ err: error, capability, directory: config.agentDirectory }, 'the agent directory did not answer; no agent for this capability until it does'),
+  );
 
   const registry = createMetricsRegistry('saga_orchestrator');
   const started = new Counter({ name: 'saga_started_total', help: 'Sagas started', labelNames: ['saga'], registers: [registry] });
@@ -151,11 +153,14 @@ export const startSagaOrchestrator = async (config: OrchestratorConfig, logger: 
     return decision.events;
   };
 
-  const persist = async (trx: Knex.Transaction, saga: StoredSaga, events: AgentEvent[], causedAt: number | null, at: Date) => {
-    await saveSaga(trx, saga, nextWakeup(saga.state), at);
-    const keys = events.filter((e) => e.type === 'saga.step.dispatched').map((e) => ({ key: (e.payload as { correlationKey: string }).correlationKey, saga_id: saga.state.sagaId }));
+  /** One statement each for the sagas, their new correlation keys and the outbox, however many sagas the batch touched. */
+  const persist = async (trx: Knex.Transaction, changed: readonly { saga: StoredSaga; events: AgentEvent[]; causedAt: number | null }[], at: Date) => {
+    await saveSagas(trx, changed.map(({ saga }) => ({ saga, nextWakeup: nextWakeup(saga.state) })), at);
+    const keys = changed.flatMap(({ saga, events }) =>
+      events.filter((e) => e.type === 'saga.step.dispatched').map((e) => ({ key: (e.payload as { correlationKey: string }).correlationKey, saga_id: saga.state.sagaId })),
+    );
     if (keys.length > 0) await trx.withSchema(sagaSchema).table('saga_keys').insert(keys).onConflict('key').ignore();
-    await appendOutbox(trx, saga.state.sagaId, saga.partition, events, messageKey, at, causedAt);
+    await appendOutbox(trx, changed.map(({ saga, events, causedAt }) => ({ sagaId: saga.state.sagaId, partition: saga.partition, events, causedAt })), messageKey, at);
   };
 
   const withRetry = async <T>(what: string, isRunning: () => boolean, fn: () => Promise<T>): Promise<T> => {
@@ -262,7 +267,7 @@ export const startSagaOrchestrator = async (config: OrchestratorConfig, logger: 
             entry.causedAt = r.event.timestamp;
             out.set(r.sagaId!, entry);
           }
-          for (const [sagaId, { events, causedAt }] of out) await persist(trx, sagas.get(sagaId)!, events, causedAt, new Date(at));
+          await persist(trx, [...out].map(([sagaId, { events, causedAt }]) => ({ saga: sagas.get(sagaId)!, events, causedAt })), new Date(at));
         }),
       );
     }
@@ -289,12 +294,12 @@ export const startSagaOrchestrator = async (config: OrchestratorConfig, logger: 
         .skipLocked();
       if (due.length === 0) return 0;
       const sagas = await loadSagas(trx, due.map((d) => d.saga_id), sagaPartition);
+      const changed: { saga: StoredSaga; events: AgentEvent[]; causedAt: null }[] = [];
       for (const saga of sagas.values()) {
         const definition = definitions.get(saga.state.sagaName);
-        if (!definition) continue;
-        const events = decideOn(saga, definition, { kind: 'tick' }, agents, at);
-        await persist(trx, saga, events, null, new Date(at));
+        if (definition) changed.push({ saga, events: decideOn(saga, definition, { kind: 'tick' }, agents, at), causedAt: null });
       }
+      await persist(trx, changed, new Date(at));
       return due.length;
     });
     if (count > 0) {

@@ -89,10 +89,21 @@ export const loadSagas = async (trx: Knex.Transaction, sagaIds: readonly string[
   return found;
 };
 
-export const saveSaga = async (trx: Knex.Transaction, saga: StoredSaga, nextWakeup: number | undefined, now: Date): Promise<void> => {
-  const row = { saga_name: saga.state.sagaName, status: saga.state.status, state: JSON.stringify(saga.state), next_wakeup: nextWakeup === undefined ? null : new Date(nextWakeup), version: saga.version + 1, updated_at: now };
-  if (saga.isNew) await trx.withSchema(sagaSchema).table('sagas').insert({ saga_id: saga.state.sagaId, partition: saga.partition, created_at: now, ...row });
-  else await trx.withSchema(sagaSchema).table('sagas').where({ saga_id: saga.state.sagaId }).update(row);
+/** Every changed saga of a transaction in one statement: new ones inserted, known ones updated. */
+export const saveSagas = async (trx: Knex.Transaction, sagas: readonly { saga: StoredSaga; nextWakeup: number | undefined }[], now: Date): Promise<void> => {
+  if (sagas.length === 0) return;
+  const rows = sagas.map(({ saga, nextWakeup }) => ({
+    saga_id: saga.state.sagaId,
+    saga_name: saga.state.sagaName,
+    status: saga.state.status,
+    partition: saga.partition,
+    state: JSON.stringify(saga.state),
+    next_wakeup: nextWakeup === undefined ? null : new Date(nextWakeup),
+    version: saga.version + 1,
+    created_at: now,
+    updated_at: now,
+  }));
+  await trx.withSchema(sagaSchema).table('sagas').insert(rows).onConflict('saga_id').merge(['saga_name', 'status', 'state', 'next_wakeup', 'version', 'updated_at']);
 };
 
 export interface OutboxRow {
@@ -103,10 +114,17 @@ export interface OutboxRow {
   caused_at: string | null;
 }
 
-export const appendOutbox = async (trx: Knex.Transaction, sagaId: string, partition: number, events: readonly AgentEvent[], keyOf: (e: AgentEvent) => string, now: Date, causedAt: number | null): Promise<void> => {
-  if (events.length === 0) return;
-  await trx
-    .withSchema(sagaSchema)
-    .table('outbox')
-    .insert(events.map((event) => ({ event_id: event.id, saga_id: sagaId, partition, message_key: keyOf(event), event: JSON.stringify(event), created_at: now, caused_at: causedAt })));
+export interface OutboxEntry {
+  sagaId: string;
+  partition: number;
+  events: readonly AgentEvent[];
+  causedAt: number | null;
+}
+
+export const appendOutbox = async (trx: Knex.Transaction, entries: readonly OutboxEntry[], keyOf: (e: AgentEvent) => string, now: Date): Promise<void> => {
+  const rows = entries.flatMap(({ sagaId, partition, events, causedAt }) =>
+    events.map((event) => ({ event_id: event.id, saga_id: sagaId, partition, message_key: keyOf(event), event: JSON.stringify(event), created_at: now, caused_at: causedAt })),
+  );
+  if (rows.length === 0) return;
+  await trx.withSchema(sagaSchema).table('outbox').insert(rows);
 };
