@@ -173,34 +173,20 @@ export const toAuditRecord = (raw: RawRecord, decoded: DecodeOutcome): AuditReco
   };
 };
 
-const canonicalVersion = 'agentbus.audit.v1';
+const canonicalVersion = JSON.stringify('agentbus.audit.v1');
+const text = (t: string | null): string => (t === null ? 'null' : JSON.stringify(t));
+const bytes = (b: Buffer | null): string => (b === null ? 'null' : `"${b.toString('base64')}"`);
+const int = (n: number | null): string => (n === null ? 'null' : String(n));
 
 /**
- * The bytes a record contributes to its partition's hash chain: a JSON array of every stored
- * field in a fixed order (bytes as base64), a newline, then the canonical payload. The row's
- * place in the chain (its position) is not part of it: the links between hashes carry the order.
+ * The bytes a record contributes to its partition's hash chain: one JSON object with every stored
+ * field under a short name, in a fixed order, bytes as base64, headers and payload as their
+ * canonical JSON. The row's place in the chain (its position) is not part of it: the links
+ * between hashes carry the order. The sink also ships this text to Postgres as the row itself,
+ * so each record is serialised once.
  */
 export const canonicalRecord = (r: AuditRecord): string =>
-  `${JSON.stringify([
-    canonicalVersion,
-    r.topic,
-    r.partition,
-    r.offset,
-    r.kafkaTimestamp,
-    r.key === null ? null : r.key.toString('base64'),
-    r.value === null ? null : r.value.toString('base64'),
-    r.headers,
-    r.eventId,
-    r.type,
-    r.routingKey,
-    r.source,
-    r.occurredAt,
-    r.correlationId,
-    r.causationId,
-    r.schemaId,
-    r.schemaVersion,
-    r.decodeError,
-  ])}\n${r.payload ?? 'null'}`;
+  `{"ver":${canonicalVersion},"tp":${JSON.stringify(r.topic)},"pt":${int(r.partition)},"o":${JSON.stringify(r.offset)},"kt":${int(r.kafkaTimestamp)},"k":${bytes(r.key)},"v":${bytes(r.value)},"h":${r.headers},"id":${text(r.eventId)},"ty":${text(r.type)},"rk":${text(r.routingKey)},"src":${text(r.source)},"ot":${int(r.occurredAt)},"cid":${text(r.correlationId)},"caid":${text(r.causationId)},"sid":${int(r.schemaId)},"sv":${text(r.schemaVersion)},"de":${text(r.decodeError)},"pl":${r.payload ?? 'null'}}`;
 
 /** A row of `audit.records` as node-pg returns it. */
 export interface AuditRow {

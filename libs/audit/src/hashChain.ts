@@ -4,8 +4,10 @@ import { canonicalRecord, type AuditRecord } from './auditRecord';
 /** What a partition's chain starts from: 32 zero bytes. */
 export const genesisHash: Buffer = Buffer.alloc(32);
 
+const hashCanonical = (prevHash: Buffer, canonical: string): Buffer => createHash('sha256').update(prevHash).update(canonical, 'utf8').digest();
+
 /** hash = sha256(prev_hash || canonical record) */
-export const chainHash = (prevHash: Buffer, record: AuditRecord): Buffer => createHash('sha256').update(prevHash).update(canonicalRecord(record), 'utf8').digest();
+export const chainHash = (prevHash: Buffer, record: AuditRecord): Buffer => hashCanonical(prevHash, canonicalRecord(record));
 
 /** Where a partition's chain ends: how many rows it has and the hash of the last one. */
 export interface ChainHead {
@@ -21,6 +23,8 @@ export interface ChainedRecord {
   position: bigint;
   prevHash: Buffer;
   hash: Buffer;
+  /** The text that was hashed (canonicalRecord of the record). */
+  canonical: string;
 }
 
 /** Appends records (one partition, in offset order) to a chain; returns the rows and the new head. */
@@ -28,8 +32,9 @@ export const chainRecords = (head: ChainHead, records: readonly AuditRecord[]): 
   let prevHash = head.lastHash;
   let position = head.rows;
   const rows = records.map((record) => {
-    const hash = chainHash(prevHash, record);
-    const row = { record, position, prevHash, hash };
+    const canonical = canonicalRecord(record);
+    const hash = hashCanonical(prevHash, canonical);
+    const row = { record, position, prevHash, hash, canonical };
     prevHash = hash;
     position += 1n;
     return row;

@@ -27,29 +27,25 @@ export const lockHead = async (trx: Knex.Transaction, topic: string, partition: 
 
 export const headOrEmpty = (head: StoredHead | undefined): ChainHead => head ?? emptyHead;
 
-const json = (text: string | null): string => (text === null ? 'null' : JSON.stringify(text));
-const bytes = (b: Buffer | null): string => (b === null ? 'null' : `"${b.toString('base64')}"`);
-const num = (n: number | null): string => (n === null ? 'null' : String(n));
-
 /**
  * One statement for the whole batch: the rows travel as one JSON parameter that Postgres unpacks
- * with json_to_recordset. Payload and headers are already canonical JSON and are spliced in as
- * they are, so nothing is serialised twice.
+ * with json_to_recordset. Each row is the canonical record that was hashed (already JSON, with
+ * payload and headers as canonical JSON), plus its position and hashes: nothing is serialised twice.
  */
 export const insertChained = async (trx: Knex.Transaction, topic: string, partition: number, rows: readonly ChainedRecord[]): Promise<void> => {
   if (rows.length === 0) return;
-  const parts: string[] = [];
-  for (const { record: r, position, prevHash, hash } of rows) {
-    parts.push(
-      `{"o":${r.offset},"p":${position},"kt":${num(r.kafkaTimestamp)},"k":${bytes(r.key)},"v":${bytes(r.value)},"h":${r.headers},"id":${json(r.eventId)},"ty":${json(r.type)},"rk":${json(r.routingKey)},"src":${json(r.source)},"ot":${num(r.occurredAt)},"cid":${json(r.correlationId)},"caid":${json(r.causationId)},"sid":${num(r.schemaId)},"sv":${json(r.schemaVersion)},"pl":${r.payload ?? 'null'},"de":${json(r.decodeError)},"ph":${bytes(prevHash)},"hh":${bytes(hash)}}`,
-    );
+  let batch = '[';
+  for (let i = 0; i < rows.length; i++) {
+    const { canonical, position, prevHash, hash } = rows[i]!;
+    batch += `${i === 0 ? '' : ','}${canonical.slice(0, -1)},"p":"${position}","ph":"${prevHash.toString('base64')}","hh":"${hash.toString('base64')}"}`;
   }
+  batch += ']';
   const ms = (column: string) => `case when ${column} is null then null else timestamptz 'epoch' + ${column} * interval '1 millisecond' end`;
   await trx.raw(
     `insert into ${auditSchema}.records (topic, partition, kafka_offset, position, kafka_timestamp, record_key, raw, headers, event_id, type, routing_key, source, occurred_at, correlation_id, causation_id, schema_id, schema_version, payload, decode_error, prev_hash, hash)
      select ?, ?, r.o, r.p, ${ms('r.kt')}, decode(r.k, 'base64'), decode(r.v, 'base64'), r.h, r.id, r.ty, r.rk, r.src, ${ms('r.ot')}, r.cid, r.caid, r.sid, r.sv, r.pl, r.de, decode(r.ph, 'base64'), decode(r.hh, 'base64')
      from json_to_recordset(?::json) as r(o bigint, p bigint, kt bigint, k text, v text, h jsonb, id text, ty text, rk text, src text, ot bigint, cid text, caid text, sid int, sv text, pl jsonb, de text, ph text, hh text)`,
-    [topic, partition, `[${parts.join(',')}]`],
+    [topic, partition, batch],
   );
 };
 
