@@ -87,6 +87,28 @@ describe('docker compose', () => {
     for (const service of deployedServices) expect(config.services[service.name]!.depends_on!.setup).toEqual({ condition: 'service_completed_successfully' });
   });
 
+  it('moves every Kafka client to an existing cluster with SASL/SCRAM, TLS and its CA when existing-kafka.yml is added', () => {
+    const external = composeConfig([composeFile, join(repoRoot, 'infra', 'compose', 'existing-kafka.yml')], {
+      KAFKA_BROKERS: 'k1.example.com:9094',
+      KAFKA_SASL_USERNAME: 'agentbus',
+      KAFKA_SASL_PASSWORD: 'secret',
+      KAFKA_CA_FILE: '/etc/ssl/kafka-ca.pem',
+    });
+    for (const name of ['setup', 'demo-agents', ...deployedServices.map((s) => s.name)]) {
+      const service = external.services[name]!;
+      expect(service.environment).toMatchObject({
+        KAFKA_BROKERS: 'k1.example.com:9094',
+        KAFKA_SSL: 'true',
+        KAFKA_SSL_CA_FILE: '/etc/agentbus/kafka-ca.crt',
+        KAFKA_SASL_MECHANISM: 'scram-sha-512',
+        KAFKA_SASL_USERNAME: 'agentbus',
+        KAFKA_SASL_PASSWORD: 'secret',
+      });
+      expect(service.volumes).toContain('/etc/ssl/kafka-ca.pem:/etc/agentbus/kafka-ca.crt:ro');
+    }
+    expect(external.services.kafka!.healthcheck!.test.join(' ')).toContain('--bootstrap-server $$KAFKA_BROKERS --command-config /tmp/client.properties');
+  });
+
   it('sets up the same topics as the generated KafkaTopics, with the same settings but for the replica count', () => {
     const setup = config.services.setup!;
     expect(setup.command).toEqual(['topics', 'setup']);

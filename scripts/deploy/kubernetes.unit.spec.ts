@@ -161,3 +161,34 @@ describe('the schema checks', () => {
     ]);
   });
 });
+
+describe('kustomize overlay existing-kafka (prod on your own SASL/SCRAM + TLS cluster)', () => {
+  let rendered: string;
+  let objects: K8sObject[];
+  beforeAll(() => {
+    rendered = kustomize('existing-kafka');
+    objects = parseYamlDocuments<K8sObject>(rendered);
+  });
+
+  it('renders and validates like the others, with no Strimzi resource left', () => {
+    expect(kubernetesSchemaProblems(objects)).toEqual([]);
+    expect(operatorModelProblems(rendered).problems).toEqual([]);
+    expect(objects.filter(isStrimzi)).toEqual([]);
+    expect(byKind(objects, 'Secret')).toEqual([]);
+  });
+
+  it('points every service at your brokers with TLS, SCRAM and the credentials and CA of the Secret agentbus-kafka', () => {
+    const config = byKind(objects, 'ConfigMap')[0]!.data as Record<string, string>;
+    expect(config.KAFKA_BROKERS).not.toContain('agentbus-kafka-bootstrap');
+    expect(config).toMatchObject({ KAFKA_SSL: 'true', KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SSL_CA_FILE: '/etc/agentbus/kafka-ca/ca.crt' });
+    for (const service of deployedServices) {
+      const pod = podSpec(named(objects, 'Deployment', service.name));
+      const env = pod.containers[0]!.env ?? [];
+      expect(env.filter((e) => e.name.startsWith('KAFKA_SASL_'))).toEqual([
+        { name: 'KAFKA_SASL_USERNAME', valueFrom: { secretKeyRef: { name: 'agentbus-kafka', key: 'username' } } },
+        { name: 'KAFKA_SASL_PASSWORD', valueFrom: { secretKeyRef: { name: 'agentbus-kafka', key: 'password' } } },
+      ]);
+      expect((pod.volumes ?? []).map((v) => v.secret?.secretName)).toEqual(['agentbus-kafka']);
+    }
+  });
+});
