@@ -17,3 +17,5 @@ export { projectionTarget } from './projectionTarget';
 export type { ProjectionTargetOptions } from './projectionTarget';
 export { rebuildReadModels } from './rebuild';
 export type { RebuildOptions, RebuildResult } from './rebuild';
+export { rebuildProjection } from './rebuildProjection';
+export type { ProjectionRebuildOptions, ProjectionRebuildResult } from './rebuildProjection';

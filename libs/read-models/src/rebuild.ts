@@ -37,9 +37,9 @@ export interface RebuildResult {
   events: number;
 }
 
-type Positions = Map<string, bigint>;
+export type Positions = Map<string, bigint>;
 
-const positions = async (kafka: Kafka, topics: readonly string[], at: 'low' | 'high' | Date): Promise<Positions> => {
+export const positions = async (kafka: Kafka, topics: readonly string[], at: 'low' | 'high' | Date): Promise<Positions> => {
   const admin = kafka.admin();
   await admin.connect();
   try {
@@ -59,7 +59,7 @@ const positions = async (kafka: Kafka, topics: readonly string[], at: 'low' | 'h
   }
 };
 
-const sum = (m: Positions): bigint => [...m.values()].reduce((a, b) => a + b, 0n);
+export const sum = (m: Positions): bigint => [...m.values()].reduce((a, b) => a + b, 0n);
 
 /**
  * Blue/green rebuild: replays Kafka into a new generation schema while the live projector keeps

@@ -5,7 +5,7 @@ import { deadLetterTopicSuffix, topicName } from '@agentbus/events';
 import { agentbusTopics } from '@agentbus/kafka';
 import { createDatabase } from '@agentbus/postgres-sink';
 import { allProjections } from '@agentbus/projections';
-import { rebuildReadModels } from '@agentbus/read-models';
+import { rebuildProjection, rebuildReadModels, type RebuildOptions } from '@agentbus/read-models';
 import { cliLogger, connectKafka, createCodec, loadConnection, printJson, printLine, usageError } from '../cliSupport';
 
 interface ReplayOptions {
@@ -22,11 +22,16 @@ live projector keeps serving, then the read views switch to it in one transactio
 projector continues from the rebuilt offsets. If the rebuild fails or is interrupted, the live
 tables are untouched.
 
+With --projection NAME, only that projection's tables are rebuilt, into a staging schema that
+chases the live projector's offsets; with the live writers held for the last few records, the new
+tables replace the old ones in one transaction.
+
 With --to, the rebuild stops at that time and does not go live: the schema it prints holds the
 read models as they were then.
 
 Examples:
   $ agentbus replay
+  $ agentbus replay --projection tasks
   $ agentbus replay --from 2026-11-01T00:00:00Z
   $ agentbus replay --to 2026-11-24T12:00:00Z --json`;
 
@@ -40,7 +45,7 @@ export const register = (program: Command): void => {
   program
     .command('replay')
     .description('rebuild the read models from Kafka, blue/green, with no downtime')
-    .option('--projection <name>', 'the projection to rebuild: all (only all is supported: generations hold every table)', 'all')
+    .option('--projection <name>', `the projection to rebuild: all, or one of ${allProjections.map((p) => p.name).join(', ')}`, 'all')
     .option('--from <time>', 'earliest, or an ISO time: events before it are left out', 'earliest')
     .option('--to <time>', 'an ISO time: build the read models as of then, without going live')
     .option('--consumer <name>', "the live projector's consumer name (PROJECTOR_CONSUMER)", process.env.PROJECTOR_CONSUMER ?? 'projector')
@@ -50,13 +55,12 @@ export const register = (program: Command): void => {
 };
 
 const replay = async (options: ReplayOptions): Promise<void> => {
-  if (options.projection !== 'all') {
-    const known = allProjections.map((p) => p.name).join(', ');
-    throw usageError(`--projection: only "all" can be rebuilt (one generation schema holds every projection: ${known}), got "${options.projection}"`);
-  }
+  const projection = options.projection === 'all' ? undefined : allProjections.find((p) => p.name === options.projection);
+  if (options.projection !== 'all' && !projection) throw usageError(`--projection: expected all or one of ${allProjections.map((p) => p.name).join(', ')}, got "${options.projection}"`);
   const from = options.from === 'earliest' ? undefined : parseTime('--from', options.from);
   const to = options.to === undefined ? undefined : parseTime('--to', options.to);
   if (from && to && to <= from) throw usageError('--to must be later than --from');
+  if (projection && from && !to) throw usageError('--from with --projection NAME needs --to: the rebuilt tables would lack what the live projector already applied');
   const connection = loadConnection();
   const logger = cliLogger();
   const kafka = await connectKafka(connection, logger);
@@ -69,13 +73,12 @@ const replay = async (options: ReplayOptions): Promise<void> => {
   const started = Date.now();
   let barStarted = false;
   try {
-    const result = await rebuildReadModels({
+    const common: Omit<RebuildOptions, 'projections'> = {
       db,
       kafka,
       codec: createCodec(connection, loadSchemaCatalog()),
       topics,
       consumer: options.consumer,
-      projections: allProjections,
       deadLetterTopic: dlq,
       logger,
       databaseUrl: connection.databaseUrl,
@@ -91,7 +94,19 @@ const replay = async (options: ReplayOptions): Promise<void> => {
         bar.setTotal(total);
         bar.update(done, { phase, rate });
       },
-    });
+    };
+    if (projection) {
+      const result = await rebuildProjection({ ...common, projection });
+      bar?.stop();
+      const seconds = (Date.now() - started) / 1000;
+      if (options.json) return printJson({ ...result, seconds });
+      return printLine(
+        result.swapped
+          ? `rebuilt ${result.projection} (${result.tables.join(', ')}) from ${result.events} events in ${seconds.toFixed(1)}s; the new tables are live in ${result.schema}`
+          : `built ${result.projection} (${result.tables.join(', ')}) from ${result.events} events into ${result.schema} in ${seconds.toFixed(1)}s, as of ${to!.toISOString()}; not live`,
+      );
+    }
+    const result = await rebuildReadModels({ ...common, projections: allProjections });
     bar?.stop();
     const seconds = (Date.now() - started) / 1000;
     if (options.json) return printJson({ ...result, seconds });
