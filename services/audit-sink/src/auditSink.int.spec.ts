@@ -98,6 +98,12 @@ describe('audit sink', () => {
     const verify = await agentbusCli(env, 'audit', 'verify');
     expect(verify.stdout.trim()).toBe(`verified ${expected} records in ${stored.length} partitions`);
     expect(verify.code).toBe(0);
+    const trustRows = stored.filter((s) => s.topic === `${topics.prefix}.trust`);
+    const fromPast = await agentbusCli(env, 'audit', 'verify', '--topic', 'trust', '--from', '2000-01-01T00:00:00Z');
+    expect(fromPast.stdout.trim()).toBe(`verified ${trustRows.reduce((n, s) => n + s.n, 0)} records in ${trustRows.length} partitions`);
+    expect((await agentbusCli(env, 'audit', 'verify', '--from', '2999-01-01T00:00:00Z')).stdout.trim()).toBe('verified 0 records in 0 partitions');
+    expect((await agentbusCli(env, 'audit', 'verify', '--from', 'yesterday')).code).toBe(2);
+    expect((await agentbusCli(env, 'audit', 'verify', '--topic', 'nope')).code).toBe(3);
 
     const base = `http://127.0.0.1:${sink.ops.port}`;
     expect((await fetch(`${base}/health`)).status).toBe(200);
