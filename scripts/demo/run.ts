@@ -13,6 +13,7 @@ import { loadInfraSettings } from '../infra/settings';
 import { DemoWorker } from './agents';
 import { showAuditTrail, startAuditSinkProcess } from './auditTrail';
 import { presenceScene, startPresenceMonitor } from './presenceScene';
+import { runOrderSagas, startOrderSagaServices } from './orderSagas';
 
 const TASKS = Number(process.env.DEMO_TASKS ?? 12);
 const priorities = ['low', 'normal', 'high', 'critical'] as const;
@@ -58,6 +59,7 @@ const main = async (): Promise<void> => {
   const auditSink = await startAuditSinkProcess();
   say(`service  audit sink running (pid ${auditSink.child.pid}): every record of every topic into a hash-chained, append-only trail`);
   const presence = await startPresenceMonitor(say);
+  const orderSagas = await startOrderSagaServices(say);
 
   // The observer sees everything, as the seed's "#" audit subscription.
   const runStart = Date.now();
@@ -165,6 +167,8 @@ const main = async (): Promise<void> => {
   )).rows as { agent_id: string; state: string; capacity: number; health: string; beat: string }[];
   const storedEvents = Number((await db.raw(`select count(*)::int as n from read.events where correlation_id = ?`, [mine0(seen, run)])).rows[0].n);
   const presenceReport = await presenceRun;
+  const orderReport = await runOrderSagas(planner, db, say);
+  await orderSagas.stop();
   await Promise.all(workers.map((w) => w.leave()));
   await new Promise((r) => setTimeout(r, 300));
   await Promise.all(buses.map((b) => b.close({ deadlineMs: 5000 })));
@@ -189,6 +193,7 @@ const main = async (): Promise<void> => {
   console.log(`  dead letters                       : ${deadSources.size} record (${[...new Set(dead.map((d) => `${d.code}: ${d.reason}`))].join('; ')}), dead-lettered by ${dead.length} subscriptions: ${dead.map((d) => d.subscription).sort().join(', ')}`);
   console.log(`  heartbeats seen                    : ${seen.filter((e) => e.type === 'agent.heartbeat').length}`);
   presenceReport.forEach((line) => console.log(line));
+  orderReport.lines.forEach((line) => console.log(line));
   console.log('\nRead models (SQL on the read schema, as an analyst would)');
   for (const r of taskRows) console.log(`  read.tasks  ${r.status.padEnd(10)} ${String(r.n).padStart(3)} tasks  avg ${r.avg_ms ?? '-'} ms  ${r.tokens ?? 0} tokens`);
   for (const a of agentRows) console.log(`  read.agents ${a.agent_id.padEnd(10)} ${a.state.padEnd(8)} capacity=${a.capacity} health=${a.health} last heartbeat ${a.beat}`);
@@ -197,6 +202,7 @@ const main = async (): Promise<void> => {
   console.log('\nThe infrastructure is still running. Stop it with: npm run infra -- down');
   if (completed.length + failed.length < TASKS) throw new Error(`only ${completed.length + failed.length} of ${TASKS} tasks finished within 60 s`);
   if (deadSources.size !== 1) throw new Error('the garbage record did not reach the dead-letter topic');
+  if (orderReport.problem) throw new Error(orderReport.problem);
 };
 
 const mine0 = (seen: AgentEvent[], run: string): string => seen.find((e) => e.type === 'task.created' && taskOf(e).startsWith(run))?.id ?? '';
