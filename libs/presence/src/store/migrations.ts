@@ -38,6 +38,14 @@ const migrations: Migration[] = [
       await knex.raw(`create index presence_agents_capabilities on ${presenceSchema}.${presenceTable} using gin (capabilities) where status = 'online'`);
     },
   },
+  {
+    // A monitor that adopts an agent must still tell a redelivery of its newest event from another
+    // event of the same millisecond.
+    name: '002_presence_last_event_id',
+    up: async (knex) => {
+      await knex.schema.withSchema(presenceSchema).alterTable(presenceTable, (t) => t.text('last_event_id'));
+    },
+  },
 ];
 
 /**
@@ -48,7 +56,7 @@ export const migratePresence = async (db: Knex): Promise<string[]> => {
   await db.raw('select pg_advisory_lock(hashtext(?))', ['agentbus.presence.setup']);
   try {
     await db.raw('create schema if not exists ??', [presenceSchema]);
-    const [done] = await db.migrate.latest({
+    const [, done] = await db.migrate.latest({
       schemaName: presenceSchema,
       tableName: 'knex_migrations',
       migrationSource: {

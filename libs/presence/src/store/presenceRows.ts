@@ -20,6 +20,7 @@ interface PresenceRow {
   backpressure_since: Date | null;
   backpressure_queue_size: number | null;
   last_seen_at: Date;
+  last_event_id: string | null;
   last_heartbeat_at: Date | null;
   suspected_at: Date | null;
   timeout_ms: number;
@@ -45,6 +46,7 @@ const toRow = (a: AgentPresence): PresenceRow => ({
   backpressure_since: date(a.backpressureSince),
   backpressure_queue_size: a.backpressureQueueSize,
   last_seen_at: new Date(a.lastSeenAt),
+  last_event_id: a.lastEventId,
   last_heartbeat_at: date(a.lastHeartbeatAt),
   suspected_at: date(a.suspectedAt),
   timeout_ms: a.timeoutMs,
@@ -68,7 +70,7 @@ const fromRow = (r: PresenceRow, policy: DetectorPolicy): AgentPresence => ({
   backpressureSince: ms(r.backpressure_since),
   backpressureQueueSize: r.backpressure_queue_size,
   lastSeenAt: r.last_seen_at.getTime(),
-  lastEventId: null,
+  lastEventId: r.last_event_id,
   lastHeartbeatAt: ms(r.last_heartbeat_at),
   suspectedAt: ms(r.suspected_at),
   timeoutMs: policy.timeoutFor(r.agent_class),
