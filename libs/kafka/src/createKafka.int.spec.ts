@@ -1,6 +1,6 @@
-import { createServer, type Server, type Socket } from 'node:net';
+import { createServer, Socket as NetSocket, type Server, type Socket } from 'node:net';
 import { connectionSchema, parseConfig } from '@agentbus/config';
-import { assertBrokerReachable } from './createKafka';
+import { assertBrokerReachable, createKafka } from './createKafka';
 import { isBrokerUnavailableError } from './kafkaErrors';
 
 const unusedPort = async (): Promise<number> => {
@@ -14,6 +14,19 @@ const unusedPort = async (): Promise<number> => {
 describe('reaching the broker', () => {
   it('answers when the real broker is up', async () => {
     await expect(assertBrokerReachable(parseConfig(connectionSchema).kafka, 15_000)).resolves.toBeUndefined();
+  });
+
+  it('talks to the broker over sockets with Nagle off (TCP_NODELAY)', async () => {
+    const noDelay = jest.spyOn(NetSocket.prototype, 'setNoDelay');
+    const admin = createKafka(parseConfig(connectionSchema).kafka).admin();
+    try {
+      await admin.connect();
+      await admin.listTopics();
+      expect(noDelay).toHaveBeenCalledWith(true);
+    } finally {
+      await admin.disconnect();
+      noDelay.mockRestore();
+    }
   });
 
   it('fails fast with BROKER_UNAVAILABLE naming the address when nothing listens there', async () => {

@@ -3,6 +3,7 @@ import { Kafka, logLevel, type KafkaConfig, type logCreator, type SASLOptions } 
 import type { KafkaConnection } from '@agentbus/config';
 import type { Logger } from '@agentbus/logger';
 import { BrokerUnavailableError, mapKafkaError } from './kafkaErrors';
+import { noDelaySocketFactory } from './socketFactory';
 
 const levels: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.ERROR]: 'error',
@@ -43,6 +44,7 @@ export const kafkaConfig = (connection: KafkaConnection, logger?: Logger): Kafka
     logLevel: logger ? logLevel.WARN : logLevel.NOTHING,
     ...(logger ? { logCreator: pinoLogCreator(logger) } : {}),
     retry: { initialRetryTime: 100, retries: 8, maxRetryTime: 5000 },
+    socketFactory: noDelaySocketFactory,
   };
 };
 
