@@ -17,6 +17,9 @@ COPY . .
 RUN npx tsx scripts/deploy/bundle.ts demo-agents
 
 FROM node:${NODE_VERSION}-alpine AS runtime
+# npm, corepack and yarn only build things; the runtime needs node alone.
+RUN rm -rf /usr/local/lib/node_modules /usr/local/bin/npm /usr/local/bin/npx /usr/local/bin/corepack \
+      /usr/local/bin/yarn /usr/local/bin/yarnpkg /opt/yarn-*
 ENV NODE_ENV=production LOG_FORMAT=json AGENTBUS_SCHEMAS_DIR=/app/schemas DEMO_HTTP_PORT=9409
 WORKDIR /app
 COPY --from=build /src/schemas/ ./schemas/
