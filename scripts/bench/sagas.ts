@@ -22,13 +22,18 @@ export interface SagaBenchResult {
   orchestrated: SagaRun;
   /** The same three hops with the agents handing on to each other directly: no orchestrator, no Postgres. */
   chained: SagaRun;
-  /** Step completion (task.completed created) to the next task.assigned sent by the relay (Kafka CreateTime). */
+  /** Step completion (task.completed created) to the next task.assigned sent by the relay (Kafka CreateTime), during the burst. */
   dispatchMs: number[];
-  /** One Kafka hop in the same run: task.completed created to read back by the bench's consumer. */
+  /** The same, with sagas offered at a steady `pacedRate` per second, well below the burst throughput. */
+  pacedDispatchMs: number[];
+  pacedRate: number;
+  /** One Kafka hop in the same run, while paced: task.completed created to read back by the bench's consumer. */
   hopMs: number[];
+  burstHopMs: number[];
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const pacedRate = 50;
 const steps = ['first', 'second', 'third'] as const;
 const stepOf = (taskId: string): { sagaId: string; step: string } => {
   const [sagaId, step] = taskId.split('.');
@@ -147,10 +152,25 @@ export const sagasBenchmark = async (count: number, log: Logger, say: (line: str
       await sleep(20);
     }
     const seconds = (Date.now() - began) / 1000;
+    const dispatchMs = [...agents.dispatchMs];
+    const hopMs = [...agents.hopMs];
+    // Paced: one saga every 1000/pacedRate ms, so the latency is the orchestrator's, not a queue's.
+    agents.dispatchMs.length = 0;
+    agents.hopMs.length = 0;
+    const paced = Math.max(50, Math.round(count / 10));
+    for (let i = 0; i < paced; i++) {
+      await bus.publish(request(`p${i}`));
+      await sleep(1000 / pacedRate);
+    }
+    while ((await completed()) < count + 3 + paced) {
+      if (Date.now() - began > 900_000) throw new Error('the paced sagas did not complete');
+      await sleep(20);
+    }
     await agents.stop();
     const orchestrated = { sagas: count, seconds, sagasPerSec: count / seconds };
-    say(`  orchestrated: ${Math.round(orchestrated.sagasPerSec).toLocaleString('en-US')} sagas/s; dispatch p50 ${round(percentile(agents.dispatchMs, 50), 1)} ms, p99 ${round(percentile(agents.dispatchMs, 99), 1)} ms; one Kafka hop p99 ${round(percentile(agents.hopMs, 99), 1)} ms`);
-    return { orchestrated, chained, dispatchMs: agents.dispatchMs, hopMs: agents.hopMs };
+    say(`  orchestrated: ${Math.round(orchestrated.sagasPerSec).toLocaleString('en-US')} sagas/s; dispatch under the burst p50 ${round(percentile(dispatchMs, 50), 1)} ms, p99 ${round(percentile(dispatchMs, 99), 1)} ms; one Kafka hop p99 ${round(percentile(hopMs, 99), 1)} ms`);
+    say(`  paced at ${pacedRate} sagas/s: dispatch p50 ${round(percentile(agents.dispatchMs, 50), 1)} ms, p99 ${round(percentile(agents.dispatchMs, 99), 1)} ms`);
+    return { orchestrated, chained, dispatchMs, hopMs: [...agents.hopMs], burstHopMs: hopMs, pacedDispatchMs: [...agents.dispatchMs], pacedRate };
   } finally {
     await orchestrator?.kill('SIGTERM');
     await db.destroy();
@@ -162,8 +182,8 @@ export const sagasBenchmark = async (count: number, log: Logger, say: (line: str
 type Common = { runAt: string; commit: string | undefined; quick: boolean };
 
 export const sagaEntries = (r: SagaBenchResult, host: Machine, common: Common): BenchResults => {
-  const p50 = percentile(r.dispatchMs, 50);
-  const p99 = percentile(r.dispatchMs, 99);
+  const p50 = percentile(r.pacedDispatchMs, 50);
+  const p99 = percentile(r.pacedDispatchMs, 99);
   const hopP99 = percentile(r.hopMs, 99);
   return {
     'sagas.throughput': {
@@ -206,8 +226,10 @@ export const sagaEntries = (r: SagaBenchResult, host: Machine, common: Common): 
         goalMet: p99 <= sagaGoals.dispatchP99Ms,
         p50Ms: round(p50, 1),
         p99Ms: round(p99, 1),
-        samples: r.dispatchMs.length,
-        note: 'task.completed created by the agent to the next task.assigned sent by the relay (its Kafka CreateTime), same clock; under the full throughput load',
+        samples: r.pacedDispatchMs.length,
+        pacedSagasPerSec: r.pacedRate,
+        underBurst: { p50Ms: round(percentile(r.dispatchMs, 50), 1), p99Ms: round(percentile(r.dispatchMs, 99), 1), samples: r.dispatchMs.length },
+        note: 'task.completed created by the agent to the next task.assigned sent by the relay (its Kafka CreateTime), same clock, with sagas offered at a steady pacedSagasPerSec after the throughput burst; underBurst is the same measure during the burst, where it is mostly queueing',
       },
     },
     'sagas.kafka-hop-p99': {
@@ -217,7 +239,7 @@ export const sagaEntries = (r: SagaBenchResult, host: Machine, common: Common): 
       baselineValue: round(hopP99, 1),
       ratio: 1,
       machine: host,
-      details: { ...common, p50Ms: round(percentile(r.hopMs, 50), 1), samples: r.hopMs.length, note: 'task.completed created to read back from Kafka by the bench consumer, in the same run: the floor any dispatch (one hop in, one hop out) sits on' },
+      details: { ...common, p50Ms: round(percentile(r.hopMs, 50), 1), samples: r.hopMs.length, underBurst: { p50Ms: round(percentile(r.burstHopMs, 50), 1), p99Ms: round(percentile(r.burstHopMs, 99), 1) }, note: 'task.completed created to read back from Kafka by the bench consumer, during the paced phase of the same run: the floor any dispatch (one hop in, one hop out) sits on' },
     },
   };
 };

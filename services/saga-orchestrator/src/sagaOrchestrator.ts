@@ -1,7 +1,7 @@
 import type { Consumer, EachBatchPayload, KafkaMessage, Producer } from 'kafkajs';
 import type { Knex } from 'knex';
 import { Counter, Gauge, Histogram } from 'prom-client';
-import { backoffDelay, deadLetterMessage, defaultRetryPolicy } from '@agentbus/bus';
+import { backoffDelay, deadLetterMessage, defaultRetryPolicy, Headers } from '@agentbus/bus';
 import { AvroEventCodec, createRegistryClient, loadSchemaCatalog } from '@agentbus/codec';
 import { AgentbusError, deadLetterTopicSuffix, isRetriable, newEventId, topicName, type AgentEvent, type EventCategory, type WorkflowRequestedPayload } from '@agentbus/events';
 import { createKafka } from '@agentbus/kafka';
@@ -187,6 +187,22 @@ export const startSagaOrchestrator = async (config: OrchestratorConfig, logger: 
     for (const { message, error } of rejections) logger.error({ err: error, topic, partition, offset: message.offset }, 'event refused; sent to the dead-letter topic');
   };
 
+  const acted = new Set(['workflow.requested', 'task.completed', 'task.failed', 'action.approved', 'action.vetoed']);
+  for (const saga of compiled) {
+    for (const step of saga.stages.flat()) {
+      for (const c of [step.command, step.compensation]) if (c?.kind === 'event') for (const m of [...c.completedBy, ...(c.failedBy ?? [])]) acted.add(m.type);
+    }
+  }
+  /** A routing key that starts with a known event type (task.assigned.worker-7) tells the type; any other is decoded to find out. */
+  const mayBeActedOn = (routingKey: string): boolean => {
+    const words = routingKey.split('.');
+    for (let n = 2; n <= Math.min(words.length, 4); n++) {
+      const type = words.slice(0, n).join('.');
+      if (catalog.has(type)) return acted.has(type);
+    }
+    return true;
+  };
+
   const route = (event: AgentEvent): { sagaId?: string; key?: string } | undefined => {
     if (event.type === 'workflow.requested') return { sagaId: (event.payload as WorkflowRequestedPayload).sagaId };
     for (const saga of compiled) {
@@ -201,7 +217,10 @@ export const startSagaOrchestrator = async (config: OrchestratorConfig, logger: 
     const routed: Routed[] = [];
     const rejections: { message: KafkaMessage; error: unknown }[] = [];
     for (const message of batch.messages) {
-      // Outcome topics carry many events no saga waits for: only those that can be outcomes are decoded.
+      // The topics read carry many events no saga waits for (its own saga.* events among them); the
+      // routing-key header, when present, says so without decoding.
+      const routingKey = message.headers?.[Headers.routingKey]?.toString();
+      if (routingKey !== undefined && !mayBeActedOn(routingKey)) continue;
       let event: AgentEvent;
       for (let attempt = 1; ; attempt++) {
         try {
