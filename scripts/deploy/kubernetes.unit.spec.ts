@@ -1,6 +1,7 @@
 import { stringify } from 'yaml';
 import { deployedServices } from './deployedServices';
-import { isStrimzi, kubernetesSchemaProblems, kustomize, operatorModelProblems, overlays, parseYamlDocuments, type K8sObject } from './manifests';
+import { isStrimzi, kubernetesSchemaProblems, kustomize, overlays, parseYamlDocuments, type K8sObject } from './manifests';
+import { operatorModelProblems } from './operatorModel';
 import { clusterSettings, kafkaTopics, kafkaUsers } from './strimzi';
 
 interface Container {

