@@ -1,7 +1,10 @@
-// `npm run deploy:generate` writes the generated deployment files; `--check` only compares them and
-// exits 1 when a committed file differs from what the topic definitions make (CI runs that).
+// `npm run deploy:generate` writes the generated deployment files (Strimzi topics and users, the
+// Dockerfiles and per-service manifests of serviceTemplates.ts); `--check` only compares them and
+// exits 1 when a committed file differs from what the generator makes (a unit test checks the same).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { deployedServices } from './deployedServices';
+import { cliDockerfile, kubernetesService, prodSpreadPatch, serviceDockerfile } from './serviceTemplates';
 import { generatedTopicsFile, generatedUsersFile, kafkaTopics, kafkaUsers, renderResources } from './strimzi';
 
 const repoRoot = resolve(__dirname, '..', '..');
@@ -9,6 +12,14 @@ const repoRoot = resolve(__dirname, '..', '..');
 export const generatedFiles = (): Record<string, string> => ({
   [generatedTopicsFile]: renderResources('libs/kafka agentbusTopics (libs/events eventCategories)', kafkaTopics()),
   [generatedUsersFile]: renderResources('scripts/deploy/deployedServices.ts and the same topic names', kafkaUsers()),
+  'services/cli/Dockerfile': cliDockerfile(),
+  ...Object.fromEntries(
+    deployedServices.flatMap((service) => [
+      [`services/${service.name}/Dockerfile`, serviceDockerfile(service)],
+      [`infra/k8s/base/services/${service.name}.yaml`, kubernetesService(service)],
+      [`infra/k8s/overlays/prod/spread/${service.name}.yaml`, prodSpreadPatch(service)],
+    ]),
+  ),
 });
 
 const readOrEmpty = (file: string): string => {
@@ -33,7 +44,7 @@ if (require.main === module) {
       process.stderr.write(`out of date: ${drifted.join(', ')}; run npm run deploy:generate and commit the result\n`);
       process.exit(1);
     }
-    console.log('deployment files match the topic definitions');
+    console.log('generated deployment files are up to date');
   } else {
     for (const [file, text] of Object.entries(generatedFiles())) {
       writeFileSync(join(repoRoot, file), text);
