@@ -4,7 +4,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { deployedServices } from './deployedServices';
-import { cliDockerfile, kubernetesService, prodSpreadPatch, serviceDockerfile } from './serviceTemplates';
+import { cliDockerfile, demoAgentsDockerfile, kubernetesService, prodSpreadPatch, serviceDockerfile } from './serviceTemplates';
 import { generatedTopicsFile, generatedUsersFile, kafkaTopics, kafkaUsers, renderResources } from './strimzi';
 
 const repoRoot = resolve(__dirname, '..', '..');
@@ -13,6 +13,7 @@ export const generatedFiles = (): Record<string, string> => ({
   [generatedTopicsFile]: renderResources('libs/kafka agentbusTopics (libs/events eventCategories)', kafkaTopics()),
   [generatedUsersFile]: renderResources('scripts/deploy/deployedServices.ts and the same topic names', kafkaUsers()),
   'services/cli/Dockerfile': cliDockerfile(),
+  'infra/compose/demo-agents.Dockerfile': demoAgentsDockerfile(),
   ...Object.fromEntries(
     deployedServices.flatMap((service) => [
       [`services/${service.name}/Dockerfile`, serviceDockerfile(service)],
