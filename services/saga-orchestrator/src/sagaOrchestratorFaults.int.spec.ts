@@ -11,7 +11,7 @@ describe('saga orchestrator under SIGKILL (real processes)', () => {
     world = await sagaWorld('sagakill');
     await world.spawn(projectorMain, 'projector running');
     await world.spawn(agentsMain, 'order agents ready', { ORDER_AGENTS_SUFFIX: 'k', ORDER_AGENTS_DECLINE_ABOVE: '1000' });
-    await until(async () => (await world.db.raw(`select count(*)::int as n from read.agents where state = 'online'`)).rows[0].n === 3, 60_000, () => 'the agents online');
+    await world.agentsOnline(3);
 
     const sagas = Array.from({ length: 40 }, (_, i) => ({ id: `kill-${i}`, amount: i % 3 === 0 ? 5000 : 10 + i }));
     // Fault-free, the outcome follows from the input alone: declined payments compensate, the rest complete.
@@ -42,5 +42,60 @@ describe('saga orchestrator under SIGKILL (real processes)', () => {
     // Every compensation command was issued once: one dispatch per undo step, however often it was relayed.
     const undoCommands = new Set(world.seen.filter((e) => e.type === 'saga.step.dispatched' && (e.payload as { phase: string }).phase === 'compensation').map((e) => e.id));
     expect(undoCommands.size).toBe(sagas.filter((s) => s.amount > 1000).length * 2);
+  });
+});
+
+describe('saga orchestrator instances', () => {
+  let world: SagaWorld;
+  afterEach(async () => world?.close());
+
+  it('share the sagas by partition, each partition owned by one instance, and finish every saga once', async () => {
+    world = await sagaWorld('sagashare');
+    await world.spawn(projectorMain, 'projector running');
+    await world.spawn(agentsMain, 'order agents ready', { ORDER_AGENTS_SUFFIX: 's', ORDER_AGENTS_DECLINE_ABOVE: '1000' });
+    await world.agentsOnline(3);
+    const a = await world.spawn(orchestratorMain, 'owning saga partitions');
+    const b = await world.spawn(orchestratorMain, 'saga orchestrator running');
+    const owned = (p: typeof a) => {
+      const lines = p.output().split('\n').filter((l) => l.includes('owning saga partitions'));
+      return (JSON.parse(lines.at(-1)!) as { partitions: number[] }).partitions;
+    };
+    // After the second instance joined, the group rebalanced: the three partitions are split between them.
+    await until(async () => b.output().includes('owning saga partitions') && owned(a).length + owned(b).length === 3 && owned(a).length > 0 && owned(b).length > 0, 60_000, () => 'a rebalance over both instances');
+    expect([...owned(a), ...owned(b)].sort()).toEqual([0, 1, 2]);
+
+    const sagas = Array.from({ length: 24 }, (_, i) => ({ id: `share-${i}`, amount: i % 4 === 0 ? 5000 : 10 }));
+    for (const s of sagas) await world.requestOrder(s.id, s.amount);
+    await until(
+      async () => (await Promise.all(sagas.map((s) => world.statusOf(s.id)))).every((status, i) => status === (sagas[i]!.amount > 1000 ? 'failed' : 'completed')),
+      120_000,
+      () => 'every saga to end',
+    );
+    expect((await world.journal()).filter((j) => j.n !== 1)).toEqual([]);
+    const partitions = (await world.db.raw(`select distinct partition from saga_orchestrator.sagas where saga_id like 'share-%'`)).rows.map((r: { partition: number }) => r.partition);
+    expect(partitions.length).toBeGreaterThan(1);
+  });
+
+  it('a deadline stored in Postgres fires after a restart, with no instance running when it passed', async () => {
+    world = await sagaWorld('sagatimer');
+    const { loadOrchestratorConfig } = await import('./config');
+    const { startSagaOrchestrator } = await import('./sagaOrchestrator');
+    const { defineSaga } = await import('@agentbus/sagas');
+    const { logger } = await import('./sagaWorld.spec-support');
+    const slow = defineSaga({ name: 'slow', steps: [{ id: 'wait', command: { kind: 'task', assignee: { agentId: 'nobody' }, description: 'never answered' }, timeoutMs: 1500, retry: { maxAttempts: 1 } }] });
+    const config = loadOrchestratorConfig({ ...process.env, ...world.env, SAGA_AGENT_DIRECTORY: 'read-model' });
+    const first = await startSagaOrchestrator(config, logger, { definitions: [slow] });
+    await world.bus.publish({ type: 'workflow.requested', source: 'test', payload: { sagaId: 'slow-1', sagaName: 'slow', input: '{}', requestedBy: 'test' } });
+    await until(async () => (await world.db.withSchema('saga_orchestrator').from('sagas').where({ saga_id: 'slow-1' }).whereNotNull('next_wakeup').first()) !== undefined, 30_000, () => 'the deadline stored');
+    await first.stop();
+    await sleep(2500);
+    expect(await world.statusOf('slow-1')).toBe('running');
+    const second = await startSagaOrchestrator(config, logger, { definitions: [slow] });
+    try {
+      await until(async () => (await world.statusOf('slow-1')) === 'failed', 60_000, () => 'the timeout to fire after the restart');
+      await until(async () => world.seen.some((e) => e.type === 'saga.step.timed_out' && (e.payload as { sagaId: string }).sagaId === 'slow-1'), 20_000, () => 'saga.step.timed_out on Kafka');
+    } finally {
+      await second.stop();
+    }
   });
 });

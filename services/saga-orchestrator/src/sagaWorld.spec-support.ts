@@ -28,6 +28,8 @@ export interface SagaWorld {
   requestOrder(sagaId: string, amount: number): Promise<AgentEvent>;
   statusOf(sagaId: string): Promise<string | undefined>;
   journal(): Promise<{ order_id: string; op: string; agent_id: string; n: number }[]>;
+  /** Waits until read.agents lists `count` online agents; on timeout says what it saw and what the projector said. */
+  agentsOnline(count: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -62,6 +64,17 @@ export const sagaWorld = async (label: string): Promise<SagaWorld> => {
     statusOf: async (sagaId) => (await db.withSchema('saga_orchestrator').from('sagas').where({ saga_id: sagaId }).first())?.status,
     journal: async () =>
       (await db.raw(`select order_id, op, min(agent_id) as agent_id, count(*)::int as n from order_agent_journal group by order_id, op order by order_id, min(at)`)).rows,
+    agentsOnline: async (count) => {
+      let last: unknown;
+      await until(
+        async () => {
+          last = (await db.raw(`select agent_id, state from read.agents order by agent_id`)).rows;
+          return (last as { state: string }[]).filter((r) => r.state === 'online').length === count;
+        },
+        120_000,
+        () => `${count} agents online in read.agents; saw ${JSON.stringify(last)}; projector: ${processes[0]?.output().slice(-1500)}`,
+      );
+    },
     close: async () => {
       for (const p of processes) await p.kill('SIGKILL');
       await bus.close();
