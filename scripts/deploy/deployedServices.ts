@@ -16,6 +16,6 @@ export const deployedServices: readonly DeployedService[] = [
   { name: 'projector', httpPort: 9401, portVariable: 'PROJECTOR_HTTP_PORT', writes: [] },
   // A saga turns events of any category into commands of any category.
   { name: 'saga-orchestrator', httpPort: 9402, portVariable: 'SAGA_ORCHESTRATOR_HTTP_PORT', writes: ['*'] },
-  { name: 'presence-monitor', httpPort: 9403, portVariable: 'PRESENCE_MONITOR_HTTP_PORT', writes: ['agent', 'system'] },
+  { name: 'presence-monitor', httpPort: 9403, portVariable: 'PRESENCE_MONITOR_HTTP_PORT', writes: ['agent'] },
   { name: 'audit-sink', httpPort: 9404, portVariable: 'AUDIT_SINK_HTTP_PORT', writes: [] },
 ];

@@ -33,7 +33,7 @@ describe('generated Strimzi resources', () => {
       { resource: { type: 'group', name: 'projector', patternType: 'prefix' }, operations: ['Read', 'Describe'], host: '*' },
     ]);
     const presence = users.find((u) => u.metadata.name === 'presence-monitor')!.spec.authorization.acls;
-    expect(presence.filter((a) => a.operations.includes('Write')).map((a) => a.resource.name)).toEqual(['agentbus.agent', 'agentbus.system', 'agentbus.dlq']);
+    expect(presence.filter((a) => a.operations.includes('Write')).map((a) => a.resource.name)).toEqual(['agentbus.agent', 'agentbus.dlq']);
     const saga = users.find((u) => u.metadata.name === 'saga-orchestrator')!.spec.authorization.acls;
     expect(saga).toContainEqual({ resource: { type: 'topic', name: 'agentbus.', patternType: 'prefix' }, operations: ['Write'], host: '*' });
   });
