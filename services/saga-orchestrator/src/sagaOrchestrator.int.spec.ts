@@ -3,7 +3,8 @@ import { resolve } from 'node:path';
 import type { AgentEvent } from '@agentbus/events';
 import { loadOrchestratorConfig } from './config';
 import { startSagaOrchestrator, type RunningOrchestrator } from './sagaOrchestrator';
-import { agentsMain, logger, projectorMain, sagaWorld, sleep, until, type SagaWorld } from './sagaWorld.spec-support';
+import { findCapableAgents } from '@agentbus/presence';
+import { agentsMain, logger, presenceMonitorMain, projectorMain, sagaWorld, sleep, until, type SagaWorld } from './sagaWorld.spec-support';
 
 jest.setTimeout(240_000);
 
@@ -14,27 +15,30 @@ const steps = (events: AgentEvent[]) =>
     return [e.type, p.stepId, p.phase === 'compensation' ? 'undo' : undefined, p.status, e.type === 'saga.started' ? undefined : p.steps?.join('>')].filter(Boolean).join(' ');
   });
 
+// Capability steps are answered as deployed: by the presence monitor's table (SAGA_AGENT_DIRECTORY=presence).
 describe('saga orchestrator with agents as separate processes', () => {
   let world: SagaWorld;
   let orchestrator: RunningOrchestrator;
 
   beforeAll(async () => {
-    world = await sagaWorld('saga');
+    world = await sagaWorld('saga', 'presence');
     await world.spawn(projectorMain, 'projector running');
+    await world.spawn(presenceMonitorMain, 'presence monitor running');
     await world.spawn(agentsMain, 'order agents ready', { ORDER_AGENTS_SUFFIX: 'a', ORDER_AGENTS_DECLINE_ABOVE: '1000' });
     // Other agents in the directory that must never be picked: one without the capability, one gone offline.
     await world.bus.publish({ type: 'agent.online', source: 'translator-1', payload: { agentId: 'translator-1', agentClass: null, capabilities: ['translate'], capacity: 50, specializations: [], heartbeatIntervalMs: 5000 } });
     await world.bus.publish({ type: 'agent.online', source: 'pay-ghost', payload: { agentId: 'pay-ghost', agentClass: null, capabilities: ['payments'], capacity: 50, specializations: [], heartbeatIntervalMs: 5000 } });
     await world.bus.publish({ type: 'agent.offline', source: 'pay-ghost', payload: { agentId: 'pay-ghost', reason: 'scale-in' } });
-    const agentStates = async () => (await world.db.raw(`select agent_id, state from read.agents order by agent_id`)).rows as { agent_id: string; state: string }[];
+    const directory = async () =>
+      Object.fromEntries(await Promise.all(['orders', 'inventory', 'payments', 'translate'].map(async (c) => [c, (await findCapableAgents(world.db, c)).map((a) => a.agentId)] as const)));
     let last: unknown;
     await until(
       async () => {
-        last = await agentStates();
-        return JSON.stringify(last) === JSON.stringify([['orders-a', 'online'], ['pay-a', 'online'], ['pay-ghost', 'offline'], ['stock-a', 'online'], ['translator-1', 'online']].map(([agent_id, state]) => ({ agent_id, state })));
+        last = await directory();
+        return JSON.stringify(last) === JSON.stringify({ orders: ['orders-a'], inventory: ['stock-a'], payments: ['pay-a'], translate: ['translator-1'] });
       },
-      90_000,
-      () => `the agents in read.agents; last seen ${JSON.stringify(last)}`,
+      120_000,
+      () => `the presence monitor to list the agents; last answer ${JSON.stringify(last)}`,
     );
     orchestrator = await startSagaOrchestrator(loadOrchestratorConfig({ ...process.env, ...world.env }), logger);
   });

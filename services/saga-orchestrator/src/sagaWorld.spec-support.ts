@@ -34,10 +34,10 @@ export interface SagaWorld {
 }
 
 /** Topics, a database, a bus that records every event, and helpers to run services as processes. */
-export const sagaWorld = async (label: string): Promise<SagaWorld> => {
+export const sagaWorld = async (label: string, directory: 'presence' | 'read-model' = 'read-model'): Promise<SagaWorld> => {
   const topics = await createTestTopics(label);
   const database = await createTestDatabase(label, parseConfig(connectionSchema).databaseUrl);
-  const env = { AGENTBUS_TOPIC_PREFIX: topics.prefix, DATABASE_URL: database.url, PROJECTOR_HTTP_PORT: '0', SAGA_ORCHESTRATOR_HTTP_PORT: '0', SAGA_AGENT_DIRECTORY: 'read-model', SAGA_ORCHESTRATOR_SESSION_TIMEOUT_MS: '6000', PROJECTOR_SESSION_TIMEOUT_MS: '6000', LOG_LEVEL: 'info' };
+  const env = { AGENTBUS_TOPIC_PREFIX: topics.prefix, DATABASE_URL: database.url, PROJECTOR_HTTP_PORT: '0', SAGA_ORCHESTRATOR_HTTP_PORT: '0', SAGA_AGENT_DIRECTORY: directory, PRESENCE_MONITOR_HTTP_PORT: '0', SAGA_ORCHESTRATOR_SESSION_TIMEOUT_MS: '6000', PROJECTOR_SESSION_TIMEOUT_MS: '6000', LOG_LEVEL: 'info' };
   const bus = createKafkaEventBus({ connection: parseConfig(connectionSchema, { ...process.env, ...env }), service: 'saga-test', logger, consumer: { maxWaitTimeInMs: 100 } });
   await bus.registerSchemas();
   const db = createDatabase({ url: database.url });
@@ -88,3 +88,4 @@ export const sagaWorld = async (label: string): Promise<SagaWorld> => {
 export const agentsMain = 'scripts/demo/orderAgents.ts';
 export const projectorMain = 'services/projector/src/main.ts';
 export const orchestratorMain = 'services/saga-orchestrator/src/main.ts';
+export const presenceMonitorMain = 'services/presence-monitor/src/main.ts';
