@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createKafkaEventBus, type KafkaEventBus } from '@agentbus/bus';
 import { connectionSchema, parseConfig } from '@agentbus/config';
-import { causedBy, createEvent, type AgentEvent } from '@agentbus/events';
+import { causedBy, createEvent, eventCategories, type AgentEvent } from '@agentbus/events';
 import { createLogger } from '@agentbus/logger';
 import { createDatabase } from '@agentbus/postgres-sink';
 import { createTestDatabase, createTestTopics, mixedWorkload, type TestDatabase, type TestTopics } from '@agentbus/testing';
@@ -47,6 +47,8 @@ describe('audit sink', () => {
 
   it('stores every record of every topic once, garbage and dead letters included, and verify passes', async () => {
     sink = await startAuditSink(loadAuditSinkConfig(env), logger);
+    // Every category of @agentbus/events (a new one included, such as saga) and the dead-letter topic.
+    expect([...sink.topics].sort()).toEqual([...eventCategories.map((c) => `${topics.prefix}.${c}`), `${topics.prefix}.dlq`].sort());
     for (let i = 0, all = mixedWorkload({ tasks: 60, run: 'audit' }); i < all.length; i += 50) published.push(...(await bus.publishMany(all.slice(i, i + 50))));
     const producer = topics.kafka.producer();
     await producer.connect();
