@@ -8,7 +8,7 @@ import { createKafka } from '@agentbus/kafka';
 import { loggerForEvent, type Logger } from '@agentbus/logger';
 import { createDatabase, isRetriableDatabaseError, mapDatabaseError } from '@agentbus/postgres-sink';
 import { createMetricsRegistry, startOpsServer, type OpsServer } from '@agentbus/runtime';
-import { builtInSagas, compileSaga, correlationKeyOf, decideSaga, isFinished, nextWakeup, type AgentDirectory, type SagaDefinition, type SagaInput } from '@agentbus/sagas';
+import { builtInSagas, compileSaga, correlationKeyOf, decideSaga, isFinished, nextWakeup, type AgentDirectory, type AgentSnapshot, type SagaDefinition, type SagaInput } from '@agentbus/sagas';
 import { CachedDirectory, capabilitiesOf, presenceDirectory, readModelDirectory } from './agentDirectories';
 import type { OrchestratorConfig } from './config';
 import { OutboxRelay } from './outboxRelay';
@@ -212,6 +212,45 @@ export const startSagaOrchestrator = async (config: OrchestratorConfig, logger: 
     return undefined;
   };
 
+  /** Applies routed events in one transaction: inbox, decisions, sagas, keys and outbox. */
+  const applyRouted = async (trx: Knex.Transaction, items: readonly Routed[], agents: AgentSnapshot, at: number): Promise<void> => {
+    const keys = items.filter((r) => r.key !== undefined).map((r) => r.key!);
+    const sagaOfKey = new Map<string, string>(
+      keys.length === 0 ? [] : (await trx.withSchema(sagaSchema).from('saga_keys').select('key', 'saga_id').whereIn('key', keys)).map((r: { key: string; saga_id: string }) => [r.key, r.saga_id]),
+    );
+    const mine = items.map((r) => ({ ...r, sagaId: r.sagaId ?? (r.key ? sagaOfKey.get(r.key) : undefined) })).filter((r) => r.sagaId !== undefined);
+    if (mine.length === 0) return;
+    const fresh = new Set<string>(
+      (
+        await trx
+          .withSchema(sagaSchema)
+          .table('inbox')
+          .insert(mine.map((r) => ({ event_id: r.event.id, saga_id: r.sagaId, event_type: r.event.type, received_at: new Date(at) })))
+          .onConflict('event_id')
+          .ignore()
+          .returning('event_id')
+      ).map((r: { event_id: string }) => r.event_id),
+    );
+    const todo = mine.filter((r) => fresh.has(r.event.id));
+    const sagas = await loadSagas(trx, [...new Set(todo.map((r) => r.sagaId!))].sort(), sagaPartition);
+    const out = new Map<string, { events: AgentEvent[]; causedAt: number }>();
+    for (const r of todo) {
+      const saga = sagas.get(r.sagaId!)!;
+      const name = saga.state.sagaName || (r.event.type === 'workflow.requested' ? (r.event.payload as WorkflowRequestedPayload).sagaName : '');
+      const definition = definitions.get(name);
+      if (!definition) continue;
+      const input: SagaInput = r.event.type === 'workflow.requested' ? { kind: 'start', event: r.event as never } : { kind: 'outcome', event: r.event };
+      const events = decideOn(saga, definition, input, agents, at);
+      handled.inc({ type: r.event.type });
+      loggerForEvent(logger, r.event).debug({ sagaId: r.sagaId, emitted: events.length }, 'saga event applied');
+      const entry = out.get(r.sagaId!) ?? { events: [], causedAt: r.event.timestamp };
+      entry.events.push(...events);
+      entry.causedAt = r.event.timestamp;
+      out.set(r.sagaId!, entry);
+    }
+    await persist(trx, [...out].map(([sagaId, { events, causedAt }]) => ({ saga: sagas.get(sagaId)!, events, causedAt })), new Date(at));
+  };
+
   const handleBatch = async ({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> => {
     if (batch.messages.length === 0 || !isRunning() || isStale()) return;
     const routed: Routed[] = [];
@@ -250,45 +289,22 @@ export const startSagaOrchestrator = async (config: OrchestratorConfig, logger: 
     if (routed.length > 0) {
       const at = now();
       const agents = capabilityNeeds.length > 0 ? await directory.snapshot(capabilityNeeds, at) : { findCapableAgents: () => [] };
-      await withRetry('a batch', isRunning, () =>
-        db.transaction(async (trx) => {
-          const keys = routed.filter((r) => r.key !== undefined).map((r) => r.key!);
-          const sagaOfKey = new Map<string, string>(
-            keys.length === 0 ? [] : (await trx.withSchema(sagaSchema).from('saga_keys').select('key', 'saga_id').whereIn('key', keys)).map((r: { key: string; saga_id: string }) => [r.key, r.saga_id]),
-          );
-          const mine = routed.map((r) => ({ ...r, sagaId: r.sagaId ?? (r.key ? sagaOfKey.get(r.key) : undefined) })).filter((r) => r.sagaId !== undefined);
-          if (mine.length === 0) return;
-          const fresh = new Set<string>(
-            (
-              await trx
-                .withSchema(sagaSchema)
-                .table('inbox')
-                .insert(mine.map((r) => ({ event_id: r.event.id, saga_id: r.sagaId, event_type: r.event.type, received_at: new Date(at) })))
-                .onConflict('event_id')
-                .ignore()
-                .returning('event_id')
-            ).map((r: { event_id: string }) => r.event_id),
-          );
-          const todo = mine.filter((r) => fresh.has(r.event.id));
-          const sagas = await loadSagas(trx, [...new Set(todo.map((r) => r.sagaId!))].sort(), sagaPartition);
-          const out = new Map<string, { events: AgentEvent[]; causedAt: number }>();
-          for (const r of todo) {
-            const saga = sagas.get(r.sagaId!)!;
-            const name = saga.state.sagaName || (r.event.type === 'workflow.requested' ? (r.event.payload as WorkflowRequestedPayload).sagaName : '');
-            const definition = definitions.get(name);
-            if (!definition) continue;
-            const input: SagaInput = r.event.type === 'workflow.requested' ? { kind: 'start', event: r.event as never } : { kind: 'outcome', event: r.event };
-            const events = decideOn(saga, definition, input, agents, at);
-            handled.inc({ type: r.event.type });
-            loggerForEvent(logger, r.event).debug({ sagaId: r.sagaId, emitted: events.length }, 'saga event applied');
-            const entry = out.get(r.sagaId!) ?? { events: [], causedAt: r.event.timestamp };
-            entry.events.push(...events);
-            entry.causedAt = r.event.timestamp;
-            out.set(r.sagaId!, entry);
+      const apply = (items: readonly Routed[]) => withRetry('a batch', isRunning, () => db.transaction((trx) => applyRouted(trx, items, agents, at)));
+      try {
+        await apply(routed);
+      } catch (error) {
+        if (isRetriableDatabaseError(error)) throw error;
+        // The data, not the database, is at fault (a step's builder threw, say): find the event, dead-letter it, go on.
+        logger.warn({ err: error, events: routed.length }, 'batch refused; applying event by event to find the cause');
+        for (const r of routed) {
+          try {
+            await apply([r]);
+          } catch (single) {
+            if (isRetriableDatabaseError(single)) throw single;
+            rejections.push({ message: r.message, error: single });
           }
-          await persist(trx, [...out].map(([sagaId, { events, causedAt }]) => ({ saga: sagas.get(sagaId)!, events, causedAt })), new Date(at));
-        }),
-      );
+        }
+      }
     }
     await deadLetter(batch.topic, batch.partition, rejections);
     resolveOffset(batch.messages.at(-1)!.offset);
@@ -314,11 +330,20 @@ export const startSagaOrchestrator = async (config: OrchestratorConfig, logger: 
       if (due.length === 0) return 0;
       const sagas = await loadSagas(trx, due.map((d) => d.saga_id), sagaPartition);
       const changed: { saga: StoredSaga; events: AgentEvent[]; causedAt: null }[] = [];
+      const postponed: string[] = [];
       for (const saga of sagas.values()) {
         const definition = definitions.get(saga.state.sagaName);
-        if (definition) changed.push({ saga, events: decideOn(saga, definition, { kind: 'tick' }, agents, at), causedAt: null });
+        if (!definition) continue;
+        try {
+          changed.push({ saga, events: decideOn(saga, definition, { kind: 'tick' }, agents, at), causedAt: null });
+        } catch (error) {
+          // One saga whose definition throws must not hold up the others' timers; it is tried again later.
+          logger.error({ err: error, sagaId: saga.state.sagaId }, 'timer decision failed; trying again in 60 s');
+          postponed.push(saga.state.sagaId);
+        }
       }
       await persist(trx, changed, new Date(at));
+      if (postponed.length > 0) await trx.withSchema(sagaSchema).table('sagas').whereIn('saga_id', postponed).update({ next_wakeup: new Date(at + 60_000) });
       return due.length;
     });
     if (count > 0) {
