@@ -55,7 +55,11 @@ describe('docker compose', () => {
   it('runs Kafka in KRaft mode from the official image, the registry and Postgres, on named volumes', () => {
     const kafka = config.services.kafka!;
     expect(kafka.image).toMatch(/^apache\/kafka:/);
-    expect(kafka.environment).toMatchObject({ KAFKA_PROCESS_ROLES: 'broker,controller' });
+    expect(kafka.environment).toMatchObject({ KAFKA_PROCESS_ROLES: 'broker,controller', KAFKA_CONTROLLER_QUORUM_VOTERS: `${kafka.environment!.KAFKA_NODE_ID}@kafka:9093` });
+    // kafka-storage format takes a UUID as 22 characters of URL-safe base64.
+    const clusterId = String(kafka.environment!.CLUSTER_ID);
+    expect(Buffer.from(clusterId, 'base64url').toString('base64url')).toBe(clusterId);
+    expect(Buffer.from(clusterId, 'base64url')).toHaveLength(16);
     expect(config.services.registry!.image).toMatch(/^apicurio\/apicurio-registry:/);
     expect(config.services.postgres!.image).toMatch(/^postgres:/);
     const mounts = ['kafka', 'postgres'].map((name) => (config.services[name]!.volumes ?? []).map((v) => (typeof v === 'string' ? v.split(':')[0] : v.source)));
