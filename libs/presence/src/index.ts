@@ -1,12 +1,12 @@
 export { findCapableAgents, validateDiscovery, defaultMinCapacity, defaultDiscoveryLimit } from './discovery/findCapableAgents';
 export type { CapableAgent, FindCapableAgents, FindCapableAgentsOptions } from './discovery/capableAgent';
 export { presenceSchema, presenceTable, presenceView } from './store/presenceTable';
-export { detect, takeOver, isPresenceEvent, presenceEventTypes } from './detector/presenceDetector';
+export { detect, isPresenceEvent, presenceEventTypes } from './detector/presenceDetector';
 export type { AgentPresence, PresenceStatus, DetectorPolicy, DetectorEmission, DetectorInput, Detection } from './detector/agentPresence';
 export { presenceStatuses } from './detector/agentPresence';
 export { timeoutPolicy, parseClassTimeouts, defaultFailureTimeoutMs } from './detector/timeoutPolicy';
 export type { TimeoutPolicyOptions } from './detector/timeoutPolicy';
-export { DetectorSpecification, DetectorAssertionError, heard, tickAt } from './testing/detectorSpecification';
+export { DetectorSpecification, DetectorAssertionError, heard, replayed, tickAt, takenOverAt } from './testing/detectorSpecification';
 export type { DetectorStep, DetectorThen } from './testing/detectorSpecification';
 export { migratePresence } from './store/migrations';
 export { savePresence, loadPresence } from './store/presenceRows';

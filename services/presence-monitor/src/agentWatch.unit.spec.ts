@@ -31,38 +31,69 @@ const stored = (agentId: string, partition: number, status: AgentPresence['statu
   suspectedAt: null,
   timeoutMs: 10_000,
   deadline: null,
+  owedRecovery: null,
 });
 
 describe('AgentWatch', () => {
-  it('adopts the stored agents of partitions it takes over with one timeout of grace, however long ago they were seen', () => {
+  it('adopts the stored agents of a partition with no backlog at once, with one timeout of grace, however long ago they were seen', () => {
     const watch = new AgentWatch(policy);
     expect(watch.assign([0, 1])).toEqual({ added: [0, 1], removed: [] });
-    watch.adopt([stored('a0', 0), stored('b1', 1), stored('c2', 2), stored('d0', 0, 'offline')], T);
+    const rows = [stored('a0', 0), stored('b1', 1), stored('c2', 2), stored('d0', 0, 'offline')];
+    expect(watch.adopt(0, rows, 7n, 7n, T)).toEqual([]);
+    expect(watch.adopt(1, rows, 0n, 0n, T)).toEqual([]);
+    expect(watch.livePartitions).toEqual([0, 1]);
     expect(watch.counts()).toEqual({ online: 2, paused: 0, suspected: 0, offline: 1 });
     expect(watch.tick(T + 9_999)).toEqual([]);
     expect(watch.tick(T + 10_000).map((e) => e.payload.agentId).sort()).toEqual(['a0', 'b1']);
     expect(watch.tick(T + 20_000)).toEqual([]);
   });
 
+  it('reads the backlog of a partition before it goes live: nothing is suspected meanwhile, and its agents get one timeout from going live', () => {
+    const watch = new AgentWatch(policy);
+    watch.assign([0]);
+    expect(watch.adopt(0, [stored('a0', 0)], 10n, 20n, T)).toEqual([]);
+    expect(watch.livePartitions).toEqual([]);
+    watch.handle([online('b0', T)], T);
+    expect(watch.tick(T + 60_000)).toEqual([]);
+    expect(watch.reached(0, '18', T + 60_000)).toEqual([]);
+    expect(watch.reached(0, '19', T + 60_000)).toEqual([]);
+    expect(watch.livePartitions).toEqual([0]);
+    expect(watch.tick(T + 69_999)).toEqual([]);
+    expect(watch.tick(T + 70_000).map((e) => e.payload.agentId).sort()).toEqual(['a0', 'b0']);
+  });
+
+  it('announces on going live a recovery the backlog showed and no other monitor announced', () => {
+    const watch = new AgentWatch(policy);
+    watch.assign([0]);
+    watch.adopt(0, [stored('a0', 0, 'suspected')], 0n, 5n, T);
+    const back = { event: testEvent('agent.heartbeat', { agentId: 'a0', status: 'healthy', load: 0.1, memoryUsageBytes: 1, inFlight: 0 }, { at: T - 1000, source: 'a0' }), partition: 0 };
+    expect(watch.handle([back], T).emit).toEqual([]);
+    expect(watch.reached(0, '4', T)).toEqual([{ type: 'agent.recovered', source: 'm1', payload: { agentId: 'a0', outageMs: 3_599_000, lastSeen: T - 1000 } }]);
+  });
+
   it('keeps what it heard since the take-over instead of the older stored row', () => {
     const watch = new AgentWatch(policy);
     watch.assign([0]);
     watch.handle([online('a0', T)], T);
-    watch.adopt([{ ...stored('a0', 0), capacity: 99 }], T + 5000);
-    expect(watch.tick(T + 10_000)).toHaveLength(1);
+    watch.adopt(0, [{ ...stored('a0', 0), status: 'offline' }], 0n, 0n, T);
+    expect(watch.counts()).toMatchObject({ online: 1, offline: 0 });
   });
 
   it('forgets the agents of partitions handed to another instance, and keeps the rest', () => {
     const watch = new AgentWatch(policy);
     watch.assign([0, 1]);
+    watch.adopt(0, [], 0n, 0n, T);
+    watch.adopt(1, [], 0n, 0n, T);
     watch.handle([online('a0', T), online('b1', T)], T);
     expect(watch.assign([1])).toEqual({ added: [], removed: [0] });
+    expect(watch.agentIds).toEqual(['b1']);
     expect(watch.tick(T + 10_000).map((e) => e.payload.agentId)).toEqual(['b1']);
   });
 
   it('returns every agent an event touched for storing, including its own verdict coming back', () => {
     const watch = new AgentWatch(policy);
     watch.assign([0]);
+    watch.adopt(0, [], 0n, 0n, T);
     watch.handle([online('a0', T)], T);
     const [verdict] = watch.tick(T + 10_000);
     const echoed = testEvent('agent.suspected_failure', verdict!.payload as AgentSuspectedFailurePayload, { at: T + 10_000, source: 'm1' });

@@ -186,6 +186,54 @@ describe('two presence monitors share the agents by partition', () => {
   });
 });
 
+describe('a presence monitor started on a history another monitor already judged', () => {
+  let world: World;
+  let monitor: RunningPresenceMonitor | undefined;
+  let beating = true;
+  afterAll(async () => {
+    beating = false;
+    await monitor?.stop();
+    await destroyWorld(world);
+  });
+
+  it('raises nothing about the past, announces only the recovery nobody announced, and suspects the silent agents one timeout after it is live', async () => {
+    world = await createWorld('history');
+    const verdicts: AgentEvent[] = [];
+    const sub = await world.bus.subscribe('agent.#', (e) => void (e.source === 'fresh' && verdicts.push(e)), { name: 'verdicts', mode: 'broadcast' });
+    await sub.ready();
+    const t0 = Date.now() - 600_000;
+    const at = (ms: number) => ({ id: `h-${ms}-${Math.random()}`, timestamp: t0 + ms, metadata: { version: '1' } });
+    const online = (agentId: string, ms: number) => ({ ...at(ms), type: 'agent.online', source: agentId, routingKey: 'agent.online', payload: { agentId, agentClass: null, capabilities: ['x'], capacity: 1, specializations: [], heartbeatIntervalMs: 500 } });
+    const beat = (agentId: string, ms: number) => ({ ...at(ms), type: 'agent.heartbeat', source: agentId, routingKey: 'agent.heartbeat', payload: { agentId, status: 'healthy', load: 0.1, memoryUsageBytes: 1, inFlight: 0 } });
+    const suspected = (agentId: string, ms: number, lastSeen: number) => ({ ...at(ms), type: 'agent.suspected_failure', source: 'old', routingKey: 'agent.suspected_failure', payload: { agentId, lastSeen: t0 + lastSeen, timeoutMs: 4000, lastLoad: 0.1, detectedBy: 'old' } });
+    const recovered = (agentId: string, ms: number, outageMs: number) => ({ ...at(ms), type: 'agent.recovered', source: 'old', routingKey: 'agent.recovered', payload: { agentId, outageMs, lastSeen: t0 + ms - 10 } });
+    // dead-*: heard ten minutes ago, never since. announced: suspected, back, recovery announced. owed: suspected, back, the old monitor died before announcing it.
+    await world.bus.publishMany([
+      online('dead-1', 0), beat('dead-1', 500), online('dead-2', 0), beat('dead-2', 600),
+      online('announced', 0), beat('announced', 500), suspected('announced', 5000, 500), beat('announced', 9000), recovered('announced', 9010, 8500),
+      online('owed', 0), beat('owed', 500), suspected('owed', 5000, 500), beat('owed', 9000),
+    ] as never[]);
+    const beats = (async () => {
+      while (beating) {
+        await world.bus.publishMany(['announced', 'owed'].map((agentId) => ({ type: 'agent.heartbeat', source: agentId, payload: { agentId, status: 'healthy', load: 0.1, memoryUsageBytes: 1, inFlight: 0 } }))).catch(() => undefined);
+        await sleep(500);
+      }
+    })();
+
+    const started = Date.now();
+    monitor = await startPresenceMonitor(loadPresenceMonitorConfig({ ...process.env, ...world.env, PRESENCE_MONITOR_HTTP_PORT: '0', PRESENCE_MONITOR_ID: 'fresh', PRESENCE_TIMEOUT_MS: String(TIMEOUT_MS), PRESENCE_TICK_MS: '100' }), logger);
+    const of = (type: string) => verdicts.filter((e) => e.type === type).map((e) => (e.payload as { agentId: string }).agentId).sort();
+    await until(() => of('agent.suspected_failure').length === 2, TIMEOUT_MS + 30_000, () => `both dead agents suspected (so far ${of('agent.suspected_failure')})`);
+    await sleep(TIMEOUT_MS);
+    beating = false;
+    await beats;
+    expect(of('agent.suspected_failure')).toEqual(['dead-1', 'dead-2']);
+    expect(of('agent.recovered')).toEqual(['owed']);
+    for (const e of verdicts.filter((v) => v.type === 'agent.suspected_failure')) expect(e.timestamp - started).toBeGreaterThanOrEqual(TIMEOUT_MS);
+    expect(verdicts.find((v) => v.type === 'agent.recovered')!.payload).toMatchObject({ outageMs: 8500, lastSeen: t0 + 9000 });
+  });
+});
+
 describe('discovery: findCapableAgents and GET /agents', () => {
   let world: World;
   let monitor: RunningPresenceMonitor | undefined;

@@ -5,10 +5,10 @@ import { AvroEventCodec, createRegistryClient, loadSchemaCatalog } from '@agentb
 import { deadLetterTopicSuffix, topicName } from '@agentbus/events';
 import { createKafka } from '@agentbus/kafka';
 import type { Logger } from '@agentbus/logger';
-import { createDatabase, TransactionalSink, type Rejection, type SinkTarget } from '@agentbus/postgres-sink';
+import { createDatabase, createOffsetsTable, offsetKey, readOffsets, TransactionalSink, type Rejection, type SinkTarget } from '@agentbus/postgres-sink';
 import { isPresenceEvent, loadPresence, migratePresence, presenceSchema, savePresence, timeoutPolicy, type DetectorEmission } from '@agentbus/presence';
 import { createMetricsRegistry, startOpsServer, type OpsServer } from '@agentbus/runtime';
-import { AgentWatch } from './agentWatch';
+import { AgentWatch, type HeardEvent } from './agentWatch';
 import { agentsRoute } from './agentsRoute';
 import type { PresenceMonitorConfig } from './config';
 
@@ -41,6 +41,7 @@ export const startPresenceMonitor = async (config: PresenceMonitorConfig, logger
   const { connection } = config;
   const db = createDatabase({ url: connection.databaseUrl, applicationName: 'agentbus-presence-monitor', poolMax: 4 });
   await migratePresence(db);
+  await createOffsetsTable(db, presenceSchema);
   const policy = timeoutPolicy({ monitorId: config.monitorId, defaultTimeoutMs: config.timeoutMs, byClass: config.classTimeouts });
   const watch = new AgentWatch(policy);
   const agentTopic = topicName(connection.topicPrefix, 'agent');
@@ -94,11 +95,30 @@ export const startPresenceMonitor = async (config: PresenceMonitorConfig, logger
 
   let adopting: Promise<void> = Promise.resolve();
   let stopped = false;
+  const kafka = createKafka({ ...connection.kafka, clientId: `${connection.kafka.clientId}-presence-monitor` }, logger.child({ component: 'kafka' }));
+  const backlogOf = async (partitions: number[]) => {
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const bounds = new Map((await admin.fetchTopicOffsets(agentTopic)).map((o) => [o.partition, { low: BigInt(o.low), high: BigInt(o.high) }]));
+      const stored = await readOffsets(db, presenceSchema, config.consumer);
+      return partitions.map((partition) => {
+        const { low, high } = bounds.get(partition) ?? { low: 0n, high: 0n };
+        const at = stored.get(offsetKey(agentTopic, partition));
+        // As the sink positions itself: a stored offset outside the partition means reading from the start.
+        return { partition, position: at === undefined || at > high || at < low ? low : at, end: high };
+      });
+    } finally {
+      await admin.disconnect();
+    }
+  };
   const adopt = async (partitions: number[]) => {
     for (let attempt = 1; !stopped; attempt++) {
       try {
-        watch.adopt(await loadPresence(db, partitions, policy), Date.now());
-        logger.info({ partitions, owned: watch.partitions }, 'took over agent partitions; their agents get one timeout before suspicion');
+        const stored = await loadPresence(db, partitions, policy);
+        const backlog = await backlogOf(partitions);
+        for (const { partition, position, end } of backlog) emit(watch.adopt(partition, stored, position, end, Date.now()));
+        logger.info({ partitions, owned: watch.partitions, backlog: backlog.map((b) => `${b.partition}:${b.end - b.position}`) }, 'took over agent partitions; each goes live once its backlog is read, then its agents get one timeout before suspicion');
         return;
       } catch (error) {
         logger.warn({ err: error, attempt }, 'cannot load the presence of taken-over agents yet; retrying');
@@ -118,19 +138,20 @@ export const startPresenceMonitor = async (config: PresenceMonitorConfig, logger
       // A batch after a take-over waits for the stored agents, so its rows never drop what the table knew.
       await adopting;
       const rejections: Rejection[] = [];
-      const heard: Parameters<AgentWatch['handle']>[0][number][] = [];
+      const heard: HeardEvent[] = [];
       for (const record of records) {
         if (!record.event) rejections.push({ record, error: record.decodeError ?? new Error('record has no event') });
         else if (isPresenceEvent(record.event)) heard.push({ event: record.event, partition: record.partition });
       }
-      const { changed, emit: emissions } = watch.handle(heard, Date.now());
+      const now = Date.now();
+      const { changed, emit: emissions } = watch.handle(heard, now);
       await savePresence(trx, changed);
-      emit(emissions);
+      const last = records.at(-1);
+      emit([...emissions, ...(last ? watch.reached(last.partition, last.offset, now) : [])]);
       return rejections;
     },
   };
 
-  const kafka = createKafka({ ...connection.kafka, clientId: `${connection.kafka.clientId}-presence-monitor` }, logger.child({ component: 'kafka' }));
   const sink = new TransactionalSink({
     kafka: observingAssignments(kafka, onJoin),
     codec: new AvroEventCodec({ registry: createRegistryClient(connection.registry), catalog: loadSchemaCatalog(), topicPrefix: connection.topicPrefix }),

@@ -32,6 +32,11 @@ export interface AgentPresence {
   timeoutMs: number;
   /** Monitor's wall clock after which silence means failure; null while nothing is expected (offline, suspected). */
   deadline: number | null;
+  /**
+   * Heard again after a suspicion while the monitor was replaying its backlog: the recovery is
+   * announced when the monitor is live, unless the backlog holds another monitor's agent.recovered.
+   */
+  owedRecovery: { outageMs: number; lastSeen: number } | null;
 }
 
 export interface DetectorPolicy {
@@ -44,7 +49,12 @@ export type DetectorEmission =
   | { type: 'agent.suspected_failure'; source: string; payload: AgentSuspectedFailurePayload }
   | { type: 'agent.recovered'; source: string; payload: AgentRecoveredPayload };
 
-export type DetectorInput = { kind: 'event'; event: AgentEvent; partition: number } | { kind: 'tick' };
+/** `replaying`: the event is part of the backlog a monitor reads before it is live for its partition. */
+export type DetectorInput =
+  | { kind: 'event'; event: AgentEvent; partition: number; replaying?: boolean }
+  | { kind: 'tick' }
+  /** The monitor has taken the agent's partition over and read its backlog: it watches the agent from now. */
+  | { kind: 'takeOver' };
 
 export interface Detection {
   state: AgentPresence | undefined;

@@ -21,7 +21,7 @@ const unchanged = (state: AgentPresence | undefined): Detection => ({ state, emi
 const watching = (status: PresenceStatus): boolean => status === 'online' || status === 'paused';
 
 /**
- * The failure detector for one agent: (state, event or tick, now) → (state, events to emit).
+ * The failure detector for one agent: (state, event or tick or take-over, now) → (state, events to emit).
  *
  * Deadlines run on the monitor's wall clock (`now` when an event is handled), never on event
  * timestamps, so an agent whose clock is skewed is judged by when it was heard, not by what its
@@ -31,7 +31,8 @@ const watching = (status: PresenceStatus): boolean => status === 'online' || sta
  */
 export const detect = (state: AgentPresence | undefined, input: DetectorInput, now: number, policy: DetectorPolicy): Detection => {
   if (input.kind === 'tick') return tick(state, now, policy);
-  const { event, partition } = input;
+  if (input.kind === 'takeOver') return state ? takeOver(state, now, policy) : unchanged(state);
+  const { event, partition, replaying = false } = input;
   if (!isPresenceEvent(event)) return unchanged(state);
   switch (event.type) {
     case 'agent.suspected_failure':
@@ -44,7 +45,7 @@ export const detect = (state: AgentPresence | undefined, input: DetectorInput, n
     case 'agent.paused':
     case 'agent.offline':
     case 'agent.backpressure':
-      return signOfLife(state, event, partition, now, policy);
+      return signOfLife(state, event, partition, now, policy, replaying);
     default:
       return unreachable(event);
   }
@@ -86,30 +87,30 @@ const blank = (agentId: string, partition: number, lastSeenAt: number, policy: D
   suspectedAt: null,
   timeoutMs: policy.timeoutFor(null),
   deadline: null,
+  owedRecovery: null,
 });
 
 type AgentOwnEvent = Exclude<PresenceEvent, { type: 'agent.suspected_failure' | 'agent.recovered' }>;
 
-const signOfLife = (state: AgentPresence | undefined, event: AgentOwnEvent, partition: number, now: number, policy: DetectorPolicy): Detection => {
+const signOfLife = (state: AgentPresence | undefined, event: AgentOwnEvent, partition: number, now: number, policy: DetectorPolicy, replaying: boolean): Detection => {
   const at = event.timestamp;
   if (state && (at < state.lastSeenAt || (at === state.lastSeenAt && event.id === state.lastEventId))) return unchanged(state);
   const before = state ?? blank(event.payload.agentId, partition, at, policy);
   const next: AgentPresence = { ...before, ...details(event, before, policy), partition, lastSeenAt: at, lastEventId: event.id };
 
-  const emit: DetectorEmission[] = [];
-  if (before.status === 'suspected') {
-    emit.push({
-      type: 'agent.recovered',
-      source: policy.monitorId,
-      payload: { agentId: before.agentId, outageMs: Math.max(0, at - before.lastSeenAt), lastSeen: at },
-    });
-  }
+  const recovery = before.status === 'suspected' ? { outageMs: Math.max(0, at - before.lastSeenAt), lastSeen: at } : null;
   const status = statusAfter(event, before.status);
-  return {
-    state: { ...next, status, suspectedAt: status === 'suspected' ? next.suspectedAt : null, deadline: watching(status) ? now + next.timeoutMs : null },
-    emit,
-  };
+  const after: AgentPresence = { ...next, status, suspectedAt: status === 'suspected' ? next.suspectedAt : null, deadline: watching(status) ? now + next.timeoutMs : null };
+  if (!recovery) return { state: after, emit: [] };
+  if (replaying) return { state: { ...after, owedRecovery: recovery }, emit: [] };
+  return { state: after, emit: [recoveredEvent(before.agentId, recovery, policy)] };
 };
+
+const recoveredEvent = (agentId: string, recovery: { outageMs: number; lastSeen: number }, policy: DetectorPolicy): DetectorEmission => ({
+  type: 'agent.recovered',
+  source: policy.monitorId,
+  payload: { agentId, ...recovery },
+});
 
 const statusAfter = (event: AgentOwnEvent, current: PresenceStatus): PresenceStatus => {
   switch (event.type) {
@@ -165,16 +166,22 @@ const suspectedElsewhere = (state: AgentPresence | undefined, event: AgentEvent<
   return unchanged({ ...state, status: 'suspected', suspectedAt: now, deadline: null });
 };
 
+/** Another monitor announced the recovery: adopt it, and owe none of our own. */
 const recoveredElsewhere = (state: AgentPresence | undefined, event: AgentEvent<'agent.recovered', EventPayloads['agent.recovered']>, now: number): Detection => {
-  if (!state || state.status !== 'suspected') return unchanged(state);
+  if (!state) return unchanged(state);
+  if (state.owedRecovery) return unchanged({ ...state, owedRecovery: null });
+  if (state.status !== 'suspected') return unchanged(state);
   return unchanged({ ...state, status: 'online', suspectedAt: null, lastSeenAt: Math.max(state.lastSeenAt, event.payload.lastSeen), deadline: now + state.timeoutMs });
 };
 
 /**
- * A monitor that has just been given an agent (a rebalance or a restart) does not know when it was
- * last heard, so it waits one full timeout from now before suspecting it: no storm of false alarms.
+ * A monitor that has just been given an agent (a rebalance or a restart) and has read the backlog
+ * of its partition does not know when the agent was last heard in wall-clock terms, so it waits
+ * one full timeout from now before suspecting it: no storm of false alarms. A recovery heard in
+ * the backlog that no other monitor announced is announced now.
  */
-export const takeOver = (state: AgentPresence, now: number, policy: DetectorPolicy): AgentPresence => {
+const takeOver = (state: AgentPresence, now: number, policy: DetectorPolicy): Detection => {
   const timeoutMs = policy.timeoutFor(state.agentClass);
-  return { ...state, timeoutMs, deadline: watching(state.status) ? now + timeoutMs : null };
+  const emit = state.owedRecovery ? [recoveredEvent(state.agentId, state.owedRecovery, policy)] : [];
+  return { state: { ...state, timeoutMs, owedRecovery: null, deadline: watching(state.status) ? now + timeoutMs : null }, emit };
 };

@@ -1,7 +1,6 @@
 import { testEvent } from '@agentbus/projections';
 import type { AgentHeartbeatPayload } from '@agentbus/events';
-import { DetectorSpecification, heard, tickAt } from '../testing/detectorSpecification';
-import { takeOver } from './presenceDetector';
+import { DetectorSpecification, heard, replayed, takenOverAt, tickAt } from '../testing/detectorSpecification';
 import { timeoutPolicy, parseClassTimeouts } from './timeoutPolicy';
 
 const policy = timeoutPolicy({ monitorId: 'monitor-1', defaultTimeoutMs: 90_000, byClass: { fast: 10_000 } });
@@ -129,13 +128,34 @@ describe('presence detector', () => {
     it('waits one timeout from the take-over before suspecting, however old the last heartbeat', () => {
       spec
         .given(heard(T, online(T)))
-        .when({ ...tickAt(T + 500_000), before: (s, now) => takeOver(s!, now, policy) }, tickAt(T + 589_999), tickAt(T + 590_000))
+        .when(takenOverAt(T + 500_000), tickAt(T + 589_999), tickAt(T + 590_000))
         .then([suspected(T, null)]);
     });
 
     it('keeps a suspected agent suspected and an offline agent offline', () => {
-      spec.given(heard(T, online(T)), tickAt(T + 90_000)).when({ ...tickAt(T + 500_000), before: (s, now) => takeOver(s!, now, policy) }, tickAt(T + 1_000_000)).thenNothingEmitted().thenState({ status: 'suspected' });
-      spec.given(heard(T, online(T)), heard(T + 1, offline(T + 1))).when({ ...tickAt(T + 500_000), before: (s, now) => takeOver(s!, now, policy) }, tickAt(T + 1_000_000)).thenNothingEmitted().thenState({ status: 'offline' });
+      spec.given(heard(T, online(T)), tickAt(T + 90_000)).when(takenOverAt(T + 500_000), tickAt(T + 1_000_000)).thenNothingEmitted().thenState({ status: 'suspected' });
+      spec.given(heard(T, online(T)), heard(T + 1, offline(T + 1))).when(takenOverAt(T + 500_000), tickAt(T + 1_000_000)).thenNothingEmitted().thenState({ status: 'offline' });
+    });
+  });
+
+  describe('replaying the backlog after a take-over', () => {
+    const recoveredBy = (monitor: string, outageMs: number, lastSeen: number) => testEvent('agent.recovered', { agentId: 'a1', outageMs, lastSeen }, { at: lastSeen + 10, source: monitor });
+    const suspectedBy = (monitor: string, lastSeen: number) => testEvent('agent.suspected_failure', { agentId: 'a1', lastSeen, timeoutMs: 90_000, lastLoad: null, detectedBy: monitor }, { at: lastSeen + 90_000, source: monitor });
+
+    it('does not announce a recovery that the backlog shows another monitor announced', () => {
+      spec
+        .given(replayed(T, online(T)), replayed(T + 1, suspectedBy('old', T)))
+        .when(replayed(T + 2, beat(T + 95_000)), replayed(T + 3, recoveredBy('old', 95_000, T + 95_000)), takenOverAt(T + 10))
+        .thenNothingEmitted()
+        .thenState({ status: 'online', owedRecovery: null, deadline: T + 90_010 });
+    });
+
+    it('announces, once live, a recovery heard in the backlog that nobody announced', () => {
+      spec
+        .given(replayed(T, online(T)), replayed(T + 1, suspectedBy('old', T)))
+        .when(replayed(T + 2, beat(T + 95_000)), takenOverAt(T + 10), tickAt(T + 20))
+        .then([recovered(95_000, T + 95_000)])
+        .thenState({ status: 'online', owedRecovery: null });
     });
   });
 

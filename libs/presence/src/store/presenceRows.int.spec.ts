@@ -30,6 +30,7 @@ const agent = (agentId: string, partition: number, overrides: Partial<AgentPrese
   suspectedAt: null,
   timeoutMs: 30_000,
   deadline: T + 30_000,
+  owedRecovery: null,
   ...overrides,
 });
 

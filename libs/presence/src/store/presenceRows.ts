@@ -75,6 +75,7 @@ const fromRow = (r: PresenceRow, policy: DetectorPolicy): AgentPresence => ({
   suspectedAt: ms(r.suspected_at),
   timeoutMs: policy.timeoutFor(r.agent_class),
   deadline: null,
+  owedRecovery: null,
 });
 
 const columns = Object.keys(toRow({} as AgentPresence)) as (keyof PresenceRow)[];

@@ -10,12 +10,13 @@ export class DetectorAssertionError extends Error {
 export interface DetectorStep {
   now: number;
   input: DetectorInput;
-  /** Applied to the state before this step, e.g. takeOver after a restart. */
-  before?: (state: AgentPresence | undefined, now: number) => AgentPresence | undefined;
 }
 
 export const heard = (now: number, event: AgentEvent, partition = 0): DetectorStep => ({ now, input: { kind: 'event', event, partition } });
+/** An event read from the backlog, before the monitor is live for the partition. */
+export const replayed = (now: number, event: AgentEvent, partition = 0): DetectorStep => ({ now, input: { kind: 'event', event, partition, replaying: true } });
 export const tickAt = (now: number): DetectorStep => ({ now, input: { kind: 'tick' } });
+export const takenOverAt = (now: number): DetectorStep => ({ now, input: { kind: 'takeOver' } });
 
 export interface DetectorThen {
   /** Exactly these events were emitted by the `when` steps, in order. */
@@ -38,7 +39,7 @@ const same = (a: unknown, b: unknown): boolean => JSON.stringify(canonical(a)) =
 const run = (policy: DetectorPolicy, state: AgentPresence | undefined, steps: readonly DetectorStep[]) => {
   const emitted: DetectorEmission[] = [];
   for (const step of steps) {
-    const detection = detect(step.before ? step.before(state, step.now) : state, step.input, step.now, policy);
+    const detection = detect(state, step.input, step.now, policy);
     state = detection.state;
     emitted.push(...detection.emit);
   }
