@@ -18,5 +18,7 @@ export type { SagaStatus, StepStatus, StepState, DispatchedKey, KeyOutcome, Saga
 export { initialSagaState, evolveSaga, isFinished, sagaEventTypes } from './sagaState';
 export type { SagaInput, DecideContext, Decision } from './sagaDecider';
 export { decideSaga, nextWakeup, correlationKeyOf } from './sagaDecider';
+export type { SagaPublisher, SagaRequest } from './requestSaga';
+export { requestSaga } from './requestSaga';
 export type { OrderInput } from './orderSaga';
 export { orderSaga, pipelineSaga, builtInSagas } from './orderSaga';

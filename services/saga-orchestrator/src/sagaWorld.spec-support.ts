@@ -2,6 +2,7 @@ import { createKafkaEventBus, type KafkaEventBus } from '@agentbus/bus';
 import { connectionSchema, parseConfig } from '@agentbus/config';
 import type { AgentEvent } from '@agentbus/events';
 import { createLogger } from '@agentbus/logger';
+import { requestSaga } from '@agentbus/sagas';
 import { createDatabase } from '@agentbus/postgres-sink';
 import { createTestDatabase, createTestTopics, spawnService, type ServiceProcess, type TestDatabase, type TestTopics } from '@agentbus/testing';
 import type { Knex } from 'knex';
@@ -59,8 +60,8 @@ export const sagaWorld = async (label: string, directory: 'presence' | 'read-mod
       await until(async () => p.output().includes(ready), 90_000, () => `${main} to start; output: ${p.output().slice(-800)}`);
       return p;
     },
-    requestOrder: (sagaId, amount) =>
-      bus.publish({ type: 'workflow.requested', source: 'did:agent:test', payload: { sagaId, sagaName: 'order', input: JSON.stringify({ orderId: `order-${sagaId}`, items: [{ sku: 'sku-1', quantity: 1 }], amount }), requestedBy: 'test' } }),
+    requestOrder: async (sagaId, amount) =>
+      (await requestSaga(bus, { sagaId, sagaName: 'order', input: { orderId: `order-${sagaId}`, items: [{ sku: 'sku-1', quantity: 1 }], amount }, requestedBy: 'did:agent:test' })).event,
     statusOf: async (sagaId) => (await db.withSchema('saga_orchestrator').from('sagas').where({ saga_id: sagaId }).first())?.status,
     journal: async () =>
       (await db.raw(`select order_id, op, min(agent_id) as agent_id, count(*)::int as n from order_agent_journal group by order_id, op order by order_id, min(at)`)).rows,
