@@ -108,6 +108,20 @@ describe.each(overlays)('kustomize overlay %s', (overlay) => {
     expect(strip(byKind(objects, 'KafkaUser'))).toEqual(strip(kafkaUsers()));
   });
 
+  it('gives every agentbus container more memory than the heap cap NODE_OPTIONS sets', () => {
+    const config = byKind(objects, 'ConfigMap')[0]!;
+    const heapMb = Number(/--max-old-space-size=(\d+)/.exec((config.data as Record<string, string>).NODE_OPTIONS ?? '')?.[1]);
+    expect(heapMb).toBeGreaterThan(0);
+    const mebibytes = (quantity: string) => {
+      const [, amount, unit] = /^(\d+)(Mi|Gi)$/.exec(quantity) ?? [];
+      if (!amount) throw new Error(`memory limit ${quantity}: expected Mi or Gi`);
+      return Number(amount) * (unit === 'Gi' ? 1024 : 1);
+    };
+    const users = objects.filter((o) => (o.kind === 'Deployment' || o.kind === 'Job') && podSpec(o).containers.some((c) => c.envFrom?.some((e) => e.configMapRef?.name === config.metadata.name)));
+    expect(users.length).toBe(deployedServices.length + 1);
+    for (const o of users) for (const c of podSpec(o).containers) expect({ [o.metadata.name]: mebibytes(c.resources!.limits!.memory!) > heapMb * 1.2 }).toEqual({ [o.metadata.name]: true });
+  });
+
   it('migrates the database in its own Job, with the CLI image', () => {
     const job = named(objects, 'Job', 'agentbus-migrate');
     const container = podSpec(job).containers[0]!;
