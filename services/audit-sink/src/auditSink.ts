@@ -60,6 +60,8 @@ export class AuditSink {
   private running = false;
   /** The offset each partition was last sought to: a first record beyond it is a real gap (a control record, retention). */
   private soughtTo = new Map<string, bigint>();
+  /** Per partition, the batch being stored; resolves to whether it was stored. */
+  private storing = new Map<string, Promise<boolean>>();
   private readonly retry: RetryPolicy;
 
   constructor(private readonly options: AuditSinkOptions) {
@@ -95,8 +97,16 @@ export class AuditSink {
   async stop(): Promise<void> {
     this.running = false;
     await this.consumer?.disconnect();
+    await Promise.all(this.storing.values());
   }
 
+  /**
+   * Decodes and hashes a batch while the partition's previous batch is still being committed,
+   * then hands the store to the background and returns, so kafkajs fetches the next batch at
+   * once. A partition never has more than one batch in Postgres at a time, and a batch is
+   * stored only if the one before it was: otherwise the partition has been sought back to its
+   * head in Postgres and the batch is dropped, to be fetched again.
+   */
   private async handleBatch(payload: EachBatchPayload): Promise<void> {
     const { batch, isRunning, isStale, heartbeat, resolveOffset } = payload;
     if (batch.messages.length === 0 || !isRunning() || isStale()) return;
@@ -105,39 +115,57 @@ export class AuditSink {
       await this.seekAssigned();
       return;
     }
+    const key = `${batch.topic}/${batch.partition}`;
     const started = Date.now();
     const records = await this.decodeAll(batch.topic, batch.partition, batch.messages, heartbeat, isRunning);
     if (!records) return;
+    const previous = this.storing.get(key);
+    if (previous && !(await previous)) return;
+    if (!isRunning() || isStale()) return;
+    const last = batch.messages.at(-1)!.offset;
+    this.storing.set(key, this.storeBatch(batch.topic, batch.partition, records, { started, last, highWatermark: batch.highWatermark, heartbeat, isRunning }));
+    // Kafka's position only: where the sink resumes after a restart or rebalance is the head in Postgres.
+    resolveOffset(last);
+  }
 
+  private async storeBatch(
+    topic: string,
+    partition: number,
+    records: AuditRecord[],
+    batch: { started: number; last: string; highWatermark: string; heartbeat: () => Promise<void>; isRunning: () => boolean },
+  ): Promise<boolean> {
     for (let attempt = 1; ; attempt++) {
       try {
-        const outcome = await this.options.db.transaction((trx) => this.store(trx, batch.topic, batch.partition, records));
-        const last = batch.messages.at(-1)!.offset;
-        resolveOffset(last);
-        await heartbeat().catch(() => undefined);
+        const outcome = await this.options.db.transaction((trx) => this.store(trx, topic, partition, records));
         this.options.onBatch?.({
-          topic: batch.topic,
-          partition: batch.partition,
+          topic,
+          partition,
           fetched: records.length,
           stored: outcome.stored,
           undecodable: outcome.undecodable,
           skipped: records.length - outcome.stored,
-          durationMs: Date.now() - started,
-          lag: Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(last) - 1n)),
+          durationMs: Date.now() - batch.started,
+          lag: Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(batch.last) - 1n)),
         });
-        return;
+        return true;
       } catch (error) {
-        if (error instanceof ReseekNeeded) {
-          await this.seekAssigned();
-          return;
+        if (error instanceof ReseekNeeded) return this.reseek();
+        if (!isRetriableWrite(error)) {
+          this.options.logger.error({ err: error, topic, partition, offset: records[0]?.offset }, 'could not store the batch; reading the partition again from its head in Postgres');
+          await sleepWithHeartbeat(backoffDelay(this.retry, 8), batch.heartbeat);
+          return this.reseek();
         }
-        if (!isRetriableWrite(error)) throw error;
         this.options.onDatabaseError?.(error);
         this.options.logger.warn({ err: mapDatabaseError(error, this.options.databaseUrl), attempt }, 'database unavailable; retrying the batch');
-        if (!isRunning()) throw error;
-        await sleepWithHeartbeat(backoffDelay(this.retry, Math.min(attempt, 8)), heartbeat);
+        if (!batch.isRunning() || !this.running) return false;
+        await sleepWithHeartbeat(backoffDelay(this.retry, Math.min(attempt, 8)), batch.heartbeat);
       }
     }
+  }
+
+  private async reseek(): Promise<false> {
+    if (this.running) await this.seekAssigned().catch((error: unknown) => this.options.logger.error({ err: error }, 'could not seek to the heads in Postgres'));
+    return false;
   }
 
   private async decodeAll(topic: string, partition: number, messages: KafkaMessage[], heartbeat: () => Promise<void>, isRunning: () => boolean): Promise<AuditRecord[] | undefined> {
@@ -172,10 +200,10 @@ export class AuditSink {
     const fresh = next === undefined ? records : records.filter((r) => BigInt(r.offset) >= next);
     if (fresh.length === 0) return { stored: 0, undecodable: 0 };
     // A first record beyond the head means we were positioned wrongly (never skip ahead), unless
-    // we sought there ourselves (retention removed what lay between, or a control record did).
+    // we sought past the head ourselves because retention had removed what lay between.
     const sought = this.soughtTo.get(key);
     const first = BigInt(fresh[0]!.offset);
-    if (next !== undefined && first > next && !(sought !== undefined && sought >= next && first >= sought)) throw new ReseekNeeded();
+    if (next !== undefined && first > next && !(sought !== undefined && sought > next && first >= sought)) throw new ReseekNeeded();
     const chained = chainRecords(headOrEmpty(head), fresh);
     await insertChained(trx, topic, partition, chained.rows);
     await writeHead(trx, topic, partition, chained.head, BigInt(fresh.at(-1)!.offset) + 1n);
