@@ -1,4 +1,4 @@
-import { createKafkaEventBus, presenceDirectory, type KafkaEventBus } from '@agentbus/bus';
+import { createKafkaEventBus, presenceDirectory, startPresence, type KafkaEventBus } from '@agentbus/bus';
 import { connectionSchema, parseConfig } from '@agentbus/config';
 import type { AgentEvent, AgentRecoveredPayload, AgentSuspectedFailurePayload } from '@agentbus/events';
 import { createLogger } from '@agentbus/logger';
@@ -293,6 +293,35 @@ describe('discovery: findCapableAgents and GET /agents', () => {
     expect((await fetch(`${base}/agents`)).status).toBe(400);
     expect((await fetch(`${base}/health`)).status).toBe(200);
     expect(await (await fetch(`${base}/metrics`)).text()).toMatch(/presence_agents\{[^}]*status="online"[^}]*\} 7/);
+  });
+
+  it("shows an agent's own backpressure in its presence record when the agent's bus is named after it", async () => {
+    const agentBus = createKafkaEventBus({ connection: parseConfig(connectionSchema, { ...process.env, ...world.env }), service: 'slow-agent', logger, backpressureReportAfterMs: 100, consumer: { maxWaitTimeInMs: 100 } });
+    const presence = await startPresence(agentBus, { agentId: 'slow-agent', capabilities: ['summarise'], specializations: ['legal'], capacity: () => 4, heartbeatIntervalMs: 1000 });
+    try {
+      const sub = await agentBus.subscribe('task.created', async () => {
+        await sleep(150);
+      }, { name: 'tasks', maxInFlight: 2 });
+      await sub.ready();
+      await world.bus.publishMany(Array.from({ length: 30 }, (_, i) => ({ type: 'task.created', source: 'planner', payload: { taskId: `bp-${i}`, description: 'slow work', priority: 'normal', domain: null } })));
+      const record = () => world.db.withSchema('presence').from('agents').where({ agent_id: 'slow-agent' }).first();
+      let paused: { backpressure_state: string; backpressure_queue_size: number; backpressure_since: Date; specializations: string[] } | undefined;
+      await until(
+        async () => {
+          paused = await record();
+          return paused?.backpressure_state === 'paused';
+        },
+        30_000,
+        () => 'the paused intake in the presence record',
+      );
+      expect(paused).toMatchObject({ specializations: ['legal'] });
+      expect(paused!.backpressure_queue_size).toBeGreaterThanOrEqual(2);
+      expect(paused!.backpressure_since).toBeInstanceOf(Date);
+      await until(async () => (await record())?.backpressure_state === 'resumed', 30_000, () => 'the resumed intake in the presence record');
+    } finally {
+      await presence.stop('test done');
+      await agentBus.close();
+    }
   });
 
   it('lets the analyst role read the presence table only through read.presence_agents', async () => {
