@@ -60,7 +60,8 @@ export const startSagaOrchestrator = async (config: OrchestratorConfig, logger: 
   const compiled = [...definitions.values()].map((d) => compileSaga(d));
   const capabilityNeeds = [...definitions.values()].flatMap(capabilitiesOf);
 
-  const db = createDatabase({ url: connection.databaseUrl, applicationName: 'agentbus-saga-orchestrator', poolMax: 6 });
+  // Each concurrently consumed partition holds a connection for its batch; the relay and the timers need theirs.
+  const db = createDatabase({ url: connection.databaseUrl, applicationName: 'agentbus-saga-orchestrator', poolMax: config.concurrency + 3 });
   await migrateSagaStore(db);
   const directory = new CachedDirectory(options.directory ?? (config.agentDirectory === 'presence' ? presenceDirectory(db) : readModelDirectory(db)), (error, capability) =>
     logger.warn({ err: error, capability, directory: config.agentDirectory }, 'the agent directory did not answer; no agent for this capability until it does'),
@@ -373,7 +374,7 @@ export const startSagaOrchestrator = async (config: OrchestratorConfig, logger: 
   });
   await consumer.connect();
   await consumer.subscribe({ topics, fromBeginning: true });
-  await consumer.run({ eachBatchAutoResolve: false, partitionsConsumedConcurrently: Math.max(1, topics.length), eachBatch: handleBatch });
+  await consumer.run({ eachBatchAutoResolve: false, partitionsConsumedConcurrently: config.concurrency, eachBatch: handleBatch });
   consumerRunning = true;
 
   let stopping = false;
