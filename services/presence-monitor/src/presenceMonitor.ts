@@ -187,7 +187,9 @@ export const startPresenceMonitor = async (config: PresenceMonitorConfig, logger
         (e: Error) => ({ ok: false, detail: e.message }),
       );
       const consumer = { ok: sink.isRunning };
-      return { ok: database.ok && consumer.ok, checks: { database, consumer } };
+      // Informational: a partition reading its backlog is healthy, only not judging yet.
+      const partitions = { ok: true, detail: `owned ${watch.partitions.join(',') || 'none'}; live ${watch.livePartitions.join(',') || 'none'}` };
+      return { ok: database.ok && consumer.ok, checks: { database, consumer, partitions } };
     },
   });
   logger.info({ consumer: config.consumer, monitorId: config.monitorId, topic: agentTopic, timeoutMs: config.timeoutMs, classTimeouts: config.classTimeouts }, 'presence monitor running');

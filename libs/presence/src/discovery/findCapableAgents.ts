@@ -47,7 +47,8 @@ export const findCapableAgents = async (db: Knex | Knex.Transaction, capability:
     .from(presenceTable)
     .select('agent_id', 'agent_class', 'capabilities', 'specializations', 'capacity', db.raw(`${spare} as spare_capacity`), 'load', 'in_flight', 'health', 'backpressure_state', 'backpressure_since', 'backpressure_queue_size', 'last_seen_at')
     .where('status', 'online')
-    .whereRaw('? = any(capabilities)', [capability])
+    // Containment, not `= any(...)`, so the partial GIN index on online agents' capabilities answers it.
+    .whereRaw('capabilities @> ?::text[]', [[capability]])
     .whereRaw(`coalesce(health, 'healthy') <> 'unhealthy'`)
     .whereRaw(`${spare} >= ?`, [minCapacity])
     .orderByRaw(`(backpressure_state = 'paused') is true, coalesce(load, 0), ${spare} desc, agent_id`)
