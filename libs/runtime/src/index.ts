@@ -1,2 +1,3 @@
 export { startOpsServer, createMetricsRegistry } from './opsServer';
+export { runService } from './runService';
 export type { HealthReport, OpsServer, OpsRoute } from './opsServer';
