@@ -1,24 +1,29 @@
 // What each image runs, run here as the image would run it: the bundle from `nx run <name>:build`
-// and schemas/ in a folder of their own, no node_modules anywhere above, `node main.js`. The CLI
-// does compose's setup step and the Kubernetes migration Job, the four services and the demo agents
-// start against the real broker, registry and Postgres, and each Dockerfile's HEALTHCHECK passes.
+// and schemas/ in a folder of their own, no node_modules anywhere above, `node main.js`. Kafka is a
+// private broker that enforces the generated KafkaUsers' ACLs on SCRAM-SHA-512 logins, as Strimzi's
+// cluster would; the registry and Postgres are the shared ones. The CLI does the setup step as the
+// operators' user and the Kubernetes migration Job, each service runs as its own Kafka user and
+// passes its Dockerfile's HEALTHCHECK, and the demo agents complete a saga through all four.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { agentbusTopics, createKafka } from '@agentbus/kafka';
+import { agentbusTopics } from '@agentbus/kafka';
 import { createDatabase } from '@agentbus/postgres-sink';
 import { createTestDatabase, integrationConfig, uniquePrefix, type TestDatabase } from '@agentbus/testing';
 import type { Knex } from 'knex';
+import { Kafka, logLevel } from 'kafkajs';
+import { freePort, startAclBroker, type AclBroker } from './aclBroker.spec-support';
 import { bundleEntry, bundleService } from './bundle';
 import { deployedServices } from './deployedServices';
 import { repoRoot } from './manifests';
+import { clusterSettings, kafkaUsers, operatorUser } from './strimzi';
 
 jest.setTimeout(240_000);
 
 const config = integrationConfig();
 const prefix = uniquePrefix('deploy');
+const users = kafkaUsers({ ...clusterSettings, prefix });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Running {
@@ -29,16 +34,6 @@ interface Running {
   dir: string;
 }
 
-const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-
 /** The runtime stage of a Dockerfile: WORKDIR /app with schemas/ and the bundle's files. */
 const imageRoot = (name: string): string => {
   const dir = mkdtempSync(join(tmpdir(), `agentbus-image-${name}-`));
@@ -47,12 +42,15 @@ const imageRoot = (name: string): string => {
   return dir;
 };
 
-const imageEnv = (dir: string, extra: Record<string, string>): NodeJS.ProcessEnv => ({
+/** The variables an image gets in compose or Kubernetes; Kafka as the given user, or as the test's super user. */
+const imageEnv = (dir: string, kafkaUser: string | undefined, extra: Record<string, string>): NodeJS.ProcessEnv => ({
   PATH: process.env.PATH,
   NODE_ENV: 'production',
   LOG_FORMAT: 'json',
   AGENTBUS_SCHEMAS_DIR: join(dir, 'schemas'),
-  KAFKA_BROKERS: config.kafka.brokers.join(','),
+  ...(kafkaUser
+    ? { KAFKA_BROKERS: broker.saslBrokers, KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SASL_USERNAME: kafkaUser, KAFKA_SASL_PASSWORD: broker.passwords[kafkaUser]! }
+    : { KAFKA_BROKERS: broker.adminBrokers }),
   SCHEMA_REGISTRY_URL: config.registry.url,
   DATABASE_URL: database.url,
   AGENTBUS_TOPIC_PREFIX: prefix,
@@ -68,18 +66,19 @@ const healthcheckOf = (name: string): string => {
   return command;
 };
 
+let broker: AclBroker;
 let database: TestDatabase;
 let db: Knex;
 const running: Running[] = [];
 let cliDir: string;
 
 const cli = (...args: string[]) =>
-  spawnSync(process.execPath, ['main.js', ...args], { cwd: cliDir, env: imageEnv(cliDir, { LOG_LEVEL: 'error' }), encoding: 'utf8', timeout: 90_000 });
+  spawnSync(process.execPath, ['main.js', ...args], { cwd: cliDir, env: imageEnv(cliDir, operatorUser, { LOG_LEVEL: 'error' }), encoding: 'utf8', timeout: 90_000 });
 
-const start = async (name: string, env: Record<string, string>, portVariable: string): Promise<Running> => {
+const start = async (name: string, kafkaUser: string | undefined, env: Record<string, string>, portVariable: string): Promise<Running> => {
   const dir = imageRoot(name);
   const port = await freePort();
-  const child = spawn(process.execPath, ['--enable-source-maps', 'main.js'], { cwd: dir, env: imageEnv(dir, { ...env, [portVariable]: String(port) }), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--enable-source-maps', 'main.js'], { cwd: dir, env: imageEnv(dir, kafkaUser, { ...env, [portVariable]: String(port) }), stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
@@ -100,6 +99,7 @@ const healthy = async (service: Running, timeoutMs = 90_000): Promise<void> => {
 };
 
 beforeAll(async () => {
+  broker = await startAclBroker(users);
   database = await createTestDatabase('deploy', config.databaseUrl);
   db = createDatabase({ url: database.url, applicationName: 'deploy-test' });
   for (const name of ['cli', ...deployedServices.map((s) => s.name), 'demo-agents']) await bundleService(name);
@@ -124,14 +124,11 @@ afterAll(async () => {
   for (const dir of [cliDir, ...running.map((s) => s.dir)]) if (dir) rmSync(dir, { recursive: true, force: true });
   await db?.destroy();
   await database?.drop();
-  const admin = createKafka(config.kafka).admin();
-  await admin.connect();
-  await admin.deleteTopics({ topics: agentbusTopics({ prefix, partitions: 1, replicationFactor: 1 }).map((t) => t.topic) }).catch(() => undefined);
-  await admin.disconnect();
+  await broker?.stop();
 });
 
 describe('the images, run from their bundles alone', () => {
-  it('the CLI image does compose setup: topics, schemas and read models', () => {
+  it('the CLI image does compose setup as the operators\' Kafka user: topics, schemas and read models', () => {
     const result = cli('topics', 'setup', '--json');
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
@@ -149,15 +146,15 @@ describe('the images, run from their bundles alone', () => {
   });
 
   it('every service starts, answers /health and passes its Dockerfile HEALTHCHECK; the demo agents drive sagas through them', async () => {
-    const group = (service: string) => `${prefix}-${service}`;
+    // Default consumer groups: the users' ACLs allow only groups named after the service.
     const own: Record<string, Record<string, string>> = {
-      projector: { PROJECTOR_CONSUMER: group('projector'), PROJECTOR_SESSION_TIMEOUT_MS: '6000' },
-      'saga-orchestrator': { SAGA_ORCHESTRATOR_GROUP: group('saga'), SAGA_ORCHESTRATOR_SESSION_TIMEOUT_MS: '6000' },
-      'presence-monitor': { PRESENCE_MONITOR_CONSUMER: group('presence'), PRESENCE_MONITOR_SESSION_TIMEOUT_MS: '6000' },
-      'audit-sink': { AUDIT_SINK_GROUP_ID: group('audit'), AUDIT_SINK_SESSION_TIMEOUT_MS: '6000' },
+      projector: { PROJECTOR_SESSION_TIMEOUT_MS: '6000' },
+      'saga-orchestrator': { SAGA_ORCHESTRATOR_SESSION_TIMEOUT_MS: '6000' },
+      'presence-monitor': { PRESENCE_MONITOR_SESSION_TIMEOUT_MS: '6000' },
+      'audit-sink': { AUDIT_SINK_SESSION_TIMEOUT_MS: '6000' },
     };
     const services = [];
-    for (const service of deployedServices) services.push(await start(service.name, own[service.name]!, service.portVariable));
+    for (const service of deployedServices) services.push(await start(service.name, service.name, own[service.name]!, service.portVariable));
     for (const service of services) await healthy(service);
     for (const [i, service] of services.entries()) {
       const variable = deployedServices[i]!.portVariable;
@@ -165,7 +162,8 @@ describe('the images, run from their bundles alone', () => {
       expect({ service: service.name, status: check.status }).toEqual({ service: service.name, status: 0 });
     }
 
-    const demo = await start('demo-agents', { DEMO_INTERVAL_MS: '1000', DEMO_FAIL_EVERY: '0' }, 'DEMO_HTTP_PORT');
+    // The demo agents are no deployed service and have no KafkaUser: they use the super user.
+    const demo = await start('demo-agents', undefined, { DEMO_INTERVAL_MS: '1000', DEMO_FAIL_EVERY: '0' }, 'DEMO_HTTP_PORT');
     await healthy(demo);
     const finished = async () =>
       Number((await db.raw(`select count(*)::int as n from read.events where type in ('saga.completed', 'saga.failed', 'saga.compensated')`)).rows[0].n);
@@ -179,5 +177,30 @@ describe('the images, run from their bundles alone', () => {
     }
     const completed = Number((await db.raw(`select count(*)::int as n from read.events where type = 'saga.completed'`)).rows[0].n);
     expect(completed).toBeGreaterThan(0);
+  });
+
+  it('lets a service write only the topics its KafkaUser grants', async () => {
+    const produce = async (user: string, category: string) => {
+      const kafka = new Kafka({
+        brokers: [broker.saslBrokers],
+        clientId: `acl-probe-${user}`,
+        sasl: { mechanism: 'scram-sha-512', username: user, password: broker.passwords[user]! },
+        logLevel: logLevel.NOTHING,
+        retry: { retries: 0 },
+      });
+      const producer = kafka.producer({ allowAutoTopicCreation: false });
+      await producer.connect();
+      try {
+        await producer.send({ topic: `${prefix}.${category}`, messages: [{ value: 'acl probe' }] });
+        return 'written';
+      } catch (error) {
+        return (error as { type?: string }).type ?? (error as Error).message;
+      } finally {
+        await producer.disconnect();
+      }
+    };
+    expect(await produce('projector', 'task')).toBe('TOPIC_AUTHORIZATION_FAILED');
+    expect(await produce('presence-monitor', 'task')).toBe('TOPIC_AUTHORIZATION_FAILED');
+    expect(await produce('audit-sink', 'dlq')).toBe('written');
   });
 });

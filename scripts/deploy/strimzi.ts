@@ -8,17 +8,23 @@ import { deployedServices, type DeployedService } from './deployedServices';
 
 export const strimziApiVersion = 'kafka.strimzi.io/v1beta2';
 
+export interface ClusterSettings {
+  cluster: string;
+  prefix: string;
+  partitions: number;
+  replicationFactor: number;
+  minInsyncReplicas: number;
+}
+
 /** What the cluster in infra/k8s/base/kafka runs: three brokers, so every topic survives one broker down. */
-export const clusterSettings = {
+export const clusterSettings: ClusterSettings = {
   cluster: 'agentbus',
   prefix: 'agentbus',
   partitions: 12,
   replicationFactor: 3,
   // With acks=all (the bus's idempotent producer) a write needs 2 of 3 replicas: one broker can be down.
   minInsyncReplicas: 2,
-} as const;
-
-export type ClusterSettings = typeof clusterSettings;
+};
 
 const labels = (settings: ClusterSettings) => ({ 'strimzi.io/cluster': settings.cluster, 'app.kubernetes.io/part-of': 'agentbus' });
 
