@@ -1,6 +1,7 @@
 // A private single-node Kafka that enforces ACLs (StandardAuthorizer, nothing allowed without an
-// ACL) with SCRAM-SHA-512 users, on ports of its own beside the shared broker, which stays untouched.
-// The generated KafkaUsers' ACLs are loaded into it the way Strimzi's user operator would.
+// ACL) on SCRAM-SHA-512 users over TLS with its own CA, as the Strimzi listener `scram` does, on
+// ports of its own beside the shared broker, which stays untouched. The generated KafkaUsers' ACLs
+// are loaded into it the way Strimzi's user operator would.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,8 +15,10 @@ import { requireJava } from '../infra/toolchain';
 import type { Acl, KafkaUserResource } from './strimzi';
 
 export interface AclBroker {
-  /** SASL_PLAINTEXT with SCRAM-SHA-512: every client here is subject to the ACLs. */
+  /** SASL_SSL with SCRAM-SHA-512: every client here is subject to the ACLs. */
   saslBrokers: string;
+  /** The PEM of the CA that signed the broker's certificate (KAFKA_SSL_CA_FILE). */
+  caFile: string;
   /** PLAINTEXT, whose anonymous principal is a super user: for the test's own setup only. */
   adminBrokers: string;
   passwords: Record<string, string>;
@@ -60,6 +63,21 @@ export const aclBindings = (user: KafkaUserResource): AclEntry[] =>
     })),
   );
 
+/** A CA of its own and a broker certificate for 127.0.0.1 it signed, with openssl. */
+const makeCertificates = (dir: string): { caFile: string; keystore: string; keystorePassword: string } => {
+  const keystorePassword = randomBytes(12).toString('hex');
+  const openssl = (...args: string[]) => {
+    const result = spawnSync('openssl', args, { cwd: dir, encoding: 'utf8' });
+    if (result.status !== 0) throw new Error(`openssl ${args[0]} failed: ${result.stderr || result.error?.message}`);
+  };
+  writeFileSync(join(dir, 'san.cnf'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
+  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '1', '-subj', '/CN=agentbus test CA');
+  openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'broker.key', '-out', 'broker.csr', '-subj', '/CN=127.0.0.1');
+  openssl('x509', '-req', '-in', 'broker.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'broker.pem', '-days', '1', '-extfile', 'san.cnf');
+  openssl('pkcs12', '-export', '-in', 'broker.pem', '-inkey', 'broker.key', '-certfile', 'ca.pem', '-out', 'broker.p12', '-passout', `pass:${keystorePassword}`, '-name', 'kafka');
+  return { caFile: join(dir, 'ca.pem'), keystore: join(dir, 'broker.p12'), keystorePassword };
+};
+
 export const startAclBroker = async (users: readonly KafkaUserResource[]): Promise<AclBroker> => {
   const settings = loadInfraSettings();
   fetchKafka(settings);
@@ -67,6 +85,7 @@ export const startAclBroker = async (users: readonly KafkaUserResource[]): Promi
   const dir = mkdtempSync(join(tmpdir(), 'agentbus-acl-broker-'));
   const [plain, sasl, controller] = [await freePort(), await freePort(), await freePort()];
   const passwords = Object.fromEntries(users.map((u) => [u.metadata.name, randomBytes(12).toString('hex')]));
+  const { caFile, keystore, keystorePassword } = makeCertificates(dir);
   const scramLogin = 'org.apache.kafka.common.security.scram.ScramLoginModule required;';
   const props = join(dir, 'server.properties');
   writeFileSync(
@@ -75,13 +94,16 @@ export const startAclBroker = async (users: readonly KafkaUserResource[]): Promi
       'process.roles=broker,controller',
       'node.id=1',
       `controller.quorum.voters=1@127.0.0.1:${controller}`,
-      `listeners=PLAINTEXT://127.0.0.1:${plain},SASL_PLAINTEXT://127.0.0.1:${sasl},CONTROLLER://127.0.0.1:${controller}`,
-      `advertised.listeners=PLAINTEXT://127.0.0.1:${plain},SASL_PLAINTEXT://127.0.0.1:${sasl}`,
+      `listeners=PLAINTEXT://127.0.0.1:${plain},SASL_SSL://127.0.0.1:${sasl},CONTROLLER://127.0.0.1:${controller}`,
+      `advertised.listeners=PLAINTEXT://127.0.0.1:${plain},SASL_SSL://127.0.0.1:${sasl}`,
       'controller.listener.names=CONTROLLER',
       'inter.broker.listener.name=PLAINTEXT',
-      'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT',
-      'listener.name.sasl_plaintext.sasl.enabled.mechanisms=SCRAM-SHA-512',
-      `listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=${scramLogin}`,
+      'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SASL_SSL:SASL_SSL,CONTROLLER:PLAINTEXT',
+      'listener.name.sasl_ssl.sasl.enabled.mechanisms=SCRAM-SHA-512',
+      `listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=${scramLogin}`,
+      'listener.name.sasl_ssl.ssl.keystore.type=PKCS12',
+      `listener.name.sasl_ssl.ssl.keystore.location=${keystore}`,
+      `listener.name.sasl_ssl.ssl.keystore.password=${keystorePassword}`,
       'authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer',
       'allow.everyone.if.no.acl.found=false',
       // The loopback PLAINTEXT listener (the controller and this test's setup) is anonymous.
@@ -144,5 +166,5 @@ export const startAclBroker = async (users: readonly KafkaUserResource[]): Promi
     throw error;
   }
   await admin.disconnect();
-  return { saslBrokers: `127.0.0.1:${sasl}`, adminBrokers: `127.0.0.1:${plain}`, passwords, output: () => out, stop };
+  return { saslBrokers: `127.0.0.1:${sasl}`, caFile, adminBrokers: `127.0.0.1:${plain}`, passwords, output: () => out, stop };
 };

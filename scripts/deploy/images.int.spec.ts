@@ -1,7 +1,8 @@
 // What each image runs, run here as the image would run it: the bundle from `nx run <name>:build`
 // and schemas/ in a folder of their own, no node_modules anywhere above, `node main.js`. Kafka is a
-// private broker that enforces the generated KafkaUsers' ACLs on SCRAM-SHA-512 logins, as Strimzi's
-// cluster would; the registry and Postgres are the shared ones. The CLI does the setup step as the
+// private broker that enforces the generated KafkaUsers' ACLs on SCRAM-SHA-512 logins over TLS with
+// a CA of its own, as Strimzi's cluster would (the same KAFKA_* settings as the Kubernetes
+// ConfigMap); the registry and Postgres are the shared ones. The CLI does the setup step as the
 // operators' user and the Kubernetes migration Job, each service runs as its own Kafka user and
 // passes its Dockerfile's HEALTHCHECK, and the demo agents complete a saga through all four.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -49,7 +50,14 @@ const imageEnv = (dir: string, kafkaUser: string | undefined, extra: Record<stri
   LOG_FORMAT: 'json',
   AGENTBUS_SCHEMAS_DIR: join(dir, 'schemas'),
   ...(kafkaUser
-    ? { KAFKA_BROKERS: broker.saslBrokers, KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SASL_USERNAME: kafkaUser, KAFKA_SASL_PASSWORD: broker.passwords[kafkaUser]! }
+    ? {
+        KAFKA_BROKERS: broker.saslBrokers,
+        KAFKA_SSL: 'true',
+        KAFKA_SSL_CA_FILE: broker.caFile,
+        KAFKA_SASL_MECHANISM: 'scram-sha-512',
+        KAFKA_SASL_USERNAME: kafkaUser,
+        KAFKA_SASL_PASSWORD: broker.passwords[kafkaUser]!,
+      }
     : { KAFKA_BROKERS: broker.adminBrokers }),
   SCHEMA_REGISTRY_URL: config.registry.url,
   DATABASE_URL: database.url,
@@ -184,6 +192,7 @@ describe('the images, run from their bundles alone', () => {
       const kafka = new Kafka({
         brokers: [broker.saslBrokers],
         clientId: `acl-probe-${user}`,
+        ssl: { ca: [readFileSync(broker.caFile, 'utf8')] },
         sasl: { mechanism: 'scram-sha-512', username: user, password: broker.passwords[user]! },
         logLevel: logLevel.NOTHING,
         retry: { retries: 0 },
