@@ -1,43 +1,10 @@
-import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { agentbusTopics } from '@agentbus/kafka';
-import { parse } from 'yaml';
+import { composeConfig, composeFile, type ComposeFile } from './compose';
 import { deployedServices } from './deployedServices';
 import { repoRoot } from './manifests';
 import { kafkaTopics } from './strimzi';
-import { findCompose, missingToolMessage } from './tools';
-
-interface ComposeService {
-  image?: string;
-  build?: { context: string; dockerfile: string };
-  command?: string[];
-  environment?: Record<string, string | number>;
-  depends_on?: Record<string, { condition: string }>;
-  healthcheck?: { test: string[] };
-  volumes?: (string | { type: string; source: string; target: string })[];
-  profiles?: string[];
-  restart?: string;
-}
-interface ComposeFile {
-  services: Record<string, ComposeService>;
-  volumes?: Record<string, unknown>;
-}
-
-const composeFile = join(repoRoot, 'infra', 'compose', 'docker-compose.yml');
-
-/** `docker-compose config`: the file as Compose itself reads it, anchors, defaults and profiles resolved. */
-const composeConfig = (files: string[], env: Record<string, string> = {}): ComposeFile => {
-  const compose = findCompose();
-  if (!compose) throw new Error(missingToolMessage('docker-compose'));
-  const [command, ...lead] = compose;
-  const result = spawnSync(command!, [...lead, ...files.flatMap((f) => ['-f', f]), '--profile', 'demo', 'config'], {
-    encoding: 'utf8',
-    env: { ...process.env, ...env },
-  });
-  if (result.status !== 0) throw new Error(`${compose.join(' ')} config failed: ${result.stderr || result.error?.message}`);
-  return parse(result.stdout) as ComposeFile;
-};
 
 describe('docker compose', () => {
   let config: ComposeFile;

@@ -6,7 +6,7 @@
 // operators' user and the Kubernetes migration Job, each service runs as its own Kafka user and
 // passes its Dockerfile's HEALTHCHECK, and the demo agents complete a saga through all four.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { agentbusTopics } from '@agentbus/kafka';
@@ -14,8 +14,12 @@ import { createDatabase } from '@agentbus/postgres-sink';
 import { createTestDatabase, integrationConfig, uniquePrefix, type TestDatabase } from '@agentbus/testing';
 import type { Knex } from 'knex';
 import { Kafka, logLevel } from 'kafkajs';
+import { kafkaClasspath } from '../infra/kafka';
+import { loadInfraSettings } from '../infra/settings';
+import { requireJava } from '../infra/toolchain';
 import { freePort, startAclBroker, type AclBroker } from './aclBroker.spec-support';
 import { bundleEntry, bundleService } from './bundle';
+import { composeConfig, composeFile } from './compose';
 import { deployedServices } from './deployedServices';
 import { repoRoot } from './manifests';
 import { clusterSettings, kafkaUsers, operatorUser } from './strimzi';
@@ -211,5 +215,35 @@ describe('the images, run from their bundles alone', () => {
     expect(await produce('projector', 'task')).toBe('TOPIC_AUTHORIZATION_FAILED');
     expect(await produce('presence-monitor', 'task')).toBe('TOPIC_AUTHORIZATION_FAILED');
     expect(await produce('audit-sink', 'dlq')).toBe('written');
+  });
+
+  it("compose's existing-kafka probe logs in to a SASL/SCRAM + TLS cluster, and fails with a wrong password", () => {
+    // The override's kafka service, run here: its command writes the client config, its health check
+    // runs Kafka's broker-api-versions tool with it (the image's script, called by its class here).
+    const probe = (password: string): number | null => {
+      const external = composeConfig([composeFile, join(repoRoot, 'infra', 'compose', 'existing-kafka.yml')], {
+        KAFKA_BROKERS: broker.saslBrokers,
+        KAFKA_SASL_USERNAME: operatorUser,
+        KAFKA_SASL_PASSWORD: password,
+        KAFKA_CA_FILE: broker.caFile,
+      }).services.kafka!;
+      const dir = mkdtempSync(join(tmpdir(), 'agentbus-probe-'));
+      try {
+        const local = (text: string) => text.replaceAll('$$', '$').replaceAll('/etc/agentbus/kafka-ca.crt', broker.caFile).replaceAll('/tmp/client.properties', join(dir, 'client.properties'));
+        const script = local(external.command![0]!).replace('exec sleep infinity', '');
+        const env = { PATH: process.env.PATH, ...Object.fromEntries(Object.entries(external.environment!).map(([k, v]) => [k, String(v)])) };
+        expect(spawnSync('bash', ['-c', script], { env, encoding: 'utf8' }).status).toBe(0);
+        const check = local(external.healthcheck!.test[1]!).replace(
+          '/opt/kafka/bin/kafka-broker-api-versions.sh',
+          `${requireJava(loadInfraSettings().javaHome)} -cp '${kafkaClasspath(loadInfraSettings())}' org.apache.kafka.tools.BrokerApiVersionsCommand`,
+        );
+        writeFileSync(join(dir, 'check.sh'), check);
+        return spawnSync('bash', [join(dir, 'check.sh')], { env, encoding: 'utf8', timeout: 60_000 }).status;
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    };
+    expect(probe(broker.passwords[operatorUser]!)).toBe(0);
+    expect(probe('not-the-password')).not.toBe(0);
   });
 });
