@@ -21,7 +21,7 @@ import { freePort, startAclBroker, type AclBroker } from './aclBroker.spec-suppo
 import { bundleEntry, bundleService } from './bundle';
 import { composeConfig, composeFile } from './compose';
 import { deployedServices } from './deployedServices';
-import { repoRoot } from './manifests';
+import { kustomize, parseYamlDocuments, repoRoot, type K8sObject } from './manifests';
 import { clusterSettings, kafkaUsers, operatorUser } from './strimzi';
 
 jest.setTimeout(240_000);
@@ -29,6 +29,9 @@ jest.setTimeout(240_000);
 const config = integrationConfig();
 const prefix = uniquePrefix('deploy');
 const users = kafkaUsers({ ...clusterSettings, prefix });
+// The Kafka security settings of the prod overlay's ConfigMap, so the images run here as they would there.
+const k8sConfig = (): Record<string, string> =>
+  parseYamlDocuments<K8sObject>(kustomize('prod')).find((o) => o.kind === 'ConfigMap')!.data as Record<string, string>;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Running {
@@ -56,9 +59,9 @@ const imageEnv = (dir: string, kafkaUser: string | undefined, extra: Record<stri
   ...(kafkaUser
     ? {
         KAFKA_BROKERS: broker.saslBrokers,
-        KAFKA_SSL: 'true',
+        KAFKA_SSL: kafkaSecurity.KAFKA_SSL!,
         KAFKA_SSL_CA_FILE: broker.caFile,
-        KAFKA_SASL_MECHANISM: 'scram-sha-512',
+        KAFKA_SASL_MECHANISM: kafkaSecurity.KAFKA_SASL_MECHANISM!,
         KAFKA_SASL_USERNAME: kafkaUser,
         KAFKA_SASL_PASSWORD: broker.passwords[kafkaUser]!,
       }
@@ -79,6 +82,7 @@ const healthcheckOf = (name: string): string => {
 };
 
 let broker: AclBroker;
+let kafkaSecurity: Record<string, string>;
 let database: TestDatabase;
 let db: Knex;
 const running: Running[] = [];
@@ -111,6 +115,8 @@ const healthy = async (service: Running, timeoutMs = 90_000): Promise<void> => {
 };
 
 beforeAll(async () => {
+  kafkaSecurity = k8sConfig();
+  expect(kafkaSecurity).toMatchObject({ KAFKA_SSL: 'true', KAFKA_SASL_MECHANISM: 'scram-sha-512' });
   broker = await startAclBroker(users);
   database = await createTestDatabase('deploy', config.databaseUrl);
   db = createDatabase({ url: database.url, applicationName: 'deploy-test' });
