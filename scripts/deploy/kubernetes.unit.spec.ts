@@ -168,6 +168,11 @@ describe('the schema checks', () => {
     expect(kubernetesSchemaProblems([deployment as never])).toEqual([expect.stringContaining('containerPort must be integer')]);
   });
 
+  it('reject a Strimzi resource without a field its model requires', () => {
+    const kafka = { apiVersion: 'kafka.strimzi.io/v1beta2', kind: 'Kafka', metadata: { name: 'k' }, spec: { kafka: { config: {} } } };
+    expect(operatorModelProblems(stringify(kafka)).problems).toEqual(['kafka.strimzi.io/v1beta2/Kafka k: missing required field spec.kafka.listeners']);
+  });
+
   it('reject unknown fields and wrong types in Strimzi resources', () => {
     const misspelt = { ...topic, spec: { partitions: 12, replicaz: 3 } };
     expect(operatorModelProblems(`${stringify(topic)}---\n${stringify(misspelt)}`).problems).toEqual([

@@ -1,8 +1,10 @@
 // Reads the objects `kubectl kustomize` rendered (YAML on stdin) into the model classes their
 // operators use: Strimzi's io.strimzi:api for Kafka, KafkaNodePool, KafkaTopic and KafkaUser, and
 // fabric8's Kubernetes model for the built-in kinds. A wrong type or enum value fails to bind; a
-// field the model does not know lands in additionalProperties, which is reported as an error.
+// field the model does not know lands in additionalProperties, which is reported as an error; a
+// field the model marks @JsonProperty(required = true) (Strimzi's CRDs are generated from those) must be set.
 // Prints one line per problem and exits 1 when there is any. Run with `java -cp <classpath> StrimziValidator.java`.
+import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
@@ -84,6 +86,10 @@ public class StrimziValidator {
         continue;
       }
       String field = Character.toLowerCase(getter.getName().charAt(3)) + getter.getName().substring(4);
+      JsonProperty property = getter.getAnnotation(JsonProperty.class);
+      if (child == null && property != null && property.required()) {
+        problems.add(where + ": missing required field " + (path.isEmpty() ? "" : path.substring(1) + ".") + field);
+      }
       unknownFields(child, path + "." + field, problems, where, seen);
     }
   }
