@@ -59,7 +59,6 @@ const main = async (): Promise<void> => {
   const auditSink = await startAuditSinkProcess();
   say(`service  audit sink running (pid ${auditSink.child.pid}): every record of every topic into a hash-chained, append-only trail`);
   const presence = await startPresenceMonitor(say);
-  const orderSagas = await startOrderSagaServices(say);
 
   // The observer sees everything, as the seed's "#" audit subscription.
   const runStart = Date.now();
@@ -167,8 +166,9 @@ const main = async (): Promise<void> => {
   )).rows as { agent_id: string; state: string; capacity: number; health: string; beat: string }[];
   const storedEvents = Number((await db.raw(`select count(*)::int as n from read.events where correlation_id = ?`, [mine0(seen, run)])).rows[0].n);
   const presenceReport = await presenceRun;
-  const orderReport = await runOrderSagas(planner, db, say);
-  await orderSagas.stop();
+  // After the presence scene, whose failure detection is timed: the saga services add their own load.
+  const orderSagas = await startOrderSagaServices(say);
+  const orderReport = await runOrderSagas(planner, db, say).finally(() => orderSagas.stop());
   await Promise.all(workers.map((w) => w.leave()));
   await new Promise((r) => setTimeout(r, 300));
   await Promise.all(buses.map((b) => b.close({ deadlineMs: 5000 })));
