@@ -158,6 +158,9 @@ export const startPresenceMonitor = async (config: PresenceMonitorConfig, logger
     db,
     databaseUrl: connection.databaseUrl,
     consumer: config.consumer,
+    // One group per topic prefix: monitors of another deployment (or test) on the same broker must
+    // never share partition assignments with these.
+    groupId: `${connection.topicPrefix}.${config.consumer}`,
     topics: [agentTopic],
     target,
     deadLetterTopic: topicName(connection.topicPrefix, deadLetterTopicSuffix),
