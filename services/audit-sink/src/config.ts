@@ -6,7 +6,9 @@ const auditSinkSchema = z.object({
   AUDIT_SINK_GROUP_ID: z
     .string()
     .regex(/^[a-z][a-z0-9_.-]*$/, 'lower-case letters, digits, ".", "_" and "-"')
-    .default('audit-sink'),
+    // Default `<topic prefix>.audit-sink`: kafkajs assigns a group's partitions as if every member read
+    // the same topics, so instances of two prefixes in one group would take each other's partitions.
+    .optional(),
   // Partitions stored at once, each in its own transaction (and database connection).
   AUDIT_SINK_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(3),
   // A SIGKILLed sink keeps its partitions until the broker expires its session.
@@ -18,7 +20,7 @@ export const loadAuditSinkConfig = (env: Env = process.env) => {
   const { own, connection } = parseConfigs({ own: auditSinkSchema, connection: connectionSchema }, env);
   return {
     httpPort: own.AUDIT_SINK_HTTP_PORT,
-    groupId: own.AUDIT_SINK_GROUP_ID,
+    groupId: own.AUDIT_SINK_GROUP_ID ?? `${connection.topicPrefix}.audit-sink`,
     concurrency: own.AUDIT_SINK_CONCURRENCY,
     sessionTimeoutMs: own.AUDIT_SINK_SESSION_TIMEOUT_MS,
     logLevel: own.LOG_LEVEL,

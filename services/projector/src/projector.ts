@@ -43,6 +43,9 @@ export const startProjector = async (config: ProjectorConfig, logger: Logger): P
     db,
     databaseUrl: connection.databaseUrl,
     consumer: config.consumer,
+    // One group per topic prefix: kafkajs assigns a group's partitions as if every member read the
+    // same topics, so projectors of two prefixes in one group would take each other's partitions.
+    groupId: `${connection.topicPrefix}.${config.consumer}`,
     topics,
     target: projectionTarget({ projections: allProjections }),
     deadLetterTopic: topicName(connection.topicPrefix, deadLetterTopicSuffix),

@@ -6,7 +6,9 @@ const orchestratorSchema = z.object({
   SAGA_ORCHESTRATOR_GROUP: z
     .string()
     .regex(/^[a-z][a-z0-9_.-]*$/, 'lower-case letters, digits, ".", "_" and "-"')
-    .default('saga-orchestrator'),
+    // Default `<topic prefix>.saga-orchestrator`: kafkajs assigns a group's partitions as if every member read
+    // the same topics, so instances of two prefixes in one group would take each other's partitions.
+    .optional(),
   // A SIGKILLed instance keeps its partitions (and so its sagas) until the broker expires its session.
   SAGA_ORCHESTRATOR_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6000).max(300_000).default(30_000),
   /** How often due deadlines and retries are looked for. */
@@ -22,7 +24,7 @@ export const loadOrchestratorConfig = (env: Env = process.env) => {
   const { own, connection } = parseConfigs({ own: orchestratorSchema, connection: connectionSchema }, env);
   return {
     httpPort: own.SAGA_ORCHESTRATOR_HTTP_PORT,
-    groupId: own.SAGA_ORCHESTRATOR_GROUP,
+    groupId: own.SAGA_ORCHESTRATOR_GROUP ?? `${connection.topicPrefix}.saga-orchestrator`,
     sessionTimeoutMs: own.SAGA_ORCHESTRATOR_SESSION_TIMEOUT_MS,
     timerIntervalMs: own.SAGA_TIMER_INTERVAL_MS,
     concurrency: own.SAGA_ORCHESTRATOR_CONCURRENCY,
