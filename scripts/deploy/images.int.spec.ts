@@ -164,7 +164,7 @@ describe('the images, run from their bundles alone', () => {
   });
 
   it('every service starts, answers /health and passes its Dockerfile HEALTHCHECK; the demo agents drive sagas through them', async () => {
-    // Default consumer groups: the users' ACLs allow only groups named after the service.
+    // Default consumer groups, <prefix>.<service>: the only ones the users' ACLs allow.
     const own: Record<string, Record<string, string>> = {
       projector: { PROJECTOR_SESSION_TIMEOUT_MS: '6000' },
       'saga-orchestrator': { SAGA_ORCHESTRATOR_SESSION_TIMEOUT_MS: '6000' },
@@ -189,7 +189,8 @@ describe('the images, run from their bundles alone', () => {
     while ((await finished()) === 0) {
       if (Date.now() > deadline) {
         const seen = (await db.raw('select type, count(*)::int as n from read.events group by type order by type')).rows;
-        throw new Error(`no saga finished within 120 s; events projected: ${JSON.stringify(seen)}\n${running.map((s) => `--- ${s.name}\n${s.output().slice(-1500)}`).join('\n')}`);
+        const lastFailure = (await db.raw(`select payload from read.events where type = 'saga.step.failed' order by recorded_at desc limit 1`)).rows[0];
+        throw new Error(`no saga finished within 120 s; events projected: ${JSON.stringify(seen)}; last step failure: ${JSON.stringify(lastFailure)}\n${running.map((s) => `--- ${s.name}\n${s.output().slice(-1500)}`).join('\n')}`);
       }
       await sleep(500);
     }

@@ -74,8 +74,8 @@ const acl = (resource: Acl['resource'], ...operations: AclOperation[]): Acl => (
 
 /**
  * A service reads every agentbus topic, writes the dead-letter topic and the categories it publishes,
- * and owns the consumer groups named after it (the bus names groups `<service>.<subscription>`, a
- * sink its own name). The Strimzi user operator keeps the password in a Secret of the user's name.
+ * and owns its consumer group, `<prefix>.<service>` (one group per topic prefix). The Strimzi user
+ * operator keeps the password in a Secret of the user's name.
  */
 export const serviceAcls = (service: DeployedService, settings: ClusterSettings): Acl[] => {
   const everyTopic = { type: 'topic' as const, name: `${settings.prefix}.`, patternType: 'prefix' as const };
@@ -83,13 +83,13 @@ export const serviceAcls = (service: DeployedService, settings: ClusterSettings)
   const writes = service.writes.includes('*')
     ? [acl(everyTopic, 'Write')]
     : targets.map((category) => acl({ type: 'topic', name: topicName(settings.prefix, category), patternType: 'literal' }, 'Write'));
-  return [acl(everyTopic, 'Describe', 'Read'), ...writes, acl({ type: 'group', name: service.name, patternType: 'prefix' }, 'Read', 'Describe')];
+  return [acl(everyTopic, 'Describe', 'Read'), ...writes, acl({ type: 'group', name: `${settings.prefix}.${service.name}`, patternType: 'prefix' }, 'Read', 'Describe')];
 };
 
-/** The operators' user for the agentbus CLI (tail, dlq replay, topics setup): every agentbus topic, its own groups. */
+/** The operators' user for the agentbus CLI (tail, dlq replay, topics setup): every agentbus topic, the CLI's groups. */
 export const operatorAcls = (settings: ClusterSettings): Acl[] => [
   acl({ type: 'topic', name: `${settings.prefix}.`, patternType: 'prefix' }, 'Describe', 'DescribeConfigs', 'Read', 'Write', 'Create'),
-  acl({ type: 'group', name: 'agentbus', patternType: 'prefix' }, 'Read', 'Describe'),
+  acl({ type: 'group', name: 'agentbus-cli', patternType: 'prefix' }, 'Read', 'Describe'),
 ];
 
 export const operatorUser = 'agentbus-operator';

@@ -30,7 +30,7 @@ describe('generated Strimzi resources', () => {
     expect(projector).toEqual([
       { resource: { type: 'topic', name: 'agentbus.', patternType: 'prefix' }, operations: ['Describe', 'Read'], host: '*' },
       { resource: { type: 'topic', name: 'agentbus.dlq', patternType: 'literal' }, operations: ['Write'], host: '*' },
-      { resource: { type: 'group', name: 'projector', patternType: 'prefix' }, operations: ['Read', 'Describe'], host: '*' },
+      { resource: { type: 'group', name: 'agentbus.projector', patternType: 'prefix' }, operations: ['Read', 'Describe'], host: '*' },
     ]);
     const presence = users.find((u) => u.metadata.name === 'presence-monitor')!.spec.authorization.acls;
     expect(presence.filter((a) => a.operations.includes('Write')).map((a) => a.resource.name)).toEqual(['agentbus.agent', 'agentbus.dlq']);
