@@ -50,6 +50,14 @@ describe('bulkInsert (real Postgres)', () => {
     ]);
   });
 
+  it('takes a timestamptz as epoch milliseconds or as a Date', async () => {
+    await bulkInsert(db, { schema: 's', table: 't', columns, rows: [{ id: 'ms', at: 1764032523456 }, { id: 'date', at: new Date(1764032523456) }], key: ['id'] });
+    expect(await db.withSchema('s').from('t').select('id', 'at').orderBy('id')).toEqual([
+      { id: 'date', at: new Date(1764032523456) },
+      { id: 'ms', at: new Date(1764032523456) },
+    ]);
+  });
+
   it('stores a jsonb string as a JSON string, not as parsed JSON', async () => {
     await bulkInsert(db, { schema: 's', table: 't', columns, rows: [{ id: 's', doc: 'not json {' }, { id: 'n', doc: '42' }], key: ['id'] });
     expect(await db.withSchema('s').from('t').select('id', 'doc').orderBy('id')).toEqual([{ id: 'n', doc: '42' }, { id: 's', doc: 'not json {' }]);

