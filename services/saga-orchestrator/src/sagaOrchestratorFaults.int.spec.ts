@@ -110,14 +110,15 @@ describe('saga orchestrator instances', () => {
       steps: [{ id: 'boom', command: { kind: 'task', assignee: { agentId: 'nobody' }, description: 'x', input: () => { throw new Error('input builder exploded'); } }, timeoutMs: 60_000 }],
     });
     const fine = defineSaga({ name: 'fine', steps: [{ id: 'ok', command: { kind: 'task', assignee: { agentId: 'nobody' }, description: 'y' }, timeoutMs: 60_000 }] });
-    const orchestrator = await startSagaOrchestrator(loadOrchestratorConfig({ ...process.env, ...world.env }), logger, { definitions: [broken, fine] });
+    const config = loadOrchestratorConfig({ ...process.env, ...world.env });
+    const orchestrator = await startSagaOrchestrator(config, logger, { definitions: [broken, fine] });
     try {
       await world.bus.publishMany(
         ['broken', 'fine'].map((name) => ({ type: 'workflow.requested', source: 'test', payload: { sagaId: `${name}-1`, sagaName: name, input: '{}', requestedBy: 'test' } })),
       );
       await until(async () => (await world.statusOf('fine-1')) === 'running', 30_000, () => 'the fine saga to run');
-      await until(async () => (await world.bus.deadLetters.list()).some((d) => d.subscription === 'saga-orchestrator'), 30_000, () => 'the dead letter');
-      const dead = (await world.bus.deadLetters.list()).filter((d) => d.subscription === 'saga-orchestrator');
+      await until(async () => (await world.bus.deadLetters.list()).some((d) => d.subscription === config.groupId), 30_000, () => 'the dead letter');
+      const dead = (await world.bus.deadLetters.list()).filter((d) => d.subscription === config.groupId);
       expect(dead).toHaveLength(1);
       expect(dead[0]!.reason).toMatch(/input builder exploded/);
       expect(await world.statusOf('broken-1')).toBeUndefined();
