@@ -82,6 +82,13 @@ export interface TransactionalSinkOptions {
 
 class ReseekNeeded extends Error {}
 
+/** The database refused the batch's data (not the connection): it is applied again, isolating records. */
+class BatchRefused extends Error {
+  constructor(readonly error: unknown) {
+    super('batch refused by the database');
+  }
+}
+
 /**
  * Kafka to Postgres, effectively once. Each fetched batch is one transaction that writes the rows
  * and the partition's next offset together; records below the stored offset are skipped, so a
@@ -141,9 +148,10 @@ export class TransactionalSink {
     const records = await this.decodeAll(batch.topic, batch.partition, batch.messages, heartbeat, isRunning);
     if (!records) return;
 
+    let isolate = false;
     for (let attempt = 1; ; attempt++) {
       try {
-        const outcome = await this.options.db.transaction((trx) => this.applyBatch(trx, batch.topic, batch.partition, records));
+        const outcome = await this.options.db.transaction((trx) => this.applyBatch(trx, batch.topic, batch.partition, records, isolate));
         const last = batch.messages.at(-1)!.offset;
         resolveOffset(last);
         this.options.onBatch?.({
@@ -161,6 +169,11 @@ export class TransactionalSink {
         if (error instanceof ReseekNeeded) {
           await this.reposition();
           return;
+        }
+        if (error instanceof BatchRefused && !isolate) {
+          this.options.logger.warn({ err: error.error, records: records.length }, 'batch refused by the database; applying record by record to find the cause');
+          isolate = true;
+          continue;
         }
         if (!isRetriableDatabaseError(error)) throw error;
         this.options.onError?.(error);
@@ -205,7 +218,7 @@ export class TransactionalSink {
     return records;
   }
 
-  private async applyBatch(trx: Knex.Transaction, topic: string, partition: number, records: SinkRecord[]): Promise<{ applied: number; skipped: number; rejected: number }> {
+  private async applyBatch(trx: Knex.Transaction, topic: string, partition: number, records: SinkRecord[], isolate: boolean): Promise<{ applied: number; skipped: number; rejected: number }> {
     const schema = await this.options.target.schema(trx);
     if (schema !== this.currentSchema) throw new ReseekNeeded();
     if (this.options.synchronousCommit === false) await trx.raw('set local synchronous_commit = off');
@@ -216,26 +229,33 @@ export class TransactionalSink {
     if (stored !== undefined && fresh.length > 0 && BigInt(fresh[0]!.offset) > stored) throw new ReseekNeeded();
     if (fresh.length === 0) return { applied: 0, skipped: records.length, rejected: 0 };
 
-    const rejections = await this.applyIsolating(trx, schema, fresh);
+    // Savepoints cost two round trips, so only a batch the database has refused once pays for them.
+    const rejections = isolate ? await this.applyOneByOne(trx, schema, fresh) : await this.applyWhole(trx, schema, fresh);
     if (rejections.length > 0) await this.deadLetter(rejections);
     await writeOffsets(trx, schema, this.options.consumer, [{ topic, partition, nextOffset: BigInt(fresh.at(-1)!.offset) + 1n }]);
     return { applied: fresh.length - rejections.length, skipped: records.length - fresh.length, rejected: rejections.length };
   }
 
-  /** The whole batch in one savepoint; if the data (not the connection) is at fault, record by record. */
-  private async applyIsolating(trx: Knex.Transaction, schema: string, records: SinkRecord[]): Promise<Rejection[]> {
+  private async applyWhole(trx: Knex.Transaction, schema: string, records: SinkRecord[]): Promise<Rejection[]> {
     try {
-      return await trx.transaction((savepoint) => this.options.target.apply(savepoint, schema, records));
+      return await this.options.target.apply(trx, schema, records);
     } catch (error) {
-      if (isRetriableDatabaseError(error) || records.length === 1) {
-        if (records.length === 1 && !isRetriableDatabaseError(error)) return [{ record: records[0]!, error }];
-        throw error;
-      }
-      this.options.logger.warn({ err: error, records: records.length }, 'batch refused by the database; applying record by record to find the cause');
-      const rejections: Rejection[] = [];
-      for (const record of records) rejections.push(...(await this.applyIsolating(trx, schema, [record])));
-      return rejections;
+      throw isRetriableDatabaseError(error) ? error : new BatchRefused(error);
     }
+  }
+
+  /** Each record in its own savepoint, so a record the database refuses is rejected alone. */
+  private async applyOneByOne(trx: Knex.Transaction, schema: string, records: SinkRecord[]): Promise<Rejection[]> {
+    const rejections: Rejection[] = [];
+    for (const record of records) {
+      try {
+        rejections.push(...(await trx.transaction((savepoint) => this.options.target.apply(savepoint, schema, [record]))));
+      } catch (error) {
+        if (isRetriableDatabaseError(error)) throw error;
+        rejections.push({ record, error });
+      }
+    }
+    return rejections;
   }
 
   private async deadLetter(rejections: Rejection[]): Promise<void> {

@@ -52,6 +52,13 @@ describe('projector', () => {
     await producer.connect();
     await producer.send({ topic: `${topics.prefix}.task`, messages: [{ key: 'junk', value: Buffer.from('not an event') }] });
     await producer.disconnect();
+    // Valid Avro that Postgres refuses (text cannot hold NUL), with a good event of the same task,
+    // so of the same partition and most likely the same batch: only the bad one is dead-lettered.
+    const [refused, good] = await bus.publishMany([
+      { type: 'task.created', source: 'planner', payload: { taskId: 'nul-task', description: 'a NUL \u0000 byte', priority: 'low', domain: null } },
+      { type: 'task.acknowledged', source: 'mix-agent-1', payload: { taskId: 'nul-task', agentId: 'mix-agent-1' } },
+    ]);
+    published.push(good!);
 
     const { schema } = await activeSchema(db);
     await eventually(async () => Number((await db.withSchema(schema).from('events').count({ n: '*' }))[0]!.n) === published.length, 60_000, 'every event in the event store');
@@ -59,20 +66,22 @@ describe('projector', () => {
     const expected = replay(allProjections, published);
     const actual = await readTables(db, schema, allProjections);
     expect(actual).toEqual(expected);
-    expect(Object.keys(actual.tasks!)).toHaveLength(60);
+    expect(Object.keys(actual.tasks!)).toHaveLength(61);
     expect(Object.values(actual.decisions!).map((d) => d.status).sort()).toEqual(['approved', 'approved', 'approved', 'approved', 'approved', 'approved', 'vetoed', 'vetoed', 'vetoed', 'vetoed', 'vetoed', 'vetoed']);
 
     const analyst = await db.raw(`select count(*)::int as n, count(*) filter (where status = 'completed')::int as done from read.tasks`);
-    expect(analyst.rows[0].n).toBe(60);
+    expect(analyst.rows[0].n).toBe(61);
 
     const dead = await bus.deadLetters.list();
-    expect(dead).toHaveLength(1);
-    expect(dead[0]).toMatchObject({ key: 'junk', code: 'EVENT_UNDECODABLE', subscription: 'projector' });
+    expect(dead).toHaveLength(2);
+    expect(dead.find((d) => d.key === 'junk')).toMatchObject({ code: 'EVENT_UNDECODABLE', subscription: 'projector' });
+    expect(dead.find((d) => d.key === 'nul-task')).toMatchObject({ subscription: 'projector', event: { id: refused!.id } });
+    expect(dead.find((d) => d.key === 'nul-task')!.reason).toMatch(/unicode|0x00/i);
 
     const base = `http://127.0.0.1:${projector.ops.port}`;
     expect((await fetch(`${base}/health`)).status).toBe(200);
     const metrics = await (await fetch(`${base}/metrics`)).text();
-    expect(metrics).toMatch(/projector_errors\{[^}]*topic="[^"]+\.task"[^}]*\} 1/);
+    expect(metrics).toMatch(/projector_errors\{[^}]*topic="[^"]+\.task"[^}]*\} 2/);
     expect(metrics).toMatch(/projector_events_total\{[^}]*\} \d+/);
     expect(metrics).toMatch(/projector_lag\{[^}]*partition="0"[^}]*\} 0/);
   });
