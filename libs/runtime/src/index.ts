@@ -1,3 +1,3 @@
-export { startOpsServer, createMetricsRegistry } from './opsServer';
+export { startOpsServer, createMetricsRegistry, databaseCheck } from './opsServer';
 export { runService } from './runService';
 export type { HealthReport, OpsServer, OpsRoute } from './opsServer';

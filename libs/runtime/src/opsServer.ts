@@ -7,6 +7,13 @@ export interface HealthReport {
   checks: Record<string, { ok: boolean; detail?: string }>;
 }
 
+/** The health check every service shares: Postgres answers a trivial query. */
+export const databaseCheck = (db: { raw(sql: string): PromiseLike<unknown> }): Promise<{ ok: boolean; detail?: string }> =>
+  Promise.resolve(db.raw('select 1')).then(
+    () => ({ ok: true }),
+    (e: Error) => ({ ok: false, detail: e.message }),
+  );
+
 export interface OpsServer {
   registry: Registry;
   port: number;

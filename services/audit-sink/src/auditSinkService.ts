@@ -3,7 +3,7 @@ import { AvroEventCodec, createRegistryClient, loadSchemaCatalog } from '@agentb
 import { agentbusTopics, createKafka } from '@agentbus/kafka';
 import type { Logger } from '@agentbus/logger';
 import { createDatabase } from '@agentbus/postgres-sink';
-import { createMetricsRegistry, startOpsServer, type OpsServer } from '@agentbus/runtime';
+import { createMetricsRegistry, databaseCheck, startOpsServer, type OpsServer } from '@agentbus/runtime';
 import { AuditSink } from './auditSink';
 import type { AuditSinkConfig } from './config';
 import { migrateAudit } from './migrations';
@@ -62,10 +62,7 @@ export const startAuditSink = async (config: AuditSinkConfig, logger: Logger): P
     registry,
     logger,
     health: async () => {
-      const database = await db.raw('select 1').then(
-        () => ({ ok: true }),
-        (e: Error) => ({ ok: false, detail: e.message }),
-      );
+      const database = await databaseCheck(db);
       const consumer = { ok: sink.isRunning };
       return { ok: database.ok && consumer.ok, checks: { database, consumer } };
     },

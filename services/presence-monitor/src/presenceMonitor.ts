@@ -7,7 +7,7 @@ import { createKafka } from '@agentbus/kafka';
 import type { Logger } from '@agentbus/logger';
 import { createDatabase, createOffsetsTable, offsetKey, readOffsets, TransactionalSink, type Rejection, type SinkTarget } from '@agentbus/postgres-sink';
 import { isPresenceEvent, loadPresence, migratePresence, presenceSchema, savePresence, timeoutPolicy, type DetectorEmission } from '@agentbus/presence';
-import { createMetricsRegistry, startOpsServer, type OpsServer } from '@agentbus/runtime';
+import { createMetricsRegistry, databaseCheck, startOpsServer, type OpsServer } from '@agentbus/runtime';
 import { AgentWatch, type HeardEvent } from './agentWatch';
 import { agentsRoute } from './agentsRoute';
 import type { PresenceMonitorConfig } from './config';
@@ -185,10 +185,7 @@ export const startPresenceMonitor = async (config: PresenceMonitorConfig, logger
     logger,
     routes: { '/agents': agentsRoute(db, logger) },
     health: async () => {
-      const database = await db.raw('select 1').then(
-        () => ({ ok: true }),
-        (e: Error) => ({ ok: false, detail: e.message }),
-      );
+      const database = await databaseCheck(db);
       const consumer = { ok: sink.isRunning };
       // Informational: a partition reading its backlog is healthy, only not judging yet.
       const partitions = { ok: true, detail: `owned ${watch.partitions.join(',') || 'none'}; live ${watch.livePartitions.join(',') || 'none'}` };

@@ -6,7 +6,7 @@ import type { Logger } from '@agentbus/logger';
 import { createDatabase, TransactionalSink } from '@agentbus/postgres-sink';
 import { allProjections } from '@agentbus/projections';
 import { ensureLiveReadModels, projectionTarget } from '@agentbus/read-models';
-import { createMetricsRegistry, startOpsServer, type OpsServer } from '@agentbus/runtime';
+import { createMetricsRegistry, databaseCheck, startOpsServer, type OpsServer } from '@agentbus/runtime';
 import type { ProjectorConfig } from './config';
 
 export interface RunningProjector {
@@ -69,10 +69,7 @@ export const startProjector = async (config: ProjectorConfig, logger: Logger): P
     registry,
     logger,
     health: async () => {
-      const database = await db.raw('select 1').then(
-        () => ({ ok: true }),
-        (e: Error) => ({ ok: false, detail: e.message }),
-      );
+      const database = await databaseCheck(db);
       const consumer = { ok: sink.isRunning };
       return { ok: database.ok && consumer.ok, checks: { database, consumer } };
     },

@@ -7,7 +7,7 @@ import { AgentbusError, deadLetterTopicSuffix, isRetriable, newEventId, topicNam
 import { createKafka } from '@agentbus/kafka';
 import { loggerForEvent, type Logger } from '@agentbus/logger';
 import { createDatabase, isRetriableDatabaseError, mapDatabaseError } from '@agentbus/postgres-sink';
-import { createMetricsRegistry, startOpsServer, type OpsServer } from '@agentbus/runtime';
+import { createMetricsRegistry, databaseCheck, startOpsServer, type OpsServer } from '@agentbus/runtime';
 import { builtInSagas, compileSaga, correlationKeyOf, decideSaga, isFinished, nextWakeup, type AgentDirectory, type AgentSnapshot, type SagaDefinition, type SagaInput } from '@agentbus/sagas';
 import { CachedDirectory, capabilitiesOf, presenceDirectory, readModelDirectory } from './agentDirectories';
 import type { OrchestratorConfig } from './config';
@@ -394,10 +394,7 @@ export const startSagaOrchestrator = async (config: OrchestratorConfig, logger: 
     registry,
     logger,
     health: async () => {
-      const database = await db.raw('select 1').then(
-        () => ({ ok: true }),
-        (e: Error) => ({ ok: false, detail: e.message }),
-      );
+      const database = await databaseCheck(db);
       const kafkaConsumer = { ok: consumerRunning };
       return { ok: database.ok && kafkaConsumer.ok, checks: { database, consumer: kafkaConsumer } };
     },
