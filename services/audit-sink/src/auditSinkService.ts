@@ -1,9 +1,9 @@
-import { Counter, Gauge, Histogram } from 'prom-client';
+import { Counter } from 'prom-client';
 import { AvroEventCodec, createRegistryClient, loadSchemaCatalog } from '@agentbus/codec';
 import { agentbusTopics, createKafka } from '@agentbus/kafka';
 import type { Logger } from '@agentbus/logger';
 import { createDatabase } from '@agentbus/postgres-sink';
-import { createMetricsRegistry, databaseCheck, startOpsServer, type OpsServer } from '@agentbus/runtime';
+import { batchMetrics, consumerHealth, createMetricsRegistry, startOpsServer, type OpsServer } from '@agentbus/runtime';
 import { AuditSink } from './auditSink';
 import type { AuditSinkConfig } from './config';
 import { migrateAudit } from './migrations';
@@ -27,9 +27,7 @@ export const startAuditSink = async (config: AuditSinkConfig, logger: Logger): P
   const undecodable = new Counter({ name: 'audit_sink_undecodable_total', help: 'Records stored raw because they could not be decoded', labelNames: ['topic'], registers: [registry] });
   const skipped = new Counter({ name: 'audit_sink_records_skipped_total', help: 'Redelivered records already in the trail', labelNames: ['topic'], registers: [registry] });
   const dbErrors = new Counter({ name: 'audit_sink_database_errors_total', help: 'Batches retried because Postgres was unavailable', registers: [registry] });
-  const batchSize = new Histogram({ name: 'audit_sink_batch_size', help: 'Records per transaction', buckets: [1, 10, 50, 100, 500, 1000, 5000], registers: [registry] });
-  const batchSeconds = new Histogram({ name: 'audit_sink_batch_duration_seconds', help: 'Time to decode, hash and store one batch', buckets: [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5], registers: [registry] });
-  const lag = new Gauge({ name: 'audit_sink_lag', help: 'Records behind the end of each partition', labelNames: ['topic', 'partition'], registers: [registry] });
+  const observeBatch = batchMetrics(registry, 'audit_sink', 'Time to decode, hash and store one batch');
 
   const kafka = createKafka({ ...connection.kafka, clientId: `${connection.kafka.clientId}-audit-sink` }, logger.child({ component: 'kafka' }));
   const codec = new AvroEventCodec({ registry: createRegistryClient(connection.registry), catalog: loadSchemaCatalog(), topicPrefix: connection.topicPrefix });
@@ -50,9 +48,7 @@ export const startAuditSink = async (config: AuditSinkConfig, logger: Logger): P
       stored.inc({ topic: r.topic }, r.stored);
       undecodable.inc({ topic: r.topic }, r.undecodable);
       skipped.inc({ topic: r.topic }, r.skipped);
-      batchSize.observe(r.fetched);
-      batchSeconds.observe(r.durationMs / 1000);
-      lag.set({ topic: r.topic, partition: String(r.partition) }, r.lag);
+      observeBatch(r);
     },
     onDatabaseError: () => dbErrors.inc(),
   });
@@ -61,11 +57,7 @@ export const startAuditSink = async (config: AuditSinkConfig, logger: Logger): P
     port: config.httpPort,
     registry,
     logger,
-    health: async () => {
-      const database = await databaseCheck(db);
-      const consumer = { ok: sink.isRunning };
-      return { ok: database.ok && consumer.ok, checks: { database, consumer } };
-    },
+    health: consumerHealth(db, () => sink.isRunning),
   });
   logger.info({ groupId: config.groupId, topics }, 'audit sink running');
   return {

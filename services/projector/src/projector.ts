@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram } from 'prom-client';
+import { Counter } from 'prom-client';
 import { AvroEventCodec, createRegistryClient, loadSchemaCatalog } from '@agentbus/codec';
 import { deadLetterTopicSuffix, topicName } from '@agentbus/events';
 import { agentbusTopics, createKafka } from '@agentbus/kafka';
@@ -6,7 +6,7 @@ import type { Logger } from '@agentbus/logger';
 import { createDatabase, TransactionalSink } from '@agentbus/postgres-sink';
 import { allProjections } from '@agentbus/projections';
 import { ensureLiveReadModels, projectionTarget } from '@agentbus/read-models';
-import { createMetricsRegistry, databaseCheck, startOpsServer, type OpsServer } from '@agentbus/runtime';
+import { batchMetrics, consumerHealth, createMetricsRegistry, startOpsServer, type OpsServer } from '@agentbus/runtime';
 import type { ProjectorConfig } from './config';
 
 export interface RunningProjector {
@@ -28,9 +28,7 @@ export const startProjector = async (config: ProjectorConfig, logger: Logger): P
   const skipped = new Counter({ name: 'projector_events_skipped_total', help: 'Redelivered records below the stored offset', labelNames: ['topic'], registers: [registry] });
   const errors = new Counter({ name: 'projector_errors', help: 'Records the projector could not apply (sent to the dead-letter topic)', labelNames: ['topic'], registers: [registry] });
   const dbErrors = new Counter({ name: 'projector_database_errors_total', help: 'Batches retried because Postgres was unavailable', registers: [registry] });
-  const batchSize = new Histogram({ name: 'projector_batch_size', help: 'Records per transaction', buckets: [1, 10, 50, 100, 500, 1000, 5000], registers: [registry] });
-  const batchSeconds = new Histogram({ name: 'projector_batch_duration_seconds', help: 'Time to apply one batch', buckets: [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5], registers: [registry] });
-  const lag = new Gauge({ name: 'projector_lag', help: 'Records behind the end of each partition', labelNames: ['topic', 'partition'], registers: [registry] });
+  const observeBatch = batchMetrics(registry, 'projector', 'Time to apply one batch');
 
   const kafka = createKafka({ ...connection.kafka, clientId: `${connection.kafka.clientId}-projector` }, logger.child({ component: 'kafka' }));
   const codec = new AvroEventCodec({ registry: createRegistryClient(connection.registry), catalog: loadSchemaCatalog(), topicPrefix: connection.topicPrefix });
@@ -56,9 +54,7 @@ export const startProjector = async (config: ProjectorConfig, logger: Logger): P
       events.inc({ topic: r.topic }, r.applied);
       skipped.inc({ topic: r.topic }, r.skipped);
       errors.inc({ topic: r.topic }, r.rejected);
-      batchSize.observe(r.fetched);
-      batchSeconds.observe(r.durationMs / 1000);
-      lag.set({ topic: r.topic, partition: String(r.partition) }, r.lag);
+      observeBatch(r);
     },
     onError: () => dbErrors.inc(),
   });
@@ -68,11 +64,7 @@ export const startProjector = async (config: ProjectorConfig, logger: Logger): P
     port: config.httpPort,
     registry,
     logger,
-    health: async () => {
-      const database = await databaseCheck(db);
-      const consumer = { ok: sink.isRunning };
-      return { ok: database.ok && consumer.ok, checks: { database, consumer } };
-    },
+    health: consumerHealth(db, () => sink.isRunning),
   });
   logger.info({ consumer: config.consumer, topics }, 'projector running');
   return {
