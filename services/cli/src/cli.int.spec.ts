@@ -120,6 +120,16 @@ describe('agentbus --help', () => {
     expect((await agentbus('nope')).code).toBe(2);
     expect((await agentbus('tail', 'task.*', '--bogus')).code).toBe(2);
   });
+
+  it.each([[['nosuchcommand']], [['nosuchcommand', '--help']], [['help', 'nosuchcommand']], [['dlq', 'nosuchcommand', '--help']]])(
+    '%j names the unknown command on stderr and exits 2, help or not',
+    async (args) => {
+      const run = await agentbus(...args);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain("unknown command 'nosuchcommand'");
+      expect(run.stdout).toBe('');
+    },
+  );
 });
 
 describe('agentbus against the real infrastructure', () => {
