@@ -5,6 +5,7 @@ export const BusErrorCodes = {
   invalidFilter: 'INVALID_CONTENT_FILTER',
   eventTooLarge: 'EVENT_TOO_LARGE',
   busClosed: 'BUS_CLOSED',
+  subscriptionNameConflict: 'SUBSCRIPTION_NAME_CONFLICT',
 } as const;
 
 /** A subscription pattern or routing key that breaks the dotted-word rules. Refused at subscribe/publish. */
@@ -45,5 +46,22 @@ export class BusClosedError extends AgentbusError {
   constructor(operation: string) {
     super(BusErrorCodes.busClosed, `The bus is closed (or closing); cannot ${operation}`);
     this.name = 'BusClosedError';
+  }
+}
+
+/** Two subscriptions of one bus under one name that select different events: they would share a consumer group. */
+export class SubscriptionNameConflictError extends AgentbusError {
+  constructor(
+    readonly subscription: string,
+    readonly existingPattern: string,
+    readonly pattern: string,
+  ) {
+    super(
+      BusErrorCodes.subscriptionNameConflict,
+      `Subscription name ${JSON.stringify(subscription)} is already used by ${JSON.stringify(existingPattern)} with ${existingPattern === pattern ? 'another filter' : 'another pattern'}; ` +
+        `${JSON.stringify(pattern)} would share its consumer group and take its events. Give one of them another name.`,
+      { context: { subscription, existingPattern, pattern } },
+    );
+    this.name = 'SubscriptionNameConflictError';
   }
 }

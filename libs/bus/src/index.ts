@@ -10,7 +10,7 @@ export type {
   SubscriptionSpec,
   CloseOptions,
 } from './eventBus';
-export { InvalidPatternError, InvalidFilterError, EventTooLargeError, BusClosedError, BusErrorCodes } from './errors';
+export { InvalidPatternError, InvalidFilterError, EventTooLargeError, BusClosedError, SubscriptionNameConflictError, BusErrorCodes } from './errors';
 export { parsePattern, parseRoutingKey } from './routing/routingPattern';
 export type { RoutingPattern } from './routing/routingPattern';
 export { compileFilter } from './routing/contentFilter';

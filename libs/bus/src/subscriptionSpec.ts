@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { AgentEvent, EventCategory } from '@agentbus/events';
 import type { SchemaCatalog } from '@agentbus/codec';
 import type { EventHandler, SubscribeOptions, SubscriptionMode, SubscriptionSpec } from './eventBus';
@@ -8,10 +7,13 @@ import { enumPathsOf } from './routing/enumPaths';
 import { parsePattern, type RoutingPattern } from './routing/routingPattern';
 import type { Routes } from './routing/routes';
 import { defaultRetryPolicy, type RetryPolicy } from './retry/backoff';
+import { defaultSubscriptionName, selection } from './subscriptionName';
 
 export interface ResolvedSubscription {
   name: string;
   pattern: RoutingPattern;
+  /** The pattern and filter as one canonical string: two subscriptions select the same events when these are equal. */
+  selects: string;
   categories: EventCategory[];
   matches: (event: AgentEvent) => boolean;
   handler: EventHandler;
@@ -49,8 +51,9 @@ export const resolveSubscription = (spec: SubscriptionSpec, routes: Routes, cata
   if (!Number.isInteger(retry.maxAttempts) || retry.maxAttempts < 1) throw new InvalidFilterError('retry.maxAttempts', `must be a positive integer, got ${retry.maxAttempts}`);
   const mode = spec.mode ?? 'competing';
   return {
-    name: spec.name ?? defaultName(spec),
+    name: spec.name ?? defaultSubscriptionName(spec.topic, spec.filter),
     pattern,
+    selects: selection(spec.topic, spec.filter),
     categories,
     matches: (event) => pattern.matches(event.routingKey) && filter(event),
     handler: spec.handler as EventHandler,
@@ -60,20 +63,3 @@ export const resolveSubscription = (spec: SubscriptionSpec, routes: Routes, cata
     retry,
   };
 };
-
-const defaultName = (spec: SubscriptionSpec): string => {
-  const readable = spec.topic.replace(/#/g, 'all').replace(/\*/g, 'any').replace(/[^A-Za-z0-9_-]+/g, '.');
-  if (!spec.filter) return readable;
-  return `${readable}.${createHash('sha256').update(stableJson(spec.filter)).digest('hex').slice(0, 8)}`;
-};
-
-// Key order must not change the name: it names the consumer group, and so its committed offsets.
-const stableJson = (value: unknown): string =>
-  Array.isArray(value)
-    ? `[${value.map(stableJson).join(',')}]`
-    : value !== null && typeof value === 'object' && !(value instanceof RegExp)
-      ? `{${Object.keys(value)
-          .sort()
-          .map((k) => `${JSON.stringify(k)}:${stableJson((value as Record<string, unknown>)[k])}`)
-          .join(',')}}`
-      : JSON.stringify(value instanceof RegExp ? value.toString() : value);

@@ -25,10 +25,10 @@ const event = (routingKey: string, priority: string): AgentEvent => ({
 
 describe('resolveSubscription', () => {
   it.each([
-    ['task.*', 'task.any'],
-    ['#', 'all'],
-    ['task.#', 'task.all'],
-    ['agent.*.memory', 'agent.any.memory'],
+    ['task.*', 'task._any'],
+    ['#', '_all'],
+    ['task.#', 'task._all'],
+    ['agent.*.memory', 'agent._any.memory'],
   ])('names %s %s by default', (topic, name) => {
     expect(resolve({ topic }).name).toBe(name);
   });
@@ -37,12 +37,12 @@ describe('resolveSubscription', () => {
     expect(resolve({ topic: 'task.*', name: 'planner', filter: { source: 'x' } }).name).toBe('planner');
   });
 
-  it('adds a stable 8-hex suffix for a filter', () => {
+  it('adds a stable 16-hex suffix for a filter', () => {
     const high = () => resolve({ topic: 'task.*', filter: { 'payload.priority': { $gte: 'high' } } }).name;
     const low = resolve({ topic: 'task.*', filter: { 'payload.priority': { $lte: 'low' } } }).name;
-    expect(high()).toMatch(/^task\.any\.[0-9a-f]{8}$/);
+    expect(high()).toMatch(/^task\._any\._filter-[0-9a-f]{16}$/);
     expect(high()).toBe(high());
-    expect(low).toMatch(/^task\.any\.[0-9a-f]{8}$/);
+    expect(low).toMatch(/^task\._any\._filter-[0-9a-f]{16}$/);
     expect(low).not.toBe(high());
   });
 

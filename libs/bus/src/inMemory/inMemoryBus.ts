@@ -7,6 +7,7 @@ import { currentHandling, runHandling } from '../context/eventContext';
 import { entityKey, prepareEvent } from '../publishing';
 import { backoffDelay } from '../retry/backoff';
 import { routesFromCatalog, type Routes } from '../routing/routes';
+import { SubscriptionNames } from '../subscriptionName';
 import { normalizeSubscribeArgs, resolveSubscription, type ResolvedSubscription } from '../subscriptionSpec';
 
 export interface InMemoryDeadLetter {
@@ -39,6 +40,7 @@ export class InMemoryEventBus implements EventBus {
   private readonly routes: Routes;
   private readonly groups = new Map<string, { members: Member[]; next: number }>();
   private readonly pending = new Set<Promise<void>>();
+  private readonly names = new SubscriptionNames();
   private closed = false;
 
   constructor(private readonly options: InMemoryBusOptions = {}) {
@@ -76,6 +78,7 @@ export class InMemoryEventBus implements EventBus {
   async subscribe(patternOrSpec: string | SubscriptionSpec, handler?: EventHandler, options?: SubscribeOptions): Promise<Subscription> {
     if (this.closed) throw new BusClosedError('subscribe');
     const sub = resolveSubscription(normalizeSubscribeArgs(patternOrSpec, handler, options), this.routes, this.catalog);
+    const release = this.names.claim(sub);
     const member: Member = { sub, active: true };
     const groupKey = sub.mode === 'broadcast' ? `${sub.name}#${Math.random()}` : sub.name;
     const group = this.groups.get(groupKey) ?? { members: [], next: 0 };
@@ -88,6 +91,7 @@ export class InMemoryEventBus implements EventBus {
       ready: async () => undefined,
       unsubscribe: async () => {
         member.active = false;
+        release();
       },
     };
   }

@@ -13,6 +13,7 @@ import { childTraceparent } from '../context/traceparent';
 import { entityKey, prepareEvent } from '../publishing';
 import { backoffDelay, sleep } from '../retry/backoff';
 import { routesFromCatalog, type Routes } from '../routing/routes';
+import { SubscriptionNames } from '../subscriptionName';
 import { normalizeSubscribeArgs, resolveSubscription, type ResolvedSubscription } from '../subscriptionSpec';
 import { deadLetterMessage, DeadLetterQueue } from './deadLetters';
 import { Headers, headerText, headerValue } from './headers';
@@ -24,7 +25,7 @@ export interface KafkaEventBusOptions {
   topicPrefix: string;
   /** For error messages: where the broker was expected. */
   brokers: readonly string[];
-  /** Names consumer groups (`<service>.<subscription>`) and is the agentId of backpressure events. */
+  /** Names consumer groups (`<topicPrefix>.<service>.<subscription>`) and is the agentId of backpressure events. */
   service: string;
   logger: Logger;
   instanceId?: string;
@@ -57,6 +58,7 @@ export class KafkaEventBus implements EventBus {
   readonly instanceId: string;
   private readonly routes: Routes;
   private readonly subscriptions = new Set<RunningSubscription>();
+  private readonly names = new SubscriptionNames();
   private readonly deadLetterTopic: string;
   private producer: Producer | undefined;
   private producerReady: Promise<Producer> | undefined;
@@ -88,7 +90,11 @@ export class KafkaEventBus implements EventBus {
   async subscribe(patternOrSpec: string | SubscriptionSpec, handler?: EventHandler, options?: SubscribeOptions): Promise<Subscription> {
     if (this.closing) throw new BusClosedError('subscribe');
     const sub = resolveSubscription(normalizeSubscribeArgs(patternOrSpec, handler, options), this.routes, this.options.catalog);
-    const groupId = sub.mode === 'broadcast' ? `${this.options.service}.${sub.name}.${this.instanceId}` : `${this.options.service}.${sub.name}`;
+    const release = this.names.claim(sub);
+    // The topic prefix is part of the group: kafkajs assigns a group's partitions as if every member
+    // read the same topics, so two deployments on one cluster would take each other's partitions.
+    const group = `${this.options.topicPrefix}.${this.options.service}.${sub.name}`;
+    const groupId = sub.mode === 'broadcast' ? `${group}.${this.instanceId}` : group;
     const consumer = this.options.kafka.consumer({
       groupId,
       allowAutoTopicCreation: false,
@@ -115,6 +121,7 @@ export class KafkaEventBus implements EventBus {
         eachBatch: (payload) => this.handleBatch(running, payload),
       });
     } catch (error) {
+      release();
       await consumer.disconnect().catch(() => undefined);
       throw mapKafkaError(error, this.brokers());
     }
@@ -125,7 +132,7 @@ export class KafkaEventBus implements EventBus {
       pattern: sub.pattern.source,
       mode: sub.mode,
       ready: () => running.joined,
-      unsubscribe: () => this.stopSubscription(running),
+      unsubscribe: () => this.stopSubscription(running).finally(release),
     };
   }
 

@@ -1,5 +1,6 @@
 import type { AgentEvent } from '@agentbus/events';
 import type { EventBus, HandlerContext } from '../eventBus';
+import { parsePattern } from '../routing/routingPattern';
 
 /**
  * One suite, every EventBus: the in-memory bus (unit) and the Kafka bus (integration) must
@@ -166,6 +167,39 @@ export const describeEventBusContract = (name: string, createHarness: () => Prom
       const dead = await wait(() => harness.deadLetters(), (d) => d.length === 1, 'one dead letter');
       expect(attempts.get('poison')).toBe(3);
       expect(dead[0]).toMatchObject({ eventId: poison.id, code: 'HANDLER_FAILED', reason: expect.stringContaining('cannot handle poison') });
+    });
+
+    it('gives subscriptions whose default names used to collide a consumer group each: every one gets all of its events and none of the others\'', async () => {
+      const bus = await harness.bus();
+      // Pairs that were one name (task.any, task.a.b, task.) and so one competing group.
+      const patterns = ['task.*', 'task.any', 'task.assigned.a:b', 'task.assigned.a.b', 'task.assigned.é', 'task.assigned.日本'];
+      const seen = new Map<string, string[]>(patterns.map((p) => [p, []]));
+      const subs = await Promise.all(patterns.map((p) => bus.subscribe(p, (e) => void seen.get(p)!.push(e.routingKey), { retry: fastRetry })));
+      await Promise.all(subs.map((s) => s.ready()));
+      expect(new Set(subs.map((s) => s.name)).size).toBe(patterns.length);
+
+      const keys = ['task.created', 'task.any', 'task.assigned.a:b', 'task.assigned.a.b', 'task.assigned.é', 'task.assigned.日本'];
+      const taskIds = Array.from({ length: 6 }, (_, i) => `t-${i}`);
+      await bus.publishMany(keys.flatMap((routingKey) => taskIds.map((taskId) => ({ ...taskCreated(`${routingKey}/${taskId}`), routingKey }))));
+
+      const expected = (pattern: string) => keys.filter((k) => parsePattern(pattern).matches(k)).flatMap((k) => taskIds.map(() => k)).sort();
+      const complete = () => patterns.every((p) => seen.get(p)!.length >= expected(p).length);
+      // In a shared group the members split the events: each would miss some of its own and get some of the other's.
+      await wait(complete, (done) => done, 'every subscription\'s events');
+      for (const pattern of patterns) expect({ pattern, keys: [...seen.get(pattern)!].sort() }).toEqual({ pattern, keys: expected(pattern) });
+    });
+
+    it('refuses a second subscription under the same name with another pattern, naming both; the same pattern joins the group', async () => {
+      const bus = await harness.bus();
+      const first = await bus.subscribe('task.*', () => undefined, { name: 'watchers', retry: fastRetry });
+      await expect(bus.subscribe('agent.#', () => undefined, { name: 'watchers', retry: fastRetry })).rejects.toMatchObject({
+        code: 'SUBSCRIPTION_NAME_CONFLICT',
+        message: expect.stringMatching(/"watchers".*"task\.\*".*"agent\.#"/),
+      });
+      const second = await bus.subscribe('task.*', () => undefined, { name: 'watchers', retry: fastRetry });
+      await Promise.all([first.unsubscribe(), second.unsubscribe()]);
+      const renamed = await bus.subscribe('agent.#', () => undefined, { name: 'watchers', retry: fastRetry });
+      await renamed.unsubscribe();
     });
 
     it('competing instances share the work once; broadcast instances each get everything', async () => {
