@@ -2,15 +2,6 @@ import { createHash } from 'node:crypto';
 import type { ContentFilter } from './routing/contentFilter';
 import { SubscriptionNameConflictError } from './errors';
 
-/**
- * Default subscription names, which name consumer groups, so two different subscriptions must
- * never get the same one: colliding subscriptions would share a group and take each other's
- * events. Each word of the pattern is encoded so that the encoding can be read back:
- * `[a-z0-9-]` stays as it is, every other character becomes `_` and its UTF-8 bytes in hex
- * (`:` → `_3a`, `é` → `_c3_a9`, `_` → `_5f`), `*` becomes `_any` and `#` `_all`. A filter adds
- * `_filter-` and 16 hex digits of the hash of its canonical JSON. None of `_an`, `_al`, `_fi`
- * and `_lo` is an escaped byte, so no pattern's words spell a wildcard, a filter or a shortened tail.
- */
 export const maxDefaultNameLength = 200;
 
 const plain = /^[a-z0-9-]$/;
@@ -32,6 +23,15 @@ const hex16 = (text: string): string => createHash('sha256').update(text).digest
 /** What a subscription selects, as one string: equal for two subscriptions that get the same events. */
 export const selection = (pattern: string, filter: ContentFilter | undefined): string => stableJson({ pattern, filter: filter ?? null });
 
+/**
+ * Default subscription names, which name consumer groups, so two different subscriptions must
+ * never get the same one: colliding subscriptions would share a group and take each other's
+ * events. Each word of the pattern is encoded so that the encoding can be read back:
+ * `[a-z0-9-]` stays as it is, every other character becomes `_` and its UTF-8 bytes in hex
+ * (`:` → `_3a`, `é` → `_c3_a9`, `_` → `_5f`), `*` becomes `_any` and `#` `_all`. A filter adds
+ * `_filter-` and 16 hex digits of the hash of its canonical JSON. None of `_an`, `_al`, `_fi`
+ * and `_lo` is an escaped byte, so no pattern's words spell a wildcard, a filter or a shortened tail.
+ */
 export const defaultSubscriptionName = (pattern: string, filter?: ContentFilter): string => {
   const words = pattern.split('.').map(encodeWord);
   if (filter) words.push(`_filter-${hex16(stableJson(filter))}`);
