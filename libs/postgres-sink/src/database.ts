@@ -1,6 +1,6 @@
 import knexFactory, { type Knex } from 'knex';
 import { AgentbusError, ErrorCodes, isAgentbusError } from '@agentbus/events';
-import { redactUrl } from '@agentbus/logger';
+import { createLogger, redactUrl, type Logger } from '@agentbus/logger';
 
 export class DatabaseUnavailableError extends AgentbusError {
   constructor(url: string, reason: string, cause?: unknown) {
@@ -31,7 +31,26 @@ export interface DatabaseSettings {
   url: string;
   poolMax?: number;
   applicationName?: string;
+  /** Where knex's own warnings go (a pooled connection the server closed, deprecations); JSON on stderr without one. */
+  logger?: Logger;
 }
+
+const asText = (message: unknown): string => (message instanceof Error ? message.message : typeof message === 'string' ? message : JSON.stringify(message));
+
+/**
+ * knex prints its warnings with console.log, as plain text on stdout, e.g. "Connection Error:
+ * Connection ended unexpectedly" for each pooled connection a Postgres restart closed; a service's
+ * stdout is its JSON log, so they go through pino instead.
+ */
+const knexLog = (logger: Logger): Knex.Config['log'] => {
+  const log = logger.child({ component: 'knex' });
+  return {
+    warn: (message: unknown) => log.warn(asText(message)),
+    error: (message: unknown) => log.error(asText(message)),
+    deprecate: (message: unknown) => log.warn(asText(message)),
+    debug: (message: unknown) => log.debug(asText(message)),
+  };
+};
 
 /** One knex per process; every statement it builds is parameterised. */
 export const createDatabase = (settings: DatabaseSettings): Knex =>
@@ -40,6 +59,7 @@ export const createDatabase = (settings: DatabaseSettings): Knex =>
     connection: { connectionString: settings.url, application_name: settings.applicationName ?? 'agentbus', connectionTimeoutMillis: 5000 },
     pool: { min: 0, max: settings.poolMax ?? 5, idleTimeoutMillis: 10_000 },
     acquireConnectionTimeout: 10_000,
+    log: knexLog(settings.logger ?? createLogger({ name: settings.applicationName ?? 'agentbus', pretty: false, destination: process.stderr })),
   });
 
 /** Schema and table names are identifiers, which SQL cannot bind; only these shapes are accepted. */

@@ -18,7 +18,7 @@ export interface RunningAuditSink {
 /** Stores every record of every agentbus topic, the dead-letter topic included, in the audit trail. */
 export const startAuditSink = async (config: AuditSinkConfig, logger: Logger): Promise<RunningAuditSink> => {
   const { connection } = config;
-  const db = createDatabase({ url: connection.databaseUrl, applicationName: 'agentbus-audit-sink', poolMax: config.concurrency + 2 });
+  const db = createDatabase({ url: connection.databaseUrl, applicationName: 'agentbus-audit-sink', poolMax: config.concurrency + 2, logger });
   const applied = await migrateAudit(db);
   logger.info({ applied }, 'audit schema ready');
 

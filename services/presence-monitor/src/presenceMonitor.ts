@@ -39,7 +39,7 @@ const observingAssignments = (kafka: Kafka, onJoin: (assignment: Record<string, 
  */
 export const startPresenceMonitor = async (config: PresenceMonitorConfig, logger: Logger): Promise<RunningPresenceMonitor> => {
   const { connection } = config;
-  const db = createDatabase({ url: connection.databaseUrl, applicationName: 'agentbus-presence-monitor', poolMax: 4 });
+  const db = createDatabase({ url: connection.databaseUrl, applicationName: 'agentbus-presence-monitor', poolMax: 4, logger });
   await migratePresence(db);
   await createOffsetsTable(db, presenceSchema);
   const policy = timeoutPolicy({ monitorId: config.monitorId, defaultTimeoutMs: config.timeoutMs, byClass: config.classTimeouts });

@@ -19,7 +19,7 @@ export interface RunningProjector {
 export const startProjector = async (config: ProjectorConfig, logger: Logger): Promise<RunningProjector> => {
   const { connection } = config;
   // One connection per concurrent batch, one for repositioning, one for the health check.
-  const db = createDatabase({ url: connection.databaseUrl, applicationName: 'agentbus-projector', poolMax: config.partitionsConcurrently + 2 });
+  const db = createDatabase({ url: connection.databaseUrl, applicationName: 'agentbus-projector', poolMax: config.partitionsConcurrently + 2, logger });
   const live = await ensureLiveReadModels(db);
   logger.info({ schema: live.schema, generation: live.generation }, 'read models ready');
 

@@ -61,7 +61,7 @@ export const startSagaOrchestrator = async (config: OrchestratorConfig, logger: 
   const capabilityNeeds = [...definitions.values()].flatMap(capabilitiesOf);
 
   // Each concurrently consumed partition holds a connection for its batch; the relay and the timers need theirs.
-  const db = createDatabase({ url: connection.databaseUrl, applicationName: 'agentbus-saga-orchestrator', poolMax: config.concurrency + 3 });
+  const db = createDatabase({ url: connection.databaseUrl, applicationName: 'agentbus-saga-orchestrator', poolMax: config.concurrency + 3, logger });
   await migrateSagaStore(db);
   const directory = new CachedDirectory(options.directory ?? (config.agentDirectory === 'presence' ? presenceDirectory(db) : readModelDirectory(db)), (error, capability) =>
     logger.warn({ err: error, capability, directory: config.agentDirectory }, 'the agent directory did not answer; no agent for this capability until it does'),
