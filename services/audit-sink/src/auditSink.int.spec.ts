@@ -9,6 +9,7 @@ import { createTestDatabase, createTestTopics, mixedWorkload, type TestDatabase,
 import type { Knex } from 'knex';
 import { startAuditSink, type RunningAuditSink } from './auditSinkService';
 import { loadAuditSinkConfig } from './config';
+import { migrateAudit } from './migrations';
 import { agentbusCli, countRows, highWatermarks, until } from './auditTesting.spec-support';
 
 const logger = createLogger({ name: 'audit-sink-test', level: process.env.LOG_LEVEL ?? 'fatal', pretty: false });
@@ -43,6 +44,18 @@ describe('audit sink', () => {
     await db.destroy();
     await topics.cleanup();
     await database.drop();
+  });
+
+  it('reports the migrations it applied: all of them on a new database, none on one already up to date', async () => {
+    const fresh = await createTestDatabase('audit_migrate', parseConfig(connectionSchema).databaseUrl);
+    const freshDb = createDatabase({ url: fresh.url });
+    try {
+      expect(await migrateAudit(freshDb)).toEqual(['001_audit_trail']);
+      expect(await migrateAudit(freshDb)).toEqual([]);
+    } finally {
+      await freshDb.destroy();
+      await fresh.drop();
+    }
   });
 
   it('stores every record of every topic once, garbage and dead letters included, and verify passes', async () => {

@@ -20,7 +20,7 @@ const migrations: Migration[] = [
 export const migrateSchema = async (db: Knex, schema: string): Promise<string[]> => {
   assertIdentifier(schema);
   await db.raw('create schema if not exists ??', [schema]);
-  const [done] = await db.migrate.latest({
+  const [, done] = await db.migrate.latest({
     schemaName: schema,
     tableName: 'knex_migrations',
     migrationSource: {

@@ -19,7 +19,7 @@ const migrations: Migration[] = [{ name: '001_audit_trail', up: (knex) => m001.u
 /** Brings the audit schema up to date; run as the role that will own the trail. Idempotent, and safe to run from several processes. */
 export const migrateAudit = async (db: Knex): Promise<string[]> => {
   await db.raw('create schema if not exists ??', [auditSchema]);
-  const [done] = await db.migrate.latest({
+  const [, done] = await db.migrate.latest({
     schemaName: auditSchema,
     tableName: 'knex_migrations',
     migrationSource: {
