@@ -7,6 +7,7 @@ export { checkBackwardTransitive, resolutionProblem } from './catalog/compatibil
 export type { CompatibilityProblem } from './catalog/compatibility';
 export { eventRecordName, payloadRecordName, subjectName } from './catalog/naming';
 export { createRegistryClient } from './registry/registryClient';
+export { assertRegistryReachable } from './registry/registryReachable';
 export type { RegistryClient, RegistryClientOptions } from './registry/registryClient';
 export {
   SchemaIncompatibleError,

@@ -67,3 +67,15 @@ export const assertIdentifier = (name: string): string => {
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(name)) throw new AgentbusError('INVALID_IDENTIFIER', `"${name}" is not a valid lower-case SQL identifier`);
   return name;
 };
+
+/** Proves Postgres accepts a connection and answers `select 1`, or fails with the mapped error (DatabaseUnavailableError when retriable). */
+export const assertDatabaseReachable = async (url: string): Promise<void> => {
+  const db = createDatabase({ url, poolMax: 1, applicationName: 'agentbus-startup-check' });
+  try {
+    await db.raw('select 1');
+  } catch (error) {
+    throw mapDatabaseError(error, url);
+  } finally {
+    await db.destroy();
+  }
+};

@@ -1,5 +1,8 @@
-export { startOpsServer, createMetricsRegistry, databaseCheck } from './opsServer';
+export { startOpsServer, serveOps, createMetricsRegistry, databaseCheck } from './opsServer';
 export { runService } from './runService';
-export type { HealthReport, OpsServer, OpsRoute } from './opsServer';
+export type { RunServiceOptions, StartedService } from './runService';
+export { connectionDependencies, unavailable } from './dependencies';
+export type { Dependency, Unavailable } from './dependencies';
+export type { HealthReport, OpsServer, OpsHandlers, OpsRoute } from './opsServer';
 export { batchMetrics, consumerHealth } from './sinkMetrics';
 export type { BatchObservation } from './sinkMetrics';

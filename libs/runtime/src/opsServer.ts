@@ -14,9 +14,18 @@ export const databaseCheck = (db: { raw(sql: string): PromiseLike<unknown> }): P
     (e: Error) => ({ ok: false, detail: e.message }),
   );
 
-export interface OpsServer {
+/** What the ops port answers: /health, /metrics from `registry`, and the service's own routes. */
+export interface OpsHandlers {
   registry: Registry;
+  health: () => Promise<HealthReport>;
+  routes?: Record<string, OpsRoute>;
+}
+
+export interface OpsServer {
+  readonly registry: Registry;
   port: number;
+  /** Answers with these handlers from now on: runService listens before the service has started, and the service takes the port over. */
+  serve(handlers: OpsHandlers): OpsServer;
   close(): Promise<void>;
 }
 
@@ -31,23 +40,25 @@ export const createMetricsRegistry = (service: string): Registry => {
 export type OpsRoute = (url: URL, res: ServerResponse) => void;
 
 /** GET /health (200 or 503 with the checks as JSON), GET /metrics (Prometheus text format) and any `routes`. */
-export const startOpsServer = async (options: { port: number; host?: string; registry: Registry; health: () => Promise<HealthReport>; logger: Logger; routes?: Record<string, OpsRoute> }): Promise<OpsServer> => {
+export const startOpsServer = async (options: OpsHandlers & { port: number; host?: string; logger: Logger }): Promise<OpsServer> => {
+  let handlers: OpsHandlers = options;
   const server: Server = createServer((req, res) => {
+    const { registry, health, routes } = handlers;
     const path = (req.url ?? '/').split('?')[0];
-    const route = req.method === 'GET' && path ? options.routes?.[path] : undefined;
+    const route = req.method === 'GET' && path ? routes?.[path] : undefined;
     if (route) {
       route(new URL(req.url ?? '/', 'http://localhost'), res);
       return;
     }
     if (req.method === 'GET' && path === '/metrics') {
-      options.registry.metrics().then(
-        (text) => res.writeHead(200, { 'Content-Type': options.registry.contentType }).end(text),
+      registry.metrics().then(
+        (text) => res.writeHead(200, { 'Content-Type': registry.contentType }).end(text),
         (error: Error) => res.writeHead(500).end(error.message),
       );
       return;
     }
     if (req.method === 'GET' && (path === '/health' || path === '/healthz')) {
-      options.health().then(
+      health().then(
         (report) => res.writeHead(report.ok ? 200 : 503, { 'Content-Type': 'application/json' }).end(JSON.stringify(report)),
         (error: Error) => res.writeHead(503, { 'Content-Type': 'application/json' }).end(JSON.stringify({ ok: false, checks: { health: { ok: false, detail: error.message } } })),
       );
@@ -61,5 +72,20 @@ export const startOpsServer = async (options: { port: number; host?: string; reg
   });
   const port = (server.address() as { port: number }).port;
   options.logger.info({ port }, 'health and metrics endpoints listening');
-  return { registry: options.registry, port, close: () => new Promise((r) => server.close(() => r())) };
+  const ops: OpsServer = {
+    get registry() {
+      return handlers.registry;
+    },
+    port,
+    serve: (next) => {
+      handlers = next;
+      return ops;
+    },
+    close: () => new Promise((r) => server.close(() => r())),
+  };
+  return ops;
 };
+
+/** The service's handlers on the server runService already listens on, or on a new server of their own (a service started in-process, as tests do). */
+export const serveOps = (host: OpsServer | undefined, options: OpsHandlers & { port: number; logger: Logger }): Promise<OpsServer> =>
+  host ? Promise.resolve(host.serve(options)) : startOpsServer(options);

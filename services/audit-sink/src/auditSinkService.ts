@@ -3,7 +3,7 @@ import { AvroEventCodec, createRegistryClient, loadSchemaCatalog } from '@agentb
 import { agentbusTopics, createKafka } from '@agentbus/kafka';
 import type { Logger } from '@agentbus/logger';
 import { createDatabase } from '@agentbus/postgres-sink';
-import { batchMetrics, consumerHealth, createMetricsRegistry, startOpsServer, type OpsServer } from '@agentbus/runtime';
+import { batchMetrics, consumerHealth, createMetricsRegistry, serveOps, type OpsServer } from '@agentbus/runtime';
 import { AuditSink } from './auditSink';
 import type { AuditSinkConfig } from './config';
 import { migrateAudit } from './migrations';
@@ -16,7 +16,7 @@ export interface RunningAuditSink {
 }
 
 /** Stores every record of every agentbus topic, the dead-letter topic included, in the audit trail. */
-export const startAuditSink = async (config: AuditSinkConfig, logger: Logger): Promise<RunningAuditSink> => {
+export const startAuditSink = async (config: AuditSinkConfig, logger: Logger, options: { ops?: OpsServer } = {}): Promise<RunningAuditSink> => {
   const { connection } = config;
   const db = createDatabase({ url: connection.databaseUrl, applicationName: 'agentbus-audit-sink', poolMax: config.concurrency + 2, logger });
   const applied = await migrateAudit(db);
@@ -53,7 +53,7 @@ export const startAuditSink = async (config: AuditSinkConfig, logger: Logger): P
     onDatabaseError: () => dbErrors.inc(),
   });
   await sink.start();
-  const ops = await startOpsServer({
+  const ops = await serveOps(options.ops, {
     port: config.httpPort,
     registry,
     logger,

@@ -7,7 +7,7 @@ import { createKafka } from '@agentbus/kafka';
 import type { Logger } from '@agentbus/logger';
 import { createDatabase, createOffsetsTable, offsetKey, readOffsets, TransactionalSink, type Rejection, type SinkTarget } from '@agentbus/postgres-sink';
 import { isPresenceEvent, loadPresence, migratePresence, presenceSchema, savePresence, timeoutPolicy, type DetectorEmission } from '@agentbus/presence';
-import { createMetricsRegistry, databaseCheck, startOpsServer, type OpsServer } from '@agentbus/runtime';
+import { createMetricsRegistry, databaseCheck, serveOps, type OpsServer } from '@agentbus/runtime';
 import { AgentWatch, type HeardEvent } from './agentWatch';
 import { agentsRoute } from './agentsRoute';
 import type { PresenceMonitorConfig } from './config';
@@ -37,7 +37,7 @@ const observingAssignments = (kafka: Kafka, onJoin: (assignment: Record<string, 
  * keyed by agentId, so Kafka's partitions are the agents' partitions), keeps their presence in
  * Postgres effectively once, and publishes agent.suspected_failure and agent.recovered.
  */
-export const startPresenceMonitor = async (config: PresenceMonitorConfig, logger: Logger): Promise<RunningPresenceMonitor> => {
+export const startPresenceMonitor = async (config: PresenceMonitorConfig, logger: Logger, options: { ops?: OpsServer } = {}): Promise<RunningPresenceMonitor> => {
   const { connection } = config;
   const db = createDatabase({ url: connection.databaseUrl, applicationName: 'agentbus-presence-monitor', poolMax: 4, logger });
   await migratePresence(db);
@@ -179,7 +179,7 @@ export const startPresenceMonitor = async (config: PresenceMonitorConfig, logger
     if (pending.length > 0) void flush();
   }, config.tickMs);
 
-  const ops = await startOpsServer({
+  const ops = await serveOps(options.ops, {
     port: config.httpPort,
     registry,
     logger,

@@ -6,7 +6,7 @@ import type { Logger } from '@agentbus/logger';
 import { createDatabase, TransactionalSink } from '@agentbus/postgres-sink';
 import { allProjections } from '@agentbus/projections';
 import { ensureLiveReadModels, projectionTarget } from '@agentbus/read-models';
-import { batchMetrics, consumerHealth, createMetricsRegistry, startOpsServer, type OpsServer } from '@agentbus/runtime';
+import { batchMetrics, consumerHealth, createMetricsRegistry, serveOps, type OpsServer } from '@agentbus/runtime';
 import type { ProjectorConfig } from './config';
 
 export interface RunningProjector {
@@ -16,7 +16,7 @@ export interface RunningProjector {
 }
 
 /** Consumes every event category into the read models, effectively once. */
-export const startProjector = async (config: ProjectorConfig, logger: Logger): Promise<RunningProjector> => {
+export const startProjector = async (config: ProjectorConfig, logger: Logger, options: { ops?: OpsServer } = {}): Promise<RunningProjector> => {
   const { connection } = config;
   // One connection per concurrent batch, one for repositioning, one for the health check.
   const db = createDatabase({ url: connection.databaseUrl, applicationName: 'agentbus-projector', poolMax: config.partitionsConcurrently + 2, logger });
@@ -60,7 +60,7 @@ export const startProjector = async (config: ProjectorConfig, logger: Logger): P
   });
   await sink.start();
 
-  const ops = await startOpsServer({
+  const ops = await serveOps(options.ops, {
     port: config.httpPort,
     registry,
     logger,

@@ -7,7 +7,7 @@ import { AgentbusError, deadLetterTopicSuffix, isRetriable, newEventId, topicNam
 import { createKafka } from '@agentbus/kafka';
 import { loggerForEvent, type Logger } from '@agentbus/logger';
 import { createDatabase, isRetriableDatabaseError, mapDatabaseError } from '@agentbus/postgres-sink';
-import { createMetricsRegistry, databaseCheck, startOpsServer, type OpsServer } from '@agentbus/runtime';
+import { createMetricsRegistry, databaseCheck, serveOps, type OpsServer } from '@agentbus/runtime';
 import { builtInSagas, compileSaga, correlationKeyOf, decideSaga, isFinished, nextWakeup, type AgentDirectory, type AgentSnapshot, type SagaDefinition, type SagaInput } from '@agentbus/sagas';
 import { CachedDirectory, capabilitiesOf, presenceDirectory, readModelDirectory } from './agentDirectories';
 import type { OrchestratorConfig } from './config';
@@ -23,6 +23,8 @@ export interface SagaOrchestratorOptions {
   now?: () => number;
   /** Called with each command the relay published and the latency from the event that caused it. */
   onDispatched?: (command: AgentEvent, latencyMs: number) => void;
+  /** The ops server runService already listens on; without one the orchestrator starts its own. */
+  ops?: OpsServer;
 }
 
 export interface RunningOrchestrator {
@@ -389,7 +391,7 @@ export const startSagaOrchestrator = async (config: OrchestratorConfig, logger: 
     relay.wake();
   }, config.timerIntervalMs);
 
-  const ops = await startOpsServer({
+  const ops = await serveOps(options.ops, {
     port: config.httpPort,
     registry,
     logger,
