@@ -36,7 +36,11 @@ export interface AuditSinkOptions {
   onDatabaseError?: (error: unknown) => void;
 }
 
-class ReseekNeeded extends Error {}
+class ReseekNeeded extends Error {
+  constructor(readonly expected: bigint | undefined, readonly first: bigint) {
+    super(`batch starts at offset ${first}, the chain continues at ${expected ?? 'an unknown offset'}`);
+  }
+}
 
 // 23505 unique_violation: another sink instance appended to the same chain first (a rebalance
 // overlap). Retrying re-reads the head and skips what it stored.
@@ -56,6 +60,8 @@ const isRetriableWrite = (error: unknown): boolean => isRetriableDatabaseError(e
 export class AuditSink {
   private consumer: Consumer | undefined;
   private assignment = new Map<string, number[]>();
+  /** Counts the group (re)joins: a seek computed for an earlier assignment must not mark this one positioned. */
+  private generation = 0;
   private positioned = false;
   private running = false;
   /** The offset each partition was last sought to: a first record beyond it is a real gap (a control record, retention). */
@@ -83,6 +89,7 @@ export class AuditSink {
     this.consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       this.assignment = new Map(Object.entries(payload.memberAssignment));
+      this.generation++;
       this.positioned = false;
     });
     consumer.on(consumer.events.CRASH, ({ payload }) => this.options.logger.error({ err: payload.error, restart: payload.restart }, 'audit consumer crashed'));
@@ -111,8 +118,9 @@ export class AuditSink {
     const { batch, isRunning, isStale, heartbeat, resolveOffset } = payload;
     if (batch.messages.length === 0 || !isRunning() || isStale()) return;
     if (!this.positioned) {
-      // First batch after a (re)join: the group's Kafka offsets may disagree with Postgres.
-      await this.seekAssigned();
+      // First batch after a (re)join: the group's Kafka offsets may disagree with Postgres. A
+      // failed seek leaves the sink unpositioned, so the next batch tries again.
+      await this.seekAssigned().catch((error: unknown) => this.options.logger.error({ err: error }, 'could not seek to the heads in Postgres; trying again with the next batch'));
       return;
     }
     const key = `${batch.topic}/${batch.partition}`;
@@ -120,7 +128,13 @@ export class AuditSink {
     const records = await this.decodeAll(batch.topic, batch.partition, batch.messages, heartbeat, isRunning);
     if (!records) return;
     const previous = this.storing.get(key);
-    if (previous && !(await previous)) return;
+    if (previous && !(await previous)) {
+      // The previous batch was not stored and the partition has been sought back to its head in
+      // Postgres: this batch, fetched before that, is dropped. The failure is forgotten with it;
+      // kept, it would drop every later batch of the partition too, which would never be stored.
+      if (this.storing.get(key) === previous) this.storing.delete(key);
+      return;
+    }
     if (!isRunning() || isStale()) return;
     const last = batch.messages.at(-1)!.offset;
     this.storing.set(key, this.storeBatch(batch.topic, batch.partition, records, { started, last, highWatermark: batch.highWatermark, heartbeat, isRunning }));
@@ -149,7 +163,10 @@ export class AuditSink {
         });
         return true;
       } catch (error) {
-        if (error instanceof ReseekNeeded) return this.reseek();
+        if (error instanceof ReseekNeeded) {
+          this.options.logger.warn({ topic, partition, first: error.first.toString(), expected: error.expected?.toString() }, 'batch does not continue the chain; reading the partition again from its head in Postgres');
+          return this.reseek();
+        }
         if (!isRetriableWrite(error)) {
           this.options.logger.error({ err: error, topic, partition, offset: records[0]?.offset }, 'could not store the batch; reading the partition again from its head in Postgres');
           await sleepWithHeartbeat(backoffDelay(this.retry, 8), batch.heartbeat);
@@ -196,14 +213,18 @@ export class AuditSink {
   private async store(trx: Knex.Transaction, topic: string, partition: number, records: AuditRecord[]): Promise<{ stored: number; undecodable: number }> {
     const key = `${topic}/${partition}`;
     const head = await lockHead(trx, topic, partition);
-    const next = head?.nextOffset;
-    const fresh = next === undefined ? records : records.filter((r) => BigInt(r.offset) >= next);
+    const sought = this.soughtTo.get(key);
+    // A partition without a head has stored nothing yet: it starts where we positioned it (the
+    // start of the partition). Without that, a batch fetched from a Kafka offset that a killed
+    // sink had committed ahead of Postgres would start the chain there, losing what came before.
+    const next = head?.nextOffset ?? sought;
+    if (next === undefined) throw new ReseekNeeded(undefined, BigInt(records[0]!.offset));
+    const fresh = records.filter((r) => BigInt(r.offset) >= next);
     if (fresh.length === 0) return { stored: 0, undecodable: 0 };
     // A first record beyond the head means we were positioned wrongly (never skip ahead), unless
     // we sought past the head ourselves because retention had removed what lay between.
-    const sought = this.soughtTo.get(key);
     const first = BigInt(fresh[0]!.offset);
-    if (next !== undefined && first > next && !(sought !== undefined && sought > next && first >= sought)) throw new ReseekNeeded();
+    if (first > next && !(sought !== undefined && sought > next && first >= sought)) throw new ReseekNeeded(next, first);
     const chained = chainRecords(headOrEmpty(head), fresh);
     await insertChained(trx, topic, partition, chained.rows);
     await writeHead(trx, topic, partition, chained.head, BigInt(fresh.at(-1)!.offset) + 1n);
@@ -218,12 +239,13 @@ export class AuditSink {
   private async seekAssigned(): Promise<void> {
     const consumer = this.consumer;
     if (!consumer) return;
+    const { generation, assignment } = this;
     const heads = await readHeads(this.options.db);
     const admin = this.options.kafka.admin();
     await admin.connect();
     const positions: { topic: string; partition: number; offset: bigint }[] = [];
     try {
-      for (const [topic, partitions] of this.assignment) {
+      for (const [topic, partitions] of assignment) {
         const bounds = new Map((await admin.fetchTopicOffsets(topic)).map((o) => [o.partition, { low: BigInt(o.low), high: BigInt(o.high) }]));
         for (const partition of partitions) {
           const { low, high } = bounds.get(partition) ?? { low: 0n, high: 0n };
@@ -239,12 +261,15 @@ export class AuditSink {
     } finally {
       await admin.disconnect();
     }
+    // The group rebalanced while we read: these positions are for partitions we may no longer
+    // hold, and the new assignment's first batch seeks again.
+    if (generation !== this.generation) return;
     for (const p of positions) {
       consumer.seek({ topic: p.topic, partition: p.partition, offset: p.offset.toString() });
       this.soughtTo.set(`${p.topic}/${p.partition}`, p.offset);
     }
     this.positioned = true;
-    this.options.logger.info({ partitions: [...this.assignment].map(([t, p]) => `${t}:${p.join(',')}`) }, 'positioned at the chain heads stored in Postgres');
+    this.options.logger.info({ partitions: [...assignment].map(([t, p]) => `${t}:${p.join(',')}`) }, 'positioned at the chain heads stored in Postgres');
   }
 }
 
