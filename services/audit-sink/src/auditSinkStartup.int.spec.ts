@@ -1,21 +1,11 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { connectionSchema, parseConfig } from '@agentbus/config';
 import { createDatabase } from '@agentbus/postgres-sink';
-import { createTestDatabase, createTestTopics, spawnService, type ServiceProcess, type TestDatabase, type TestTopics } from '@agentbus/testing';
+import { createTestDatabase, createTestTopics, freePort, spawnService, type ServiceProcess, type TestDatabase, type TestTopics } from '@agentbus/testing';
 import type { Knex } from 'knex';
 import { countRows, until } from './auditTesting.spec-support';
 
 jest.setTimeout(180_000);
-
-const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
 
 /** A TCP forwarder to the real broker, listening only once `open` is called: until then the broker is unreachable at `port`. */
 const brokerGate = (port: number, target: { host: string; port: number }) => {
