@@ -5,14 +5,16 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, Kafka, logLevel, ResourcePatternTypes, type AclEntry } from 'kafkajs';
+import { freePort } from '@agentbus/testing';
 import { fetchKafka, kafkaClasspath, newClusterId } from '../infra/kafka';
 import { loadInfraSettings } from '../infra/settings';
 import { requireJava } from '../infra/toolchain';
 import type { Acl, KafkaUserResource } from './strimzi';
+
+export { freePort };
 
 export interface AclBroker {
   /** SASL_SSL with SCRAM-SHA-512: every client here is subject to the ACLs. */
@@ -25,16 +27,6 @@ export interface AclBroker {
   output: () => string;
   stop(): Promise<void>;
 }
-
-export const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 
 const operations: Record<Acl['operations'][number], AclOperationTypes> = {
   Read: AclOperationTypes.READ,
