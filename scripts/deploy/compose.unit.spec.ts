@@ -108,6 +108,8 @@ describe('Dockerfiles', () => {
     expect(dockerfile).toContain(`RUN npx nx run ${name}:build\n`);
     expect(dockerfile).toContain(`COPY --from=build /src/dist/services/${name}/ ./`);
     expect(dockerfile).toMatch(/^FROM node:\$\{NODE_VERSION\}-alpine AS runtime$/m);
+    // The LTS line CI also tests on (scripts/node/ltsNode.ts).
+    expect(dockerfile).toMatch(/^ARG NODE_VERSION=24$/m);
     expect(dockerfile).toMatch(/^USER 1000:1000$/m);
     const project = JSON.parse(readFileSync(join(repoRoot, 'services', name, 'project.json'), 'utf8')) as { targets?: { build?: { options?: { command?: string } } } };
     expect(project.targets?.build?.options?.command).toBe(`tsx scripts/deploy/bundle.ts ${name}`);
