@@ -42,7 +42,7 @@ describe('SIGTERM', () => {
     const rest: AgentEvent[] = [];
     await bus.subscribe('task.created', (e) => void rest.push(e), { name: 'slow' });
     await eventually(() => rest.length, (n) => n >= 6 - done.length, 30_000, 'the remaining events');
-    await eventually(() => groupCaughtUp(world.topics.kafka, 'sigterm.slow', `${world.topics.prefix}.task`), (caughtUp) => caughtUp, 30_000, 'the new instance to commit to the end');
+    await eventually(() => groupCaughtUp(world.topics.kafka, `${world.topics.prefix}.sigterm.slow`, `${world.topics.prefix}.task`), (caughtUp) => caughtUp, 30_000, 'the new instance to commit to the end');
     expect([...done, ...rest.map((e) => e.id)].sort()).toEqual(published.map((e) => e.id).sort());
   });
 });
