@@ -136,7 +136,8 @@ export const startAclBroker = async (users: readonly KafkaUserResource[]): Promi
 
   const kafka = new Kafka({ brokers: [`127.0.0.1:${plain}`], clientId: 'acl-broker-setup', logLevel: logLevel.NOTHING, retry: { retries: 2 } });
   const admin = kafka.admin();
-  const deadline = Date.now() + 90_000;
+  // Generous: a cold broker beside a busy test run takes minutes to answer its first request.
+  const deadline = Date.now() + 180_000;
   try {
     for (;;) {
       if (child.exitCode !== null) throw new Error(`the ACL broker exited with ${child.exitCode}:\n${out.slice(-3000)}`);
@@ -148,7 +149,7 @@ export const startAclBroker = async (users: readonly KafkaUserResource[]): Promi
           () => false,
         );
       if (ready) break;
-      if (Date.now() > deadline) throw new Error(`the ACL broker did not answer within 90 s:\n${out.slice(-3000)}`);
+      if (Date.now() > deadline) throw new Error(`the ACL broker did not answer within 180 s:\n${out.slice(-3000)}`);
       await new Promise((r) => setTimeout(r, 500));
     }
     await admin.createAcls({ acl: users.flatMap(aclBindings) });

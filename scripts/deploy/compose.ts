@@ -12,7 +12,7 @@ export interface ComposeService {
   command?: string[];
   environment?: Record<string, string | number>;
   depends_on?: Record<string, { condition: string }>;
-  healthcheck?: { test: string[] };
+  healthcheck?: { test: string[]; interval?: string; timeout?: string; retries?: number; start_period?: string };
   volumes?: (string | { type: string; source: string; target: string })[];
   profiles?: string[];
   restart?: string;
@@ -23,6 +23,15 @@ export interface ComposeFile {
 }
 
 export const composeFile = join(repoRoot, 'infra', 'compose', 'docker-compose.yml');
+
+const durationUnits: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1000, ms: 1, us: 0.001 };
+
+/** A compose duration as `config` prints it ("1m30s", "90s", "500ms") in milliseconds. */
+export const composeDurationMs = (duration: string): number => {
+  const parts = [...duration.matchAll(/(\d+(?:\.\d+)?)(h|ms|m|s|us)/g)];
+  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== duration) throw new Error(`not a compose duration: ${JSON.stringify(duration)}`);
+  return parts.reduce((total, [, value, unit]) => total + Number(value) * durationUnits[unit!]!, 0);
+};
 
 export const composeConfig = (files: string[], env: Record<string, string> = {}): ComposeFile => {
   const compose = findCompose();

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { agentbusTopics } from '@agentbus/kafka';
-import { composeConfig, composeFile, type ComposeFile } from './compose';
+import { composeConfig, composeDurationMs, composeFile, type ComposeFile } from './compose';
 import { deployedServices } from './deployedServices';
 import { repoRoot } from './manifests';
 import { kafkaTopics } from './strimzi';
@@ -78,6 +78,14 @@ describe('docker compose', () => {
       expect(service.volumes).toContain('/etc/ssl/kafka-ca.pem:/etc/agentbus/kafka-ca.crt:ro');
     }
     expect(external.services.kafka!.healthcheck!.test.join(' ')).toContain('--bootstrap-server $$KAFKA_BROKERS --command-config /tmp/client.properties');
+    // A cold JVM's TLS handshake and SCRAM login take longer than the tool's and the base check's defaults.
+    expect(external.services.kafka!.command![0]).toContain("'socket.connection.setup.timeout.ms=60000'");
+    expect(composeDurationMs(external.services.kafka!.healthcheck!.timeout!)).toBeGreaterThanOrEqual(60_000);
+  });
+
+  it('reads compose durations as config prints them', () => {
+    expect([composeDurationMs('90s'), composeDurationMs('1m30s'), composeDurationMs('500ms'), composeDurationMs('1h')]).toEqual([90_000, 90_000, 500, 3_600_000]);
+    expect(() => composeDurationMs('90')).toThrow('not a compose duration: "90"');
   });
 
   it('sets up the same topics as the generated KafkaTopics, with the same settings but for the replica count', () => {
@@ -100,6 +108,8 @@ describe('Dockerfiles', () => {
     expect(dockerfile).toContain(`RUN npx nx run ${name}:build\n`);
     expect(dockerfile).toContain(`COPY --from=build /src/dist/services/${name}/ ./`);
     expect(dockerfile).toMatch(/^FROM node:\$\{NODE_VERSION\}-alpine AS runtime$/m);
+    // The LTS line CI also tests on (scripts/node/ltsNode.ts).
+    expect(dockerfile).toMatch(/^ARG NODE_VERSION=24$/m);
     expect(dockerfile).toMatch(/^USER 1000:1000$/m);
     const project = JSON.parse(readFileSync(join(repoRoot, 'services', name, 'project.json'), 'utf8')) as { targets?: { build?: { options?: { command?: string } } } };
     expect(project.targets?.build?.options?.command).toBe(`tsx scripts/deploy/bundle.ts ${name}`);

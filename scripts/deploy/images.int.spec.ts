@@ -19,12 +19,12 @@ import { loadInfraSettings } from '../infra/settings';
 import { requireJava } from '../infra/toolchain';
 import { freePort, startAclBroker, type AclBroker } from './aclBroker.spec-support';
 import { bundleEntry, bundleService } from './bundle';
-import { composeConfig, composeFile } from './compose';
+import { composeConfig, composeDurationMs, composeFile } from './compose';
 import { deployedServices } from './deployedServices';
 import { kustomize, parseYamlDocuments, repoRoot, type K8sObject } from './manifests';
 import { clusterSettings, kafkaUsers, operatorUser } from './strimzi';
 
-jest.setTimeout(240_000);
+jest.setTimeout(480_000);
 
 const config = integrationConfig();
 const prefix = uniquePrefix('deploy');
@@ -226,8 +226,9 @@ describe('the images, run from their bundles alone', () => {
 
   it("compose's existing-kafka probe logs in to a SASL/SCRAM + TLS cluster, and fails with a wrong password", () => {
     // The override's kafka service, run here: its command writes the client config, its health check
-    // runs Kafka's broker-api-versions tool with it (the image's script, called by its class here).
-    const probe = (password: string): number | null => {
+    // runs Kafka's broker-api-versions tool with it (the image's script, called by its class here)
+    // within the check's own compose timeout, as the container runtime would.
+    const probe = (password: string): { status: number | null; stderr: string } => {
       const external = composeConfig([composeFile, join(repoRoot, 'infra', 'compose', 'existing-kafka.yml')], {
         KAFKA_BROKERS: broker.saslBrokers,
         KAFKA_SASL_USERNAME: operatorUser,
@@ -245,12 +246,15 @@ describe('the images, run from their bundles alone', () => {
           `${requireJava(loadInfraSettings().javaHome)} -cp '${kafkaClasspath(loadInfraSettings())}' org.apache.kafka.tools.BrokerApiVersionsCommand`,
         );
         writeFileSync(join(dir, 'check.sh'), check);
-        return spawnSync('bash', [join(dir, 'check.sh')], { env, encoding: 'utf8', timeout: 60_000 }).status;
+        const { status, stderr } = spawnSync('bash', [join(dir, 'check.sh')], { env, encoding: 'utf8', timeout: composeDurationMs(external.healthcheck!.timeout!) });
+        return { status, stderr };
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
     };
-    expect(probe(broker.passwords[operatorUser]!)).toBe(0);
-    expect(probe('not-the-password')).not.toBe(0);
+    expect(probe(broker.passwords[operatorUser]!)).toMatchObject({ status: 0 });
+    const refused = probe('not-the-password');
+    expect(refused.status).not.toBe(0);
+    expect(refused.stderr).toMatch(/Authentication failed during authentication due to invalid credentials with SASL mechanism SCRAM-SHA-512/);
   });
 });

@@ -6,7 +6,7 @@ export {
   isKafkaAuthenticationError,
   mapKafkaError,
 } from './kafkaErrors';
-export { agentbusTopics, ensureTopics } from './topics';
-export type { TopicSpec, TopicSettings } from './topics';
+export { agentbusTopics, ensureTopics, waitForTopics, TopicsNotReadyError } from './topics';
+export type { TopicSpec, TopicSettings, TopicReadiness, WaitForTopicsOptions } from './topics';
 export { readToEnd } from './readToEnd';
 export type { ReadRecord } from './readToEnd';

@@ -4,6 +4,7 @@ import { createLogger } from '@agentbus/logger';
 import { localScramCredentials, uniquePrefix, type LocalScramCredentials } from '@agentbus/testing';
 import { assertBrokerReachable, createKafka } from './createKafka';
 import { isKafkaAuthenticationError } from './kafkaErrors';
+import { ensureTopics } from './topics';
 
 const scramConnection = (credentials: LocalScramCredentials, overrides: { mechanism?: string; username?: string; password?: string } = {}): KafkaConnection =>
   parseConfig(connectionSchema, {
@@ -42,7 +43,7 @@ describe('SASL/SCRAM on the local broker', () => {
     const consumer = kafka.consumer({ groupId: `${topic}-reader` });
     await admin.connect();
     try {
-      await admin.createTopics({ topics: [{ topic, numPartitions: 1, replicationFactor: 1 }], waitForLeaders: true });
+      await ensureTopics(admin, [{ topic, numPartitions: 1, replicationFactor: 1, configs: {} }]);
       const value = `hello over scram ${randomUUID()}`;
       await producer.connect();
       await producer.send({ topic, messages: [{ key: 'k', value }] });

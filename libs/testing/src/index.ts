@@ -1,4 +1,4 @@
-export { integrationConfig, uniquePrefix, createTestTopics } from './integration';
+export { integrationConfig, uniquePrefix, createTestTopics, groupCaughtUp } from './integration';
 export type { TestTopics } from './integration';
 export { localScramCredentials } from './scram';
 export type { LocalScramCredentials } from './scram';

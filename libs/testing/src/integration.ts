@@ -41,3 +41,21 @@ export const createTestTopics = async (label: string, config: ConnectionConfig =
     },
   };
 };
+
+/**
+ * Whether the consumer group has committed every partition of the topic up to its end: from then
+ * on it can receive nothing again, so a test may count what its handlers saw.
+ */
+export const groupCaughtUp = async (kafka: Kafka, groupId: string, topic: string): Promise<boolean> => {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const [ends, [committed]] = await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId, topics: [topic] })]);
+    return ends.every((end) => {
+      const offset = committed?.partitions.find((p) => p.partition === end.partition)?.offset ?? '-1';
+      return end.high === '0' || BigInt(offset) >= BigInt(end.high);
+    });
+  } finally {
+    await admin.disconnect();
+  }
+};

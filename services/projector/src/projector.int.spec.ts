@@ -2,7 +2,7 @@ import { createKafkaEventBus, type KafkaEventBus } from '@agentbus/bus';
 import { parseConfig, connectionSchema } from '@agentbus/config';
 import type { AgentEvent } from '@agentbus/events';
 import { createLogger } from '@agentbus/logger';
-import { createDatabase, createOffsetsTable, writeOffsets } from '@agentbus/postgres-sink';
+import { createDatabase, createOffsetsTable, offsetsTable, writeOffsets } from '@agentbus/postgres-sink';
 import { allProjections, replay } from '@agentbus/projections';
 import { activeSchema, ensureLiveReadModels } from '@agentbus/read-models';
 import { createTestDatabase, createTestTopics, mixedWorkload, readTables, type TestDatabase, type TestTopics } from '@agentbus/testing';
@@ -92,7 +92,20 @@ describe('projector', () => {
     await bus.publish(event!);
     const { schema } = await activeSchema(db);
     await eventually(async () => Number((await db.withSchema(schema).from('tasks').count({ n: '*' }))[0]!.n) === 1, 30_000, 'the task row');
-    await new Promise((r) => setTimeout(r, 1500));
+    // Both copies applied, by the offsets stored with the rows: past the end of the event's partition.
+    const topic = `${topics.prefix}.${event!.type.split('.')[0]}`;
+    const admin = topics.kafka.admin();
+    await admin.connect();
+    const end = (await admin.fetchTopicOffsets(topic).finally(() => admin.disconnect())).filter((o) => o.high !== '0');
+    expect(end.map((o) => o.high)).toEqual(['2']);
+    await eventually(
+      async () => {
+        const stored: { partition: number; next_offset: string }[] = await db.withSchema(schema).from(offsetsTable).where({ topic }).select('partition', 'next_offset');
+        return end.every((o) => stored.some((s) => s.partition === o.partition && BigInt(s.next_offset) >= BigInt(o.high)));
+      },
+      60_000,
+      'the stored offsets to pass both copies',
+    );
     expect(Number((await db.withSchema(schema).from('events').count({ n: '*' }))[0]!.n)).toBe(1);
   });
 });

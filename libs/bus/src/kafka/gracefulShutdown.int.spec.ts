@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import type { AgentEvent } from '@agentbus/events';
+import { groupCaughtUp } from '@agentbus/testing';
 import { eventually } from '../testing';
 import { kafkaWorld } from './kafkaWorld.spec-support';
 
@@ -41,7 +42,7 @@ describe('SIGTERM', () => {
     const rest: AgentEvent[] = [];
     await bus.subscribe('task.created', (e) => void rest.push(e), { name: 'slow' });
     await eventually(() => rest.length, (n) => n >= 6 - done.length, 30_000, 'the remaining events');
-    await new Promise((r) => setTimeout(r, 1000));
+    await eventually(() => groupCaughtUp(world.topics.kafka, `${world.topics.prefix}.sigterm.slow`, `${world.topics.prefix}.task`), (caughtUp) => caughtUp, 30_000, 'the new instance to commit to the end');
     expect([...done, ...rest.map((e) => e.id)].sort()).toEqual(published.map((e) => e.id).sort());
   });
 });

@@ -6,6 +6,7 @@ import type { AgentEvent } from '@agentbus/events';
 import type { HandlerContext } from '../eventBus';
 import { eventually } from '../testing';
 import { traceIdOf } from '../context/traceparent';
+import { groupCaughtUp } from '@agentbus/testing';
 import { kafkaWorld } from './kafkaWorld.spec-support';
 
 const fastRetry = { initialDelayMs: 5, maxDelayMs: 20 };
@@ -71,7 +72,7 @@ describe('Kafka bus delivery guarantees', () => {
 
     await wait(() => handled.length, (n) => n >= 60, '60 handled');
     await wait(() => pressure.map((p) => (p.payload as { state: string }).state), (s) => s.includes('paused') && s.includes('resumed'), 'paused and resumed reports');
-    await sleep(500);
+    await wait(() => groupCaughtUp(world.topics.kafka, `${world.topics.prefix}.contract.slow`, `${world.topics.prefix}.task`), (done) => done, 'the slow subscription to commit to the end');
     expect(handled).toHaveLength(60);
     expect(new Set(handled.map((e) => e.id))).toEqual(new Set(published.map((e) => e.id)));
     for (const key of keys) {
@@ -110,7 +111,7 @@ describe('Kafka bus delivery guarantees', () => {
     const second = await world.bus('closer');
     await second.subscribe('task.created', slow, { name: 'work', retry: fastRetry });
     await wait(() => finished.length, (n) => n >= 10, 'the rest handled by the next instance');
-    await sleep(1000);
+    await wait(() => groupCaughtUp(world.topics.kafka, `${world.topics.prefix}.closer.work`, `${world.topics.prefix}.task`), (done) => done, 'the next instance to commit to the end');
     expect(finished).toHaveLength(10);
     expect(new Set(finished)).toEqual(new Set(published.map((e) => e.id)));
   });

@@ -10,6 +10,7 @@ export const ErrorCodes = {
   brokerUnavailable: 'BROKER_UNAVAILABLE',
   kafkaAuthenticationFailed: 'KAFKA_AUTHENTICATION_FAILED',
   databaseUnavailable: 'DATABASE_UNAVAILABLE',
+  topicsNotReady: 'TOPICS_NOT_READY',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
