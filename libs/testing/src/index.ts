@@ -9,3 +9,4 @@ export type { ServiceProcess } from './faults';
 export { mixedWorkload } from './workload';
 export { readTables } from './readTables';
 export { thrownBy } from './thrown';
+export { confluentFramed, invoiceSchema } from './foreignProducer';
