@@ -9,4 +9,5 @@ export type { ServiceProcess } from './faults';
 export { mixedWorkload } from './workload';
 export { readTables } from './readTables';
 export { thrownBy } from './thrown';
-export { confluentFramed, invoiceSchema } from './foreignProducer';
+export { confluentFramed, invoiceSchema, foreignTaskCreated, foreignTaskRecords } from './foreignProducer';
+export type { ForeignRecord } from './foreignProducer';

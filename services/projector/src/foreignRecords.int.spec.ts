@@ -4,7 +4,7 @@ import type { AgentEvent } from '@agentbus/events';
 import { createLogger } from '@agentbus/logger';
 import { createDatabase } from '@agentbus/postgres-sink';
 import { activeSchema } from '@agentbus/read-models';
-import { confluentFramed, createTestDatabase, createTestTopics, invoiceSchema, type TestDatabase, type TestTopics } from '@agentbus/testing';
+import { createTestDatabase, createTestTopics, foreignTaskCreated, foreignTaskRecords, type TestDatabase, type TestTopics } from '@agentbus/testing';
 import type { Knex } from 'knex';
 import { loadProjectorConfig } from './config';
 import { startProjector, type RunningProjector } from './projector';
@@ -17,38 +17,6 @@ const eventually = async (probe: () => Promise<boolean>, timeoutMs: number, what
     await new Promise((r) => setTimeout(r, 200));
   }
 };
-
-/** The registry's Confluent-compatible REST API, spoken directly, as another language's client does. */
-const registryApi = (url: string) => {
-  const call = async (path: string, body?: object): Promise<{ id: number; schema?: string }> => {
-    const response = await fetch(`${url}${path}`, {
-      method: body ? 'POST' : 'GET',
-      headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
-      body: body && JSON.stringify(body),
-    });
-    if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
-    return (await response.json()) as { id: number; schema?: string };
-  };
-  return {
-    latest: async (subject: string) => {
-      const { id, schema } = await call(`/subjects/${encodeURIComponent(subject)}/versions/latest`);
-      return { id, schema: JSON.parse(schema!) as object };
-    },
-    register: async (subject: string, schema: object) => (await call(`/subjects/${encodeURIComponent(subject)}/versions`, { schema: JSON.stringify(schema) })).id,
-  };
-};
-
-/** An event record as a foreign producer fills it in: every field explicit, nulls for absent ids. */
-const taskCreatedRecord = (taskId: string, changes: object = {}) => ({
-  id: `evt-${taskId}`,
-  type: 'task.created',
-  source: 'did:agent:rust-planner',
-  timestamp: 1760000000000,
-  routingKey: 'task.created',
-  metadata: { correlationId: null, causationId: null, version: '1' },
-  payload: { taskId, description: `written by another client (${taskId})`, priority: 'high', domain: null, requiredCapability: null, input: null },
-  ...changes,
-});
 
 describe('records from a producer in another language (plain Avro, Confluent framing, no agentbus headers)', () => {
   let topics: TestTopics;
@@ -76,39 +44,9 @@ describe('records from a producer in another language (plain Avro, Confluent fra
   });
 
   it('projects and delivers the correct one, and dead-letters each faulty one with its own code and a reason naming the field', async () => {
-    const registry = registryApi(parseConfig(connectionSchema, env).registry.url);
     const topic = `${topics.prefix}.task`;
-    const created = await registry.latest(`${topic}-agentbus.task.TaskCreated`);
-    const completed = await registry.latest(`${topic}-agentbus.task.TaskCompleted`);
-    // TopicNameStrategy, a Confluent serializer's default: the record is registered under the topic's subject.
-    const invoiceId = await registry.register(`${topic}-value`, invoiceSchema);
-
-    const records = [
-      { key: 'foreign-ok', value: confluentFramed(created.id, created.schema, taskCreatedRecord('foreign-ok')) },
-      {
-        key: 'foreign-mismatch',
-        value: confluentFramed(
-          completed.id,
-          completed.schema,
-          taskCreatedRecord('foreign-mismatch', { payload: { taskId: 'foreign-mismatch', result: { status: 'success', output: '{}', metrics: null } } }),
-        ),
-      },
-      { key: 'foreign-empty-id', value: confluentFramed(created.id, created.schema, taskCreatedRecord('foreign-empty-id', { id: '' })) },
-      { key: 'foreign-bad-key', value: confluentFramed(created.id, created.schema, taskCreatedRecord('foreign-bad-key', { routingKey: 'task..created.#' })) },
-      { key: 'foreign-invoice', value: confluentFramed(invoiceId, invoiceSchema, { invoiceId: 'INV-7', amountCents: 129900 }) },
-      {
-        key: 'foreign-header',
-        value: confluentFramed(created.id, created.schema, taskCreatedRecord('foreign-header')),
-        headers: { 'agentbus-routing-key': 'task.created.urgent' },
-      },
-    ];
-    const expected: Record<string, { code: string; reason: RegExp }> = {
-      'foreign-mismatch': { code: 'EVENT_TYPE_MISMATCH', reason: new RegExp(`type is "task.created", but writer schema ${completed.id} is agentbus.task.TaskCompleted`) },
-      'foreign-empty-id': { code: 'EVENT_INVALID', reason: /^Invalid task.created: id: must be a non-blank string, got ""$/ },
-      'foreign-bad-key': { code: 'ROUTING_KEY_INVALID', reason: /routingKey "task\.\.created\.#" of task\.created: empty word at position 2/ },
-      'foreign-invoice': { code: 'NOT_AN_AGENTBUS_EVENT', reason: new RegExp(`writer schema ${invoiceId} is com\\.acme\\.Invoice, not an agentbus event`) },
-      'foreign-header': { code: 'ROUTING_KEY_MISMATCH', reason: /header agentbus-routing-key is "task\.created\.urgent", but the body's routingKey is "task\.created"/ },
-    };
+    const records = await foreignTaskRecords(parseConfig(connectionSchema, env).registry.url, topic);
+    const refused = records.filter((r) => r.refusal);
 
     projector = await startProjector(loadProjectorConfig(env), logger);
     const delivered: AgentEvent[] = [];
@@ -116,7 +54,7 @@ describe('records from a producer in another language (plain Avro, Confluent fra
 
     const producer = topics.kafka.producer();
     await producer.connect();
-    await producer.send({ topic, acks: -1, messages: records });
+    await producer.send({ topic, acks: -1, messages: records.map(({ key, value, headers }) => ({ key, value, headers })) });
     await producer.disconnect();
 
     const deadFor = async (subscription: string) => bus.deadLetters.list({ where: (d) => d.subscription === subscription });
@@ -127,8 +65,8 @@ describe('records from a producer in another language (plain Avro, Confluent fra
 
     for (const subscription of ['projector', 'foreign-tasks']) {
       const dead = await deadFor(subscription);
-      expect(Object.fromEntries(dead.map((d) => [d.key, d.code]))).toEqual(Object.fromEntries(Object.entries(expected).map(([key, e]) => [key, e.code])));
-      for (const d of dead) expect(d.reason).toMatch(expected[d.key!]!.reason);
+      expect(Object.fromEntries(dead.map((d) => [d.key, d.code]))).toEqual(Object.fromEntries(refused.map((r) => [r.key, r.refusal!.code])));
+      for (const d of dead) expect(d.reason).toMatch(refused.find((r) => r.key === d.key)!.refusal!.reason);
       expect(dead.every((d) => d.attempts === 1 && d.sourceTopic === topic)).toBe(true);
     }
 
@@ -138,7 +76,7 @@ describe('records from a producer in another language (plain Avro, Confluent fra
     expect(Number((await db.withSchema(schema).from('events').count({ n: '*' }))[0]!.n)).toBe(1);
     expect(delivered).toEqual([
       {
-        ...taskCreatedRecord('foreign-ok'),
+        ...foreignTaskCreated('foreign-ok'),
         metadata: { version: '1' },
       },
     ]);
