@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { Writable } from 'node:stream';
 import { Headers, newTraceparent } from '@agentbus/bus';
+import { assertReadable, loadSchemaCatalog } from '@agentbus/codec';
+import { createEvent } from '@agentbus/events';
 import { createLogger, loggerForEvent } from '@agentbus/logger';
 import { nowMs } from './stats';
 
@@ -46,6 +48,16 @@ const main = (): void => {
   const logger = createLogger({ name: 'micro', level: 'info', pretty: false, destination: sink });
   const event = { id, type: 'task.created', metadata: { correlationId: id, causationId: id } };
   time('loggerForEvent (pino child with redaction)', n, () => loggerForEvent(logger, event));
+
+  console.log('consume, per event (AvroEventCodec.decode, after the registry lookup is cached):');
+  const taskCreated = loadSchemaCatalog().latest('task.created');
+  const payload = { taskId: 'task-abc-0000001', description: 'Summarise the quarterly report', priority: 'high', domain: 'financial', requiredCapability: null, input: null };
+  const plain = createEvent({ type: 'task.created', source: 'did:agent:planner', payload }, { now: () => 1760000000000, newId: () => id });
+  const extended = { ...plain, routingKey: 'task.created.financial.urgent' };
+  const body = taskCreated.avroType.toBuffer({ ...plain, metadata: { ...plain.metadata, causationId: null } });
+  time('Avro body decode (task.created, avsc fromBuffer)', n, () => taskCreated.avroType.fromBuffer(body));
+  time('assertReadable, routing key = type, header present', n, () => assertReadable(taskCreated, plain, { schemaId: 1, routingKeyHeader: plain.routingKey }));
+  time('assertReadable, 4-word routing key, header present', n, () => assertReadable(taskCreated, extended, { schemaId: 1, routingKeyHeader: extended.routingKey }));
 };
 
 main();

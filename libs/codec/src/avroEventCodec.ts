@@ -1,10 +1,19 @@
 import * as avro from 'avsc';
-import { EventDecodeError, EventValidationError, isAgentbusError, topicName, type AgentEvent } from '@agentbus/events';
-import { assertValid, fromAvroRecord, toAvroRecord, type AvroRecord } from './catalog/avroRecord';
+import {
+  EventDecodeError,
+  EventValidationError,
+  isAgentbusError,
+  isNotAnAgentbusEventError,
+  isUnknownEventTypeError,
+  topicName,
+  type AgentEvent,
+} from '@agentbus/events';
+import { assertWritable, fromAvroRecord, toAvroRecord, type AvroRecord } from './catalog/avroRecord';
 import { subjectName } from './catalog/naming';
 import type { EventSchema, SchemaCatalog } from './catalog/schemaCatalog';
 import type { RegistryClient } from './registry/registryClient';
 import { isSchemaNotFoundError } from './registry/registryErrors';
+import { assertReadable, unreadableRecord } from './validation/eventRules';
 import { encodeToWireFormat, fromWireFormat } from './wire/wireFormat';
 
 export interface EncodedEvent {
@@ -22,6 +31,12 @@ export interface DecodedEvent {
   recordName: string;
 }
 
+/** What the record says about its event outside the body, checked against it. */
+export interface DecodeContext {
+  /** The `agentbus-routing-key` header, when the record has one. */
+  routingKeyHeader?: string;
+}
+
 export interface AvroEventCodecOptions {
   registry: RegistryClient;
   catalog: SchemaCatalog;
@@ -29,8 +44,9 @@ export interface AvroEventCodecOptions {
 }
 
 interface Reader {
-  type: avro.Type;
-  resolver: avro.Resolver | undefined;
+  /** The newest local version of the writer's event: what the body is read into and checked against. */
+  local: EventSchema;
+  resolver: avro.Resolver;
   recordName: string;
 }
 
@@ -83,21 +99,28 @@ export class AvroEventCodec {
     }
     const schema = options.version === undefined ? this.catalog.latest(event.type) : this.catalog.version(event.type, options.version);
     const record = toAvroRecord(event, schema);
-    assertValid(schema, record);
+    assertWritable(schema, record);
     const schemaId = await this.writerId(schema);
     return { topic: topicName(this.topicPrefix, schema.category), schemaId, value: encodeToWireFormat(schemaId, schema.avroType, record), event: fromAvroRecord(record) };
   }
 
-  async decode(bytes: Buffer | null | undefined): Promise<DecodedEvent> {
+  /**
+   * Returns only an event that passes every check the SDK applies when it writes, whoever wrote the
+   * record; anything else throws a non-retriable error with its own code. Only an unreachable
+   * registry is retriable.
+   */
+  async decode(bytes: Buffer | null | undefined, context: DecodeContext = {}): Promise<DecodedEvent> {
     const { schemaId, body } = fromWireFormat(bytes);
     const reader = await this.readerFor(schemaId);
     let record: unknown;
     try {
-      record = reader.type.fromBuffer(body, reader.resolver);
+      record = reader.local.avroType.fromBuffer(body, reader.resolver);
     } catch (error) {
       throw new EventDecodeError(`Avro body does not match schema ${schemaId}: ${(error as Error).message}`, { cause: error, schemaId });
     }
-    return { event: fromAvroRecord(record as AvroRecord), schemaId, recordName: reader.recordName };
+    const event = fromAvroRecord(record as AvroRecord);
+    assertReadable(reader.local, event, { schemaId, routingKeyHeader: context.routingKeyHeader });
+    return { event, schemaId, recordName: reader.recordName };
   }
 
   private writerId(schema: EventSchema): Promise<number> {
@@ -115,8 +138,10 @@ export class AvroEventCodec {
     if (!reader) {
       reader = this.buildReader(schemaId);
       this.readers.set(schemaId, reader);
-      // Only a permanent answer is cached; a registry outage must not poison the cache.
-      reader.catch(() => this.readers.delete(schemaId));
+      // A registry outage must not poison the cache; a schema that is no event of ours stays refused.
+      reader.catch((error: unknown) => {
+        if (!isNotAnAgentbusEventError(error) && !isUnknownEventTypeError(error)) this.readers.delete(schemaId);
+      });
     }
     return reader;
   }
@@ -137,9 +162,10 @@ export class AvroEventCodec {
     }
     const recordName = writer.name ?? '(anonymous)';
     const local = this.catalog.latestByRecordName(recordName);
-    if (!local) return { type: writer, resolver: undefined, recordName };
+    // Refused before any field is read: a foreign record has none of the envelope's fields.
+    if (!local) throw unreadableRecord(recordName, schemaId);
     try {
-      return { type: local.avroType, resolver: local.avroType.createResolver(writer), recordName };
+      return { local, resolver: local.avroType.createResolver(writer), recordName };
     } catch (error) {
       if (isAgentbusError(error)) throw error;
       throw new EventDecodeError(`local ${recordName} v${local.version} cannot read schema ${schemaId}: ${(error as Error).message}`, { cause: error, schemaId });

@@ -1,4 +1,5 @@
 import { EventValidationError, type AgentEvent } from '@agentbus/events';
+import { confluentFramed, invoiceSchema } from '@agentbus/testing';
 import { AvroEventCodec } from './avroEventCodec';
 import { loadSchemaCatalog } from './catalog/schemaCatalog';
 import type { RegistryClient } from './registry/registryClient';
@@ -150,5 +151,67 @@ describe('AvroEventCodec', () => {
     await expect(codec.decode(toWireFormat(schemaId, Buffer.from([0xff])))).rejects.toThrow(
       expect.objectContaining({ code: 'EVENT_UNDECODABLE', context: expect.objectContaining({ schemaId }) }),
     );
+  });
+
+  describe('records from another client (plain Avro in Confluent framing, no agentbus encoder)', () => {
+    const registry = fakeRegistry();
+    let foreignCodec: AvroEventCodec;
+    let taskCompletedId: number;
+    let taskCreatedId: number;
+    const record = (event: AgentEvent) => ({ ...event, metadata: { correlationId: null, causationId: null, ...event.metadata } });
+    const written = async (id: number, event: AgentEvent) => confluentFramed(id, await registry.schemaById(id), record(event));
+
+    beforeAll(async () => {
+      foreignCodec = new AvroEventCodec({ registry, catalog: loadSchemaCatalog(), topicPrefix: 'agentbus' });
+      const ids = await foreignCodec.registerSchemas(['task.created', 'task.completed']);
+      taskCreatedId = ids.find((r) => r.subject === taskCreatedSubject)!.id;
+      taskCompletedId = ids.filter((r) => r.subject === taskCompletedSubject).at(-1)!.id;
+    });
+
+    it('reads a correct one exactly as written', async () => {
+      const decoded = await foreignCodec.decode(await written(taskCreatedId, taskCreated), { routingKeyHeader: 'task.created' });
+      expect(decoded.event).toEqual(taskCreated);
+    });
+
+    it('refuses a TaskCompleted record whose type says task.created as EVENT_TYPE_MISMATCH', async () => {
+      const value = await written(taskCompletedId, { ...taskCompletedV1, type: 'task.created', payload: { taskId: 't-1', result: { status: 'success', output: '{}', metrics: null } } });
+      await expect(foreignCodec.decode(value)).rejects.toMatchObject({ code: 'EVENT_TYPE_MISMATCH', retriable: false, message: expect.stringContaining('agentbus.task.TaskCompleted') });
+    });
+
+    it('refuses an empty id as EVENT_INVALID naming id', async () => {
+      await expect(foreignCodec.decode(await written(taskCreatedId, { ...taskCreated, id: '' }))).rejects.toMatchObject({ code: 'EVENT_INVALID', message: 'Invalid task.created: id: must be a non-blank string, got ""' });
+    });
+
+    it('refuses the routing key task..created.# as ROUTING_KEY_INVALID', async () => {
+      await expect(foreignCodec.decode(await written(taskCreatedId, { ...taskCreated, routingKey: 'task..created.#' }))).rejects.toMatchObject({
+        code: 'ROUTING_KEY_INVALID',
+        message: expect.stringContaining('routingKey "task..created.#"'),
+      });
+    });
+
+    it('refuses a body whose routing key disagrees with the header as ROUTING_KEY_MISMATCH', async () => {
+      await expect(foreignCodec.decode(await written(taskCreatedId, taskCreated), { routingKeyHeader: 'task.created.urgent' })).rejects.toMatchObject({ code: 'ROUTING_KEY_MISMATCH' });
+    });
+
+    it('refuses com.acme.Invoice registered under the topic subject as NOT_AN_AGENTBUS_EVENT, naming the record and the schema id', async () => {
+      const id = await registry.register(taskCreatedSubject, invoiceSchema);
+      const error = await foreignCodec.decode(confluentFramed(id, invoiceSchema, { invoiceId: 'inv-1', amountCents: 1200 })).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'NOT_AN_AGENTBUS_EVENT', retriable: false, context: { recordName: 'com.acme.Invoice', schemaId: id } });
+      expect((error as Error).message).toBe(`Not an agentbus event: writer schema ${id} is com.acme.Invoice, not an agentbus event record`);
+    });
+
+    it('refuses an agentbus record this reader has no schema for as EVENT_TYPE_UNKNOWN', async () => {
+      const newer = { ...(await registry.schemaById(taskCreatedId)), name: 'TaskArchived' };
+      const id = await registry.register('agentbus.task-agentbus.task.TaskArchived', newer);
+      await expect(foreignCodec.decode(confluentFramed(id, newer, record({ ...taskCreated, type: 'task.archived' })))).rejects.toMatchObject({
+        code: 'EVENT_TYPE_UNKNOWN',
+        context: { recordName: 'agentbus.task.TaskArchived', schemaId: id },
+      });
+    });
+  });
+
+  it('refuses to encode what it would refuse to decode: an empty id, a wildcard routing key', async () => {
+    await expect(codec.encode({ ...taskCreated, id: '' })).rejects.toMatchObject({ code: 'EVENT_INVALID' });
+    await expect(codec.encode({ ...taskCreated, routingKey: 'task.#' })).rejects.toMatchObject({ code: 'ROUTING_KEY_INVALID' });
   });
 });

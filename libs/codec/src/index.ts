@@ -1,6 +1,7 @@
 export { AvroEventCodec } from './avroEventCodec';
 export { avroRoundTrip } from './catalog/avroRecord';
-export type { AvroEventCodecOptions, DecodedEvent, EncodedEvent } from './avroEventCodec';
+export type { AvroEventCodecOptions, DecodeContext, DecodedEvent, EncodedEvent } from './avroEventCodec';
+export { assertReadable, assertRoutingKey, envelopeIssues } from './validation/eventRules';
 export { loadSchemaCatalog, defaultSchemasDir, composeEventSchema, SchemaDefinitionError } from './catalog/schemaCatalog';
 export type { EventSchema, SchemaCatalog } from './catalog/schemaCatalog';
 export { checkBackwardTransitive, resolutionProblem } from './catalog/compatibility';

@@ -1,5 +1,15 @@
 export type { AgentEvent, EventMetadata, NewEvent, EventClock, EventCategory } from './envelope';
-export { createEvent, causedBy, newEventId, eventCategories, deadLetterTopicSuffix, topicName } from './envelope';
+export {
+  createEvent,
+  causedBy,
+  newEventId,
+  eventCategories,
+  deadLetterTopicSuffix,
+  topicName,
+  dottedWordsProblem,
+  routingKeyProblem,
+  routingKeyHeader,
+} from './envelope';
 export type { AgentbusErrorOptions, ErrorContext, ErrorCode } from './errors';
 export {
   AgentbusError,
@@ -10,5 +20,15 @@ export {
   EventDecodeError,
   isEventValidationError,
   isEventDecodeError,
+  EventTypeMismatchError,
+  UnknownEventTypeError,
+  NotAnAgentbusEventError,
+  RoutingKeyInvalidError,
+  RoutingKeyMismatchError,
+  isEventTypeMismatchError,
+  isUnknownEventTypeError,
+  isNotAnAgentbusEventError,
+  isRoutingKeyInvalidError,
+  isRoutingKeyMismatchError,
 } from './errors';
 export * from './schemas';

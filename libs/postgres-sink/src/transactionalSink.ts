@@ -1,6 +1,6 @@
 import type { Consumer, ConsumerConfig, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import type { Knex } from 'knex';
-import { backoffDelay, deadLetterMessage, defaultRetryPolicy, type RetryPolicy } from '@agentbus/bus';
+import { backoffDelay, deadLetterMessage, defaultRetryPolicy, Headers, type RetryPolicy } from '@agentbus/bus';
 import type { AvroEventCodec } from '@agentbus/codec';
 import { isRetriable, type AgentEvent } from '@agentbus/events';
 import type { Logger } from '@agentbus/logger';
@@ -198,7 +198,7 @@ export class TransactionalSink {
       };
       for (let attempt = 1; ; attempt++) {
         try {
-          const decoded = await this.options.codec.decode(message.value);
+          const decoded = await this.options.codec.decode(message.value, { routingKeyHeader: record.headers[Headers.routingKey] });
           record.event = decoded.event;
           record.schemaId = decoded.schemaId;
           break;

@@ -10,3 +10,5 @@ export { mixedWorkload } from './workload';
 export { readTables } from './readTables';
 export { thrownBy } from './thrown';
 export { freePort } from './ports';
+export { confluentFramed, invoiceSchema, foreignTaskCreated, foreignTaskRecords } from './foreignProducer';
+export type { ForeignRecord } from './foreignProducer';

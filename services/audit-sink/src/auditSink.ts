@@ -1,7 +1,7 @@
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { Knex } from 'knex';
 import { chainRecords, toAuditRecord, type AuditRecord, type DecodeOutcome } from '@agentbus/audit';
-import { backoffDelay, defaultRetryPolicy, type RetryPolicy } from '@agentbus/bus';
+import { backoffDelay, defaultRetryPolicy, Headers, type RetryPolicy } from '@agentbus/bus';
 import type { AvroEventCodec } from '@agentbus/codec';
 import { isRetriable } from '@agentbus/events';
 import type { Logger } from '@agentbus/logger';
@@ -192,7 +192,7 @@ export class AuditSink {
       let outcome: DecodeOutcome;
       for (let attempt = 1; ; attempt++) {
         try {
-          outcome = await this.options.codec.decode(message.value);
+          outcome = await this.options.codec.decode(message.value, { routingKeyHeader: message.headers?.[Headers.routingKey]?.toString() });
           break;
         } catch (error) {
           if (!isRetriable(error)) {

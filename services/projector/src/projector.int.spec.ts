@@ -5,7 +5,7 @@ import { createLogger } from '@agentbus/logger';
 import { createDatabase, createOffsetsTable, offsetsTable, writeOffsets } from '@agentbus/postgres-sink';
 import { allProjections, replay } from '@agentbus/projections';
 import { activeSchema, ensureLiveReadModels } from '@agentbus/read-models';
-import { createTestDatabase, createTestTopics, mixedWorkload, readTables, type TestDatabase, type TestTopics } from '@agentbus/testing';
+import { createTestDatabase, createTestTopics, foreignTaskCreated, foreignTaskRecords, mixedWorkload, readTables, type TestDatabase, type TestTopics } from '@agentbus/testing';
 import type { Knex } from 'knex';
 import { loadProjectorConfig } from './config';
 import { startProjector, type RunningProjector } from './projector';
@@ -107,6 +107,45 @@ describe('projector', () => {
       'the stored offsets to pass both copies',
     );
     expect(Number((await db.withSchema(schema).from('events').count({ n: '*' }))[0]!.n)).toBe(1);
+  });
+
+  it('projects and delivers the correct record of a producer in another language (plain Avro, Confluent framing, no agentbus headers) and dead-letters each faulty one with its own code and a reason naming the field', async () => {
+    const topic = `${topics.prefix}.task`;
+    const records = await foreignTaskRecords(parseConfig(connectionSchema, env).registry.url, topic);
+    const refused = records.filter((r) => r.refusal);
+
+    projector = await startProjector(loadProjectorConfig(env), logger);
+    const delivered: AgentEvent[] = [];
+    await bus.subscribe('task.#', async (event) => void delivered.push(event), { name: 'foreign-tasks' });
+
+    const producer = topics.kafka.producer();
+    await producer.connect();
+    await producer.send({ topic, acks: -1, messages: records.map(({ key, value, headers }) => ({ key, value, headers })) });
+    await producer.disconnect();
+
+    const deadFor = async (subscription: string) => bus.deadLetters.list({ where: (d) => d.subscription === subscription });
+    await eventually(async () => (await deadFor('projector')).length >= 5 && (await deadFor('foreign-tasks')).length >= 5, 90_000, 'five dead letters per consumer');
+    const { schema } = await activeSchema(db);
+    await eventually(async () => (await db.withSchema(schema).from('tasks').where({ task_id: 'foreign-ok' })).length === 1, 60_000, 'the correct task projected');
+    await eventually(async () => delivered.length >= 1, 30_000, 'the correct event delivered');
+
+    for (const subscription of ['projector', 'foreign-tasks']) {
+      const dead = await deadFor(subscription);
+      expect(Object.fromEntries(dead.map((d) => [d.key, d.code]))).toEqual(Object.fromEntries(refused.map((r) => [r.key, r.refusal!.code])));
+      for (const d of dead) expect(d.reason).toMatch(refused.find((r) => r.key === d.key)!.refusal!.reason);
+      expect(dead.every((d) => d.attempts === 1 && d.sourceTopic === topic)).toBe(true);
+    }
+
+    // Every record is accounted for: five dead-lettered, one projected, none of the five projected.
+    const tasks = await db.withSchema(schema).from('tasks').select('task_id', 'description', 'priority');
+    expect(tasks).toEqual([{ task_id: 'foreign-ok', description: 'written by another client (foreign-ok)', priority: 'high' }]);
+    expect(Number((await db.withSchema(schema).from('events').count({ n: '*' }))[0]!.n)).toBe(1);
+    expect(delivered).toEqual([
+      {
+        ...foreignTaskCreated('foreign-ok'),
+        metadata: { version: '1' },
+      },
+    ]);
   });
 });
 

@@ -266,7 +266,7 @@ export const startSagaOrchestrator = async (config: OrchestratorConfig, logger: 
       let event: AgentEvent;
       for (let attempt = 1; ; attempt++) {
         try {
-          event = (await codec.decode(message.value)).event;
+          event = (await codec.decode(message.value, { routingKeyHeader: routingKey })).event;
           break;
         } catch (error) {
           if (!isRetriable(error)) {

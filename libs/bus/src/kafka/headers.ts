@@ -1,8 +1,9 @@
 import type { IHeaders } from 'kafkajs';
+import { routingKeyHeader } from '@agentbus/events';
 
 /** Headers every agentbus record carries, readable without decoding the Avro body. */
 export const Headers = {
-  routingKey: 'agentbus-routing-key',
+  routingKey: routingKeyHeader,
   traceparent: 'traceparent',
 } as const;
 

@@ -279,7 +279,7 @@ export class KafkaEventBus implements EventBus {
     let event: AgentEvent | undefined;
     for (let attempt = 1; event === undefined; attempt++) {
       try {
-        event = (await this.options.codec.decode(message.value)).event;
+        event = (await this.options.codec.decode(message.value, { routingKeyHeader: routingKey })).event;
       } catch (error) {
         if (!isRetriable(error)) {
           this.options.logger.error({ err: error, topic, partition, offset: message.offset, subscription: sub.name }, 'undecodable record; sending it to the dead-letter topic');

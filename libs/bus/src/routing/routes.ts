@@ -1,7 +1,7 @@
-import type { SchemaCatalog } from '@agentbus/codec';
-import { EventValidationError, type EventCategory } from '@agentbus/events';
+import { assertRoutingKey, type SchemaCatalog } from '@agentbus/codec';
+import type { EventCategory } from '@agentbus/events';
 import { InvalidPatternError } from '../errors';
-import { parseRoutingKey, type RoutingPattern } from './routingPattern';
+import type { RoutingPattern } from './routingPattern';
 
 /**
  * Which Kafka topic (category) a routing key can live on. A routing key starts with its
@@ -38,19 +38,7 @@ export const routesFromCatalog = (catalog: SchemaCatalog): Routes => {
       }
       return found;
     },
-    assertRoutingKey: (eventType, routingKey) => {
-      let words: string[];
-      try {
-        words = parseRoutingKey(routingKey);
-      } catch (error) {
-        throw new EventValidationError(eventType, [{ path: 'routingKey', message: (error as Error).message }]);
-      }
-      const category = categoryOf.get(eventType);
-      if (category === undefined) return;
-      const allowed = [category, eventType.split('.')[0]!];
-      if (!allowed.includes(words[0]!)) {
-        throw new EventValidationError(eventType, [{ path: 'routingKey', message: `must start with ${[...new Set(allowed)].join(' or ')}, got ${JSON.stringify(routingKey)}` }]);
-      }
-    },
+    // The codec's rule, so a key the bus publishes is one every consumer will read.
+    assertRoutingKey: (eventType, routingKey) => assertRoutingKey(eventType, routingKey, categoryOf.get(eventType)),
   };
 };

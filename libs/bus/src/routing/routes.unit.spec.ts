@@ -46,14 +46,14 @@ describe('routesFromCatalog', () => {
 
     it('refuses a key that starts outside the category or type, naming routingKey', () => {
       const error = thrown(() => routes.assertRoutingKey('task.created', 'agent.x'));
-      expect(error.code).toBe('EVENT_INVALID');
+      expect(error.code).toBe('ROUTING_KEY_INVALID');
       expect(error.message).toContain('routingKey');
       expect(error.message).toContain('"agent.x"');
     });
 
-    it.each(['task..created', 'task.created.', 'task.*'])('refuses the malformed key %j as EVENT_INVALID', (key) => {
+    it.each(['task..created', 'task.created.', 'task.*'])('refuses the malformed key %j as ROUTING_KEY_INVALID', (key) => {
       const error = thrown(() => routes.assertRoutingKey('task.created', key));
-      expect(error.code).toBe('EVENT_INVALID');
+      expect(error.code).toBe('ROUTING_KEY_INVALID');
       expect(error.message).toContain('routingKey');
     });
   });

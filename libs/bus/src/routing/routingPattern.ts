@@ -1,3 +1,4 @@
+import { dottedWordsProblem } from '@agentbus/events';
 import { InvalidPatternError } from '../errors';
 
 /**
@@ -10,26 +11,10 @@ export interface RoutingPattern {
   matches(routingKey: string): boolean;
 }
 
-const forbidden = /[\s*#]/;
-
 const splitWords = (text: string, what: string, allowWildcards: boolean): string[] => {
-  if (text.length === 0) throw new InvalidPatternError(text, `${what} is empty`);
-  const words = text.split('.');
-  words.forEach((word, i) => {
-    if (word.length === 0) throw new InvalidPatternError(text, `empty word at position ${i + 1} (two dots, or a leading or trailing dot)`);
-    if (allowWildcards && (word === '*' || word === '#')) return;
-    if (forbidden.test(word)) {
-      throw new InvalidPatternError(
-        text,
-        /\s/.test(word)
-          ? `word ${JSON.stringify(word)} contains whitespace`
-          : allowWildcards
-            ? `word ${JSON.stringify(word)} mixes a wildcard with text; * and # must be whole words`
-            : `word ${JSON.stringify(word)} contains a wildcard; routing keys are literal`,
-      );
-    }
-  });
-  return words;
+  const problem = dottedWordsProblem(text, what, allowWildcards);
+  if (problem !== undefined) throw new InvalidPatternError(text, problem);
+  return text.split('.');
 };
 
 /** Validates a routing key an event carries: dotted, non-empty words, no wildcards. */

@@ -1,5 +1,6 @@
 import * as avro from 'avsc';
 import { EventValidationError, type AgentEvent } from '@agentbus/events';
+import { assertEnvelope, assertRoutingKey } from '../validation/eventRules';
 import type { EventSchema, SchemaCatalog } from './schemaCatalog';
 
 export type AvroRecord = Omit<AgentEvent, 'metadata'> & { metadata: { correlationId: string | null; causationId: string | null; version: string } };
@@ -66,7 +67,7 @@ const withDefaults = (type: avro.Type, value: unknown): unknown => {
 
 const payloadType = (schema: EventSchema): avro.Type => (schema.avroType as unknown as { field(name: string): AvroField }).field('payload').type;
 
-export const assertValid = (schema: EventSchema, record: AvroRecord): void => {
+const assertValid = (schema: EventSchema, record: AvroRecord): void => {
   if (schema.avroType.isValid(record)) return;
   const issues: { path: string; message: string }[] = [];
   schema.avroType.isValid(record, {
@@ -75,6 +76,13 @@ export const assertValid = (schema: EventSchema, record: AvroRecord): void => {
     },
   });
   if (issues.length > 0) throw new EventValidationError(schema.eventType, issues);
+};
+
+/** Everything the SDK checks before it writes; consumers check the same on read (assertReadable). */
+export const assertWritable = (schema: EventSchema, record: AvroRecord): void => {
+  assertValid(schema, record);
+  assertEnvelope(schema.eventType, record);
+  assertRoutingKey(schema.eventType, record.routingKey, schema.category);
 };
 
 const describeType = (type: avro.Type): string => {
@@ -99,6 +107,6 @@ export const avroRoundTrip = (catalog: SchemaCatalog, event: AgentEvent): AgentE
   }
   const schema = catalog.latest(event.type);
   const record = toAvroRecord(event, schema);
-  assertValid(schema, record);
+  assertWritable(schema, record);
   return fromAvroRecord(schema.avroType.fromBuffer(schema.avroType.toBuffer(record)) as AvroRecord);
 };
