@@ -1,5 +1,3 @@
-import { createServer, connect, type Server, type Socket } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import type { Knex } from 'knex';
 import { createKafkaEventBus, type KafkaEventBus } from '@agentbus/bus';
@@ -7,7 +5,7 @@ import { AvroEventCodec, createRegistryClient, loadSchemaCatalog } from '@agentb
 import { deadLetterTopicSuffix, topicName } from '@agentbus/events';
 import { createLogger } from '@agentbus/logger';
 import { createDatabase, readOffsets, writeOffsets, createOffsetsTable, offsetKey } from '@agentbus/postgres-sink';
-import { createTestDatabase, createTestTopics, integrationConfig, type TestDatabase, type TestTopics } from '@agentbus/testing';
+import { createTestDatabase, createTestTopics, integrationConfig, registryProxy, type TestDatabase, type TestTopics } from '@agentbus/testing';
 import { PartitionConsumer, type Assignment, type BatchReport, type ConsumerTarget, type PartitionConsumerOptions } from './index';
 
 const schema = 'engine_test';
@@ -18,36 +16,6 @@ const eventually = async (probe: () => Promise<boolean> | boolean, timeoutMs: nu
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 200));
   }
-};
-
-/** Stands between the codec and the shared registry, so a test can take "the registry" away without stopping it for others. */
-const registryProxy = async (target: URL) => {
-  const sockets = new Set<Socket>();
-  let server: Server | undefined;
-  let port = 0;
-  const open = () =>
-    new Promise<void>((resolve) => {
-      server = createServer((client) => {
-        const upstream = connect(Number(target.port), target.hostname);
-        for (const s of [client, upstream]) {
-          sockets.add(s);
-          s.on('close', () => sockets.delete(s));
-          s.on('error', () => undefined);
-        }
-        client.pipe(upstream).pipe(client);
-      });
-      server.listen(port, '127.0.0.1', () => {
-        port = (server!.address() as AddressInfo).port;
-        resolve();
-      });
-    });
-  const close = () =>
-    new Promise<void>((resolve) => {
-      for (const s of sockets) s.destroy();
-      server?.close(() => resolve());
-    });
-  await open();
-  return { url: () => `http://127.0.0.1:${port}${target.pathname}`, open, close };
 };
 
 /** A fake target: one row per applied record; a description with a NUL byte is refused by Postgres (text cannot hold it). */
@@ -187,26 +155,16 @@ describe('PartitionConsumer', () => {
   });
 
   it('waits out a registry outage longer than the session timeout without losing its membership, then applies everything', async () => {
-    const proxy = await registryProxy(new URL(config.registry.url));
+    const proxy = await registryProxy(config.registry.url);
     let joins = 0;
     try {
-      consumer = new PartitionConsumer({
-        kafka: topics.kafka,
+      await start({
         // A codec of its own that has fetched no schema yet: every decode needs the registry.
-        codec: new AvroEventCodec({ registry: createRegistryClient({ url: proxy.url(), auth: undefined }, { retries: 0 }), catalog: loadSchemaCatalog(), topicPrefix: topics.prefix }),
-        db,
-        databaseUrl: database.url,
-        name,
-        groupId: `${topics.prefix}.${name}.outage`,
-        topics: [taskTopic],
-        target: fakeTarget(),
-        deadLetterTopic: topicName(topics.prefix, deadLetterTopicSuffix),
-        logger,
+        codec: new AvroEventCodec({ registry: createRegistryClient({ url: proxy.url, auth: undefined }, { retries: 0 }), catalog: loadSchemaCatalog(), topicPrefix: topics.prefix }),
         retry: { initialDelayMs: 200, maxDelayMs: 1000 },
         consumerConfig: { sessionTimeout: 6000, maxWaitTimeInMs: 100 },
         onAssigned: () => joins++,
       });
-      await consumer.start();
       await eventually(() => consumer!.health().positioned || joins > 0, 30_000, 'the first assignment');
       await proxy.close();
       await publish(20);

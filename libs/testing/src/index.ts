@@ -9,3 +9,5 @@ export type { ServiceProcess } from './faults';
 export { mixedWorkload } from './workload';
 export { readTables } from './readTables';
 export { thrownBy } from './thrown';
+export { registryProxy } from './registryProxy';
+export type { RegistryProxy } from './registryProxy';
