@@ -8,7 +8,7 @@ import { defaultRetryPolicy, type RetryPolicy } from '@agentbus/retry';
 import type { PositionStore } from './positions';
 import type { Assignment, BatchReport, ConsumedRecord, ConsumerTarget } from './types';
 
-export interface PartitionConsumerOptions {
+export interface PartitionConsumerOptions<Context = void> {
   kafka: Kafka;
   codec: AvroEventCodec;
   db: Knex;
@@ -19,7 +19,7 @@ export interface PartitionConsumerOptions {
   /** Kafka consumer group; defaults to `name`. */
   groupId?: string;
   topics: readonly string[];
-  target: ConsumerTarget;
+  target: ConsumerTarget<Context>;
   deadLetterTopic: string;
   logger: Logger;
   /** Where positions are kept; defaults to the `consumer_offsets` table of the target's schema. */
@@ -78,10 +78,10 @@ export class InvalidConsumerOptionsError extends AgentbusError {
   }
 }
 
-export type ResolvedOptions = PartitionConsumerOptions & { retry: RetryPolicy; groupId: string; undecodable: 'dead-letter' | 'keep'; partitionsConcurrently: number };
+export type ResolvedOptions<Context> = PartitionConsumerOptions<Context> & { retry: RetryPolicy; groupId: string; undecodable: 'dead-letter' | 'keep'; partitionsConcurrently: number };
 
 /** Checked when the consumer is built, so a wrong option fails at start-up with the field named, not at the first batch. */
-export const resolveOptions = (options: PartitionConsumerOptions): ResolvedOptions => {
+export const resolveOptions = <Context>(options: PartitionConsumerOptions<Context>): ResolvedOptions<Context> => {
   const issues = required.filter((k) => options[k] === undefined || options[k] === null).map((k) => `${k}: is required`);
   const parsed = scalars.safeParse(options);
   if (!parsed.success) issues.push(...parsed.error.issues.map((i) => `${i.path.join('.') || '(options)'}: ${i.message}`));

@@ -33,8 +33,8 @@ const heartbeatFor = (sessionTimeout: number): number => Math.min(3000, Math.flo
  * position are skipped, so a redelivery after a crash changes nothing. Kafka's own committed
  * offsets are only advisory: on every assignment the consumer seeks to the positions in Postgres.
  */
-export class PartitionConsumer {
-  private readonly options: ResolvedOptions;
+export class PartitionConsumer<Context = void> {
+  private readonly options: ResolvedOptions<Context>;
   private readonly positions: PositionStore;
   private consumer: Consumer | undefined;
   private producer: Producer | undefined;
@@ -46,7 +46,7 @@ export class PartitionConsumer {
   private lastBatchAt: number | undefined;
   private waitingFor: ConsumerHealthReport['waitingFor'];
 
-  constructor(options: PartitionConsumerOptions) {
+  constructor(options: PartitionConsumerOptions<Context>) {
     this.options = resolveOptions(options);
     this.positions = options.positions ?? postgresOffsets(options.name);
   }
@@ -128,18 +128,19 @@ export class PartitionConsumer {
     this.waitingFor = undefined;
     if (!records || !isRunning() || isStale()) return;
     const offsets = batch.messages.map((m) => BigInt(m.offset));
+    const context = (await this.options.target.prepare?.(records)) as Context;
 
     let isolate = false;
     try {
       const outcome = await retry(
         async () => {
           try {
-            return await this.options.db.transaction((trx) => this.applyBatch(trx, batch.topic, batch.partition, offsets, records, isolate));
+            return await this.options.db.transaction((trx) => this.applyBatch(trx, batch.topic, batch.partition, offsets, records, context, isolate));
           } catch (error) {
             if (!(error instanceof BatchRefused) || isolate) throw error;
             logger.warn({ err: error.error, records: records.length }, 'batch refused by the database; applying record by record to find the cause');
             isolate = true;
-            return this.options.db.transaction((trx) => this.applyBatch(trx, batch.topic, batch.partition, offsets, records, isolate));
+            return this.options.db.transaction((trx) => this.applyBatch(trx, batch.topic, batch.partition, offsets, records, context, isolate));
           }
         },
         {
@@ -173,7 +174,7 @@ export class PartitionConsumer {
     }
   }
 
-  private async applyBatch(trx: Knex.Transaction, topic: string, partition: number, offsets: bigint[], records: ConsumedRecord[], isolate: boolean): Promise<{ applied: number; skipped: number; rejected: number }> {
+  private async applyBatch(trx: Knex.Transaction, topic: string, partition: number, offsets: bigint[], records: ConsumedRecord[], context: Context, isolate: boolean): Promise<{ applied: number; skipped: number; rejected: number }> {
     const schema = await this.options.target.schema(trx);
     if (schema !== this.currentSchema) throw new ReseekNeeded();
     if (this.options.synchronousCommit === false) await trx.raw('set local synchronous_commit = off');
@@ -189,7 +190,7 @@ export class PartitionConsumer {
     const keep = this.options.undecodable === 'keep';
     const undecodable: Rejection[] = keep ? [] : candidates.filter((r) => r.decodeError !== undefined).map((r) => ({ record: r, error: r.decodeError }));
     const decoded = keep ? candidates : candidates.filter((r) => r.decodeError === undefined);
-    const apply = (t: Knex.Transaction, rs: ConsumedRecord[]) => this.options.target.apply(t, schema, rs);
+    const apply = (t: Knex.Transaction, rs: ConsumedRecord[]) => this.options.target.apply(t, schema, rs, context);
     const refused = decoded.length === 0 ? [] : isolate ? await applyOneByOne(trx, decoded, apply) : await applyWhole(trx, decoded, apply);
     const rejections = [...undecodable, ...refused];
     await sendToDeadLetters(this.producer!, this.options.deadLetterTopic, rejections, { service: this.options.name, logger: this.options.logger, now: Date.now() });

@@ -22,11 +22,16 @@ export interface Rejection {
 }
 
 /** What a service writes. Everything it does goes through `trx`, the transaction that also stores the positions. */
-export interface ConsumerTarget {
+export interface ConsumerTarget<Context = void> {
   /** The schema this transaction writes into; read inside it, so a blue/green swap is seen at once. */
   schema(trx: Knex.Transaction): Promise<string>;
+  /**
+   * Before the batch's transaction: what the target reads from elsewhere (an agent directory), so
+   * the transaction never waits on a second connection of the same pool.
+   */
+  prepare?(records: ConsumedRecord[]): Promise<Context>;
   /** Applies records; returns those it refuses, which go to the dead-letter topic with their reasons. */
-  apply(trx: Knex.Transaction, schema: string, records: ConsumedRecord[]): Promise<Rejection[]>;
+  apply(trx: Knex.Transaction, schema: string, records: ConsumedRecord[], context: Context): Promise<Rejection[]>;
 }
 
 export interface BatchReport {
