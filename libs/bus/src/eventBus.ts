@@ -1,6 +1,6 @@
 import type { AgentEvent, NewEvent } from '@agentbus/events';
 import type { ContentFilter } from './routing/contentFilter';
-import type { RetryPolicy } from './retry/backoff';
+import type { RetryPolicy } from '@agentbus/retry';
 
 export interface HandlerContext {
   topic: string;

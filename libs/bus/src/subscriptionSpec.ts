@@ -6,7 +6,7 @@ import { compileFilter } from './routing/contentFilter';
 import { enumPathsOf } from './routing/enumPaths';
 import { parsePattern, type RoutingPattern } from './routing/routingPattern';
 import type { Routes } from './routing/routes';
-import { defaultRetryPolicy, type RetryPolicy } from './retry/backoff';
+import { defaultRetryPolicy, type RetryPolicy } from '@agentbus/retry';
 import { defaultSubscriptionName, selection } from './subscriptionName';
 
 export interface ResolvedSubscription {

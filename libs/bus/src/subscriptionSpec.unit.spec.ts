@@ -1,6 +1,6 @@
 import { loadSchemaCatalog } from '@agentbus/codec';
 import { AgentbusError, type AgentEvent } from '@agentbus/events';
-import { defaultRetryPolicy } from './retry/backoff';
+import { defaultRetryPolicy } from '@agentbus/retry';
 import { routesFromCatalog } from './routing/routes';
 import { defaultMaxInFlight, normalizeSubscribeArgs, resolveSubscription } from './subscriptionSpec';
 import type { SubscriptionSpec } from './eventBus';

@@ -4,5 +4,3 @@ export { createOffsetsTable, readOffsets, writeOffsets, offsetsTable, offsetKey 
 export type { StoredOffsets, ReadOffsetsOptions } from './offsets';
 export { bulkInsert } from './bulkInsert';
 export type { BulkInsert, BulkColumnType } from './bulkInsert';
-export { TransactionalSink } from './transactionalSink';
-export type { SinkRecord, SinkTarget, Rejection, BatchReport, TransactionalSinkOptions } from './transactionalSink';

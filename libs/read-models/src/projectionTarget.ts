@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { AgentEvent } from '@agentbus/events';
-import { bulkInsert, type BulkColumnType, type Rejection, type SinkRecord, type SinkTarget } from '@agentbus/postgres-sink';
+import type { ConsumedRecord, ConsumerTarget, Rejection } from '@agentbus/consumer';
+import { bulkInsert, type BulkColumnType } from '@agentbus/postgres-sink';
 import { foldChanges, type ColumnType, type Projection, type Row, type RowChange } from '@agentbus/projections';
 import { activeSchema } from './generations';
 
@@ -29,7 +30,7 @@ const eventColumns: Record<string, BulkColumnType> = {
   schema_id: 'integer',
 };
 
-const eventRow = (record: SinkRecord, event: AgentEvent) => ({
+const eventRow = (record: ConsumedRecord, event: AgentEvent) => ({
   event_id: event.id,
   type: event.type,
   routing_key: event.routingKey,
@@ -50,7 +51,7 @@ const eventRow = (record: SinkRecord, event: AgentEvent) => ({
  * Writes a batch: the events into the event store (deduplicated by id), then the projections'
  * row changes for the events that were new, folded so each row is written once per batch.
  */
-export const projectionTarget = (options: ProjectionTargetOptions): SinkTarget => {
+export const projectionTarget = (options: ProjectionTargetOptions): ConsumerTarget => {
   const columnTypes = new Map<string, Record<string, ColumnType>>();
   const keys = new Map<string, readonly string[]>();
   for (const p of options.projections) {
@@ -63,7 +64,7 @@ export const projectionTarget = (options: ProjectionTargetOptions): SinkTarget =
     schema: async (trx) => options.schema ?? (await activeSchema(trx, { share: true })).schema,
     apply: async (trx, schema, records) => {
       const rejections: Rejection[] = [];
-      const decoded: { record: SinkRecord; event: AgentEvent }[] = [];
+      const decoded: { record: ConsumedRecord; event: AgentEvent }[] = [];
       for (const record of records) {
         if (record.event) decoded.push({ record, event: record.event });
         else rejections.push({ record, error: record.decodeError ?? new Error('record has no event') });

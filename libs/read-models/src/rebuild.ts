@@ -2,7 +2,8 @@ import type { Kafka } from 'kafkajs';
 import type { Knex } from 'knex';
 import type { AvroEventCodec } from '@agentbus/codec';
 import type { Logger } from '@agentbus/logger';
-import { createOffsetsTable, offsetKey, readOffsets, TransactionalSink, writeOffsets, type BatchReport } from '@agentbus/postgres-sink';
+import { PartitionConsumer, type BatchReport } from '@agentbus/consumer';
+import { createOffsetsTable, offsetKey, readOffsets, writeOffsets } from '@agentbus/postgres-sink';
 import type { Projection } from '@agentbus/projections';
 import { createShadowGeneration, dropGeneration, abandonedGenerations, swapGeneration } from './generations';
 import { projectionTarget } from './projectionTarget';
@@ -71,7 +72,7 @@ export const rebuildReadModels = async (options: RebuildOptions): Promise<Rebuil
   for (const abandoned of await abandonedGenerations(db)) await dropGeneration(db, abandoned);
   const shadow = await createShadowGeneration(db);
   logger.info({ schema: shadow.schema }, 'rebuilding into a shadow generation');
-  let sink: TransactionalSink | undefined;
+  let sink: PartitionConsumer | undefined;
   try {
     const start = await positions(options.kafka, options.topics, options.from ?? 'low');
     // Secondary indexes are built once at the end of the bulk phase: a third cheaper than keeping
@@ -88,12 +89,12 @@ export const rebuildReadModels = async (options: RebuildOptions): Promise<Rebuil
     );
     // "As of T" includes records stamped T: stop at the first record after it.
     const stopAt = options.to ? await positions(options.kafka, options.topics, new Date(options.to.getTime() + 1)) : undefined;
-    sink = new TransactionalSink({
+    sink = new PartitionConsumer({
       kafka: options.kafka,
       codec: options.codec,
       db,
       databaseUrl: options.databaseUrl,
-      consumer: options.consumer,
+      name: options.consumer,
       groupId: `agentbus-rebuild-${shadow.schema}-${Date.now()}`,
       topics: options.topics,
       target: projectionTarget({ projections: options.projections, schema: shadow.schema }),

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
-import { assertIdentifier, createOffsetsTable, readOffsets, TransactionalSink, writeOffsets } from '@agentbus/postgres-sink';
+import { PartitionConsumer } from '@agentbus/consumer';
+import { assertIdentifier, createOffsetsTable, readOffsets, writeOffsets } from '@agentbus/postgres-sink';
 import type { Projection } from '@agentbus/projections';
 import { activeSchema, metaSchema, publishViews, readSchema, readViews } from './generations';
 import { projectionTarget } from './projectionTarget';
@@ -40,7 +41,7 @@ export const rebuildProjection = async (options: ProjectionRebuildOptions): Prom
   const staging = assertIdentifier(`${stagingPrefix}${projection.name}_${Date.now().toString(36)}`);
   const retired = assertIdentifier(`${staging}_retired`);
   logger.info({ projection: projection.name, staging, live: live.schema }, 'rebuilding one projection into a staging schema');
-  let sink: TransactionalSink | undefined;
+  let sink: PartitionConsumer | undefined;
   let round = 0;
 
   // The staging sink applies records below `stopAt` and waits until it has stored that far.
@@ -49,12 +50,12 @@ export const rebuildProjection = async (options: ProjectionRebuildOptions): Prom
     const stored = async () => readOffsets(db, staging, options.consumer);
     const reached = (at: Map<string, bigint>) => [...stopAt].every(([key, target]) => (at.get(key) ?? start.get(key)!) >= target);
     if (reached(await stored())) return;
-    sink = new TransactionalSink({
+    sink = new PartitionConsumer({
       kafka: options.kafka,
       codec: options.codec,
       db,
       databaseUrl: options.databaseUrl,
-      consumer: options.consumer,
+      name: options.consumer,
       groupId: `agentbus-rebuild-${staging}-${round++}`,
       topics: options.topics,
       target: projectionTarget({ projections: [projection], schema: staging }),

@@ -12,3 +12,5 @@ export { thrownBy } from './thrown';
 export { freePort } from './ports';
 export { confluentFramed, invoiceSchema, foreignTaskCreated, foreignTaskRecords } from './foreignProducer';
 export type { ForeignRecord } from './foreignProducer';
+export { registryProxy } from './registryProxy';
+export type { RegistryProxy } from './registryProxy';

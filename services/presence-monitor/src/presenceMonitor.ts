@@ -1,36 +1,24 @@
-import type { Kafka } from 'kafkajs';
 import { Counter, Gauge } from 'prom-client';
-import { backoffDelay, createKafkaEventBus, defaultRetryPolicy } from '@agentbus/bus';
+import { createKafkaEventBus } from '@agentbus/bus';
 import { AvroEventCodec, createRegistryClient, loadSchemaCatalog } from '@agentbus/codec';
 import { deadLetterTopicSuffix, topicName } from '@agentbus/events';
 import { createKafka } from '@agentbus/kafka';
 import type { Logger } from '@agentbus/logger';
-import { createDatabase, createOffsetsTable, offsetKey, readOffsets, TransactionalSink, type Rejection, type SinkTarget } from '@agentbus/postgres-sink';
+import { PartitionConsumer, type Assignment, type ConsumerTarget } from '@agentbus/consumer';
+import { createDatabase, createOffsetsTable, offsetKey, readOffsets } from '@agentbus/postgres-sink';
 import { isPresenceEvent, loadPresence, migratePresence, presenceSchema, savePresence, timeoutPolicy, type DetectorEmission } from '@agentbus/presence';
+import { defaultRetryPolicy, retry } from '@agentbus/retry';
 import { createMetricsRegistry, databaseCheck, serveOps, type OpsServer } from '@agentbus/runtime';
 import { AgentWatch, type HeardEvent } from './agentWatch';
 import { agentsRoute } from './agentsRoute';
 import type { PresenceMonitorConfig } from './config';
 
 export interface RunningPresenceMonitor {
-  sink: TransactionalSink;
+  sink: PartitionConsumer;
   ops: OpsServer;
   watch: AgentWatch;
   stop(): Promise<void>;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** The sink's Kafka client, with every consumer it creates reporting its partition assignment. */
-const observingAssignments = (kafka: Kafka, onJoin: (assignment: Record<string, number[]>) => void): Kafka => {
-  const observed = Object.create(kafka) as Kafka;
-  observed.consumer = (config) => {
-    const consumer = kafka.consumer(config);
-    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => onJoin(payload.memberAssignment));
-    return consumer;
-  };
-  return observed;
-};
 
 /**
  * Watches the agents of the agent-topic partitions this instance is assigned (agent events are
@@ -113,51 +101,44 @@ export const startPresenceMonitor = async (config: PresenceMonitorConfig, logger
     }
   };
   const adopt = async (partitions: number[]) => {
-    for (let attempt = 1; !stopped; attempt++) {
-      try {
-        const stored = await loadPresence(db, partitions, policy);
-        const backlog = await backlogOf(partitions);
-        for (const { partition, position, end } of backlog) emit(watch.adopt(partition, stored, position, end, Date.now()));
-        logger.info({ partitions, owned: watch.partitions, backlog: backlog.map((b) => `${b.partition}:${b.end - b.position}`) }, 'took over agent partitions; each goes live once its backlog is read, then its agents get one timeout before suspicion');
-        return;
-      } catch (error) {
-        logger.warn({ err: error, attempt }, 'cannot load the presence of taken-over agents yet; retrying');
-        await sleep(backoffDelay({ ...defaultRetryPolicy, maxDelayMs: 5000 }, Math.min(attempt, 8)));
-      }
-    }
+    const { stored, backlog } = await retry(async () => ({ stored: await loadPresence(db, partitions, policy), backlog: await backlogOf(partitions) }), {
+      policy: { ...defaultRetryPolicy, maxDelayMs: 5000 },
+      isRetriable: () => true,
+      shouldStop: () => stopped,
+      onRetry: (error, attempt) => logger.warn({ err: error, attempt }, 'cannot load the presence of taken-over agents yet; retrying'),
+    }).catch(() => ({ stored: undefined, backlog: [] }));
+    if (!stored) return;
+    for (const { partition, position, end } of backlog) emit(watch.adopt(partition, stored, position, end, Date.now()));
+    logger.info({ partitions, owned: watch.partitions, backlog: backlog.map((b) => `${b.partition}:${b.end - b.position}`) }, 'took over agent partitions; each goes live once its backlog is read, then its agents get one timeout before suspicion');
   };
-  const onJoin = (assignment: Record<string, number[]>) => {
+  const onAssigned = (assignment: Assignment) => {
     const { added, removed } = watch.assign(assignment[agentTopic] ?? []);
     if (removed.length > 0) logger.info({ partitions: removed }, 'handed agent partitions over');
     if (added.length > 0) adopting = adopting.then(() => adopt(added));
   };
 
-  const target: SinkTarget = {
+  const target: ConsumerTarget = {
     schema: async () => presenceSchema,
     apply: async (trx, _schema, records) => {
       // A batch after a take-over waits for the stored agents, so its rows never drop what the table knew.
       await adopting;
-      const rejections: Rejection[] = [];
       const heard: HeardEvent[] = [];
-      for (const record of records) {
-        if (!record.event) rejections.push({ record, error: record.decodeError ?? new Error('record has no event') });
-        else if (isPresenceEvent(record.event)) heard.push({ event: record.event, partition: record.partition });
-      }
+      for (const { event, partition } of records) if (event && isPresenceEvent(event)) heard.push({ event, partition });
       const now = Date.now();
       const { changed, emit: emissions } = watch.handle(heard, now);
       await savePresence(trx, changed);
       const last = records.at(-1);
       emit([...emissions, ...(last ? watch.reached(last.partition, last.offset, now) : [])]);
-      return rejections;
+      return [];
     },
   };
 
-  const sink = new TransactionalSink({
-    kafka: observingAssignments(kafka, onJoin),
+  const sink = new PartitionConsumer({
+    kafka,
     codec: new AvroEventCodec({ registry: createRegistryClient(connection.registry), catalog: loadSchemaCatalog(), topicPrefix: connection.topicPrefix }),
     db,
     databaseUrl: connection.databaseUrl,
-    consumer: config.consumer,
+    name: config.consumer,
     // One group per topic prefix: monitors of another deployment (or test) on the same broker must
     // never share partition assignments with these.
     groupId: `${connection.topicPrefix}.${config.consumer}`,
@@ -165,7 +146,8 @@ export const startPresenceMonitor = async (config: PresenceMonitorConfig, logger
     target,
     deadLetterTopic: topicName(connection.topicPrefix, deadLetterTopicSuffix),
     logger: logger.child({ component: 'sink' }),
-    consumerConfig: { sessionTimeout: config.sessionTimeoutMs, heartbeatInterval: Math.min(3000, Math.floor(config.sessionTimeoutMs / 3)), maxWaitTimeInMs: 100 },
+    consumerConfig: { sessionTimeout: config.sessionTimeoutMs, maxWaitTimeInMs: 100 },
+    onAssigned,
     onBatch: (r) => {
       events.inc(r.applied);
       rejected.inc(r.rejected);

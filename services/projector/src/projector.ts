@@ -3,14 +3,15 @@ import { AvroEventCodec, createRegistryClient, loadSchemaCatalog } from '@agentb
 import { deadLetterTopicSuffix, topicName } from '@agentbus/events';
 import { agentbusTopics, createKafka } from '@agentbus/kafka';
 import type { Logger } from '@agentbus/logger';
-import { createDatabase, TransactionalSink } from '@agentbus/postgres-sink';
+import { PartitionConsumer } from '@agentbus/consumer';
+import { createDatabase } from '@agentbus/postgres-sink';
 import { allProjections } from '@agentbus/projections';
 import { ensureLiveReadModels, projectionTarget } from '@agentbus/read-models';
 import { batchMetrics, consumerHealth, createMetricsRegistry, serveOps, type OpsServer } from '@agentbus/runtime';
 import type { ProjectorConfig } from './config';
 
 export interface RunningProjector {
-  sink: TransactionalSink;
+  sink: PartitionConsumer;
   ops: OpsServer;
   stop(): Promise<void>;
 }
@@ -35,12 +36,12 @@ export const startProjector = async (config: ProjectorConfig, logger: Logger, op
   const topics = agentbusTopics({ prefix: connection.topicPrefix, ...connection.topics })
     .map((t) => t.topic)
     .filter((t) => t !== topicName(connection.topicPrefix, deadLetterTopicSuffix));
-  const sink = new TransactionalSink({
+  const sink = new PartitionConsumer({
     kafka,
     codec,
     db,
     databaseUrl: connection.databaseUrl,
-    consumer: config.consumer,
+    name: config.consumer,
     // One group per topic prefix: kafkajs assigns a group's partitions as if every member read the
     // same topics, so projectors of two prefixes in one group would take each other's partitions.
     groupId: `${connection.topicPrefix}.${config.consumer}`,
@@ -49,14 +50,14 @@ export const startProjector = async (config: ProjectorConfig, logger: Logger, op
     deadLetterTopic: topicName(connection.topicPrefix, deadLetterTopicSuffix),
     logger: logger.child({ component: 'sink' }),
     partitionsConcurrently: config.partitionsConcurrently,
-    consumerConfig: { sessionTimeout: config.sessionTimeoutMs, heartbeatInterval: Math.min(3000, Math.floor(config.sessionTimeoutMs / 3)) },
+    consumerConfig: { sessionTimeout: config.sessionTimeoutMs },
     onBatch: (r) => {
       events.inc({ topic: r.topic }, r.applied);
       skipped.inc({ topic: r.topic }, r.skipped);
       errors.inc({ topic: r.topic }, r.rejected);
       observeBatch(r);
     },
-    onError: () => dbErrors.inc(),
+    onDatabaseError: () => dbErrors.inc(),
   });
   await sink.start();
 

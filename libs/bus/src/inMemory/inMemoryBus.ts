@@ -5,7 +5,7 @@ import { BusClosedError } from '../errors';
 import { childTraceparent, newTraceparent } from '../context/traceparent';
 import { currentHandling, runHandling } from '../context/eventContext';
 import { entityKey, prepareEvent } from '../publishing';
-import { backoffDelay } from '../retry/backoff';
+import { retry } from '@agentbus/retry';
 import { routesFromCatalog, type Routes } from '../routing/routes';
 import { SubscriptionNames } from '../subscriptionName';
 import { normalizeSubscribeArgs, resolveSubscription, type ResolvedSubscription } from '../subscriptionSpec';
@@ -121,20 +121,23 @@ export class InMemoryEventBus implements EventBus {
   private async deliver(sub: ResolvedSubscription, event: AgentEvent, parentTrace: string): Promise<void> {
     await Promise.resolve();
     const traceparent = childTraceparent(parentTrace ?? newTraceparent());
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const context = { topic: `memory.${event.type.split('.')[0]}`, partition: 0, offset: String(this.published.indexOf(event)), attempt, traceparent, headers: {} };
-        await runHandling(event, traceparent, () => sub.handler(event, context));
-        return;
-      } catch (error) {
-        const retriable = !isAgentbusError(error) || error.retriable;
-        if (!retriable || attempt >= sub.retry.maxAttempts) {
-          this.deadLetters.push({ event, subscription: sub.name, error, attempts: attempt });
-          return;
-        }
-        const scale = this.options.retryDelayScale ?? 0;
-        if (scale > 0) await new Promise((r) => setTimeout(r, backoffDelay(sub.retry, attempt) * scale));
-      }
+    let attempts = 0;
+    const scale = this.options.retryDelayScale ?? 0;
+    try {
+      await retry(
+        (attempt) => {
+          attempts = attempt;
+          const context = { topic: `memory.${event.type.split('.')[0]}`, partition: 0, offset: String(this.published.indexOf(event)), attempt, traceparent, headers: {} };
+          return runHandling(event, traceparent, () => sub.handler(event, context));
+        },
+        {
+          policy: { ...sub.retry, initialDelayMs: sub.retry.initialDelayMs * scale, maxDelayMs: sub.retry.maxDelayMs * scale },
+          maxAttempts: sub.retry.maxAttempts,
+          isRetriable: (error) => !isAgentbusError(error) || error.retriable,
+        },
+      );
+    } catch (error) {
+      this.deadLetters.push({ event, subscription: sub.name, error, attempts });
     }
   }
 }

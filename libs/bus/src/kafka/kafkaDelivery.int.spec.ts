@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { defaultSchemasDir, loadSchemaCatalog } from '@agentbus/codec';
 import type { AgentEvent } from '@agentbus/events';
 import type { HandlerContext } from '../eventBus';
+import { registryProxy } from '@agentbus/testing';
 import { eventually } from '../testing';
 import { traceIdOf } from '../context/traceparent';
 import { groupCaughtUp } from '@agentbus/testing';
@@ -202,4 +203,44 @@ describe('Kafka bus delivery guarantees', () => {
     expect(traceIdOf(second.ctx.headers.traceparent!)).toBe(traceIdOf(first.ctx.headers.traceparent!));
     expect(second.ctx.headers.traceparent).not.toBe(first.ctx.headers.traceparent);
   });
+
+  it('waits out a registry outage longer than the session timeout without a rebalance, then delivers every event once', async () => {
+    const publisher = await world.bus('publisher');
+    const proxy = await registryProxy(world.connection.registry.url);
+    try {
+      // Its own codec, behind the proxy, has fetched no schema yet: every decode needs the registry.
+      const subscriber = await world.bus('subscriber', {
+        connection: { ...world.connection, registry: { url: proxy.url, auth: undefined } },
+        consumer: { sessionTimeout: 6000, heartbeatInterval: 500, maxWaitTimeInMs: 100, rebalanceTimeout: 10_000 },
+      });
+      const seen: string[] = [];
+      await (await subscriber.subscribe('task.created', (e) => void seen.push(taskId(e)), { name: 'outage-proof', retry: { initialDelayMs: 100, maxDelayMs: 1000 } })).ready();
+      const admin = world.topics.kafka.admin();
+      await admin.connect();
+      const members = async () => {
+        const groupIds = (await admin.listGroups()).groups.map((g) => g.groupId).filter((g) => g.includes('outage-proof'));
+        return (await admin.describeGroups(groupIds)).groups.flatMap((g) => g.members.map((m) => m.memberId)).sort();
+      };
+      try {
+        const before = await members();
+        expect(before).toHaveLength(1);
+        await proxy.close();
+        const published = await publisher.publishMany(Array.from({ length: 12 }, (_, i) => taskCreated(`outage-${i}`)));
+        // Twice the session timeout: a member that stopped heartbeating would have been evicted by now.
+        await sleep(12_000);
+        expect(seen).toEqual([]);
+        await proxy.open();
+        await wait(() => seen.length, (n) => n >= published.length, 'every event after the outage');
+        await publisher.publish(taskCreated('after-the-outage'));
+        await wait(() => seen, (s) => s.includes('after-the-outage'), 'one more event, after a commit');
+        expect([...seen].sort()).toEqual([...published.map(taskId), 'after-the-outage'].sort());
+        expect(await members()).toEqual(before);
+        expect(await world.deadLetters.list()).toEqual([]);
+      } finally {
+        await admin.disconnect();
+      }
+    } finally {
+      await proxy.close();
+    }
+  }, 120_000);
 });

@@ -5,16 +5,17 @@ import type { AvroEventCodec, SchemaCatalog } from '@agentbus/codec';
 import { deadLetterTopicSuffix, isAgentbusError, isRetriable, topicName, type AgentEvent, type EventClock } from '@agentbus/events';
 import { mapKafkaError } from '@agentbus/kafka';
 import { loggerForEvent, type Logger } from '@agentbus/logger';
+import { retry } from '@agentbus/retry';
 import type { CloseOptions, EventBus, EventHandler, HandlerContext, PublishInput, PublishOptions, SubscribeOptions, Subscription, SubscriptionSpec } from '../eventBus';
 import { BusClosedError, EventTooLargeError } from '../errors';
 import { InFlightGate } from '../backpressure/inFlightGate';
 import { currentHandling, runHandling } from '../context/eventContext';
 import { childTraceparent } from '../context/traceparent';
 import { entityKey, prepareEvent } from '../publishing';
-import { backoffDelay, sleep } from '../retry/backoff';
 import { routesFromCatalog, type Routes } from '../routing/routes';
 import { SubscriptionNames } from '../subscriptionName';
 import { normalizeSubscribeArgs, resolveSubscription, type ResolvedSubscription } from '../subscriptionSpec';
+import { decodeRecord } from './decodeRecord';
 import { deadLetterMessage, DeadLetterQueue } from './deadLetters';
 import { Headers, headerText, headerValue } from './headers';
 
@@ -229,7 +230,7 @@ export class KafkaEventBus implements EventBus {
     try {
       for (const message of batch.messages) {
         if (!isRunning() || isStale() || running.stopping) break;
-        await this.deliver(running, batch.topic, batch.partition, message);
+        await this.deliver(running, batch.topic, batch.partition, message, heartbeat);
         resolveOffset(message.offset);
         handled++;
         const { signal, pausedMs } = gate.release(1, now());
@@ -270,59 +271,61 @@ export class KafkaEventBus implements EventBus {
     await this.reportBackpressure(running, 'resumed', pausedMs);
   }
 
-  private async deliver(running: RunningSubscription, topic: string, partition: number, message: KafkaMessage): Promise<void> {
+  private async deliver(running: RunningSubscription, topic: string, partition: number, message: KafkaMessage, heartbeat: () => Promise<void>): Promise<void> {
     const { sub } = running;
     const routingKey = headerValue(message.headers, Headers.routingKey);
     // Skip records whose routing key cannot match before paying for a decode.
     if (routingKey !== undefined && !sub.pattern.matches(routingKey)) return;
 
-    let event: AgentEvent | undefined;
-    for (let attempt = 1; event === undefined; attempt++) {
-      try {
-        event = (await this.options.codec.decode(message.value, { routingKeyHeader: routingKey })).event;
-      } catch (error) {
-        if (!isRetriable(error)) {
-          this.options.logger.error({ err: error, topic, partition, offset: message.offset, subscription: sub.name }, 'undecodable record; sending it to the dead-letter topic');
-          await this.deadLetter(running, topic, partition, message, error, 1);
-          return;
-        }
-        // The registry is unreachable: the record is fine, so wait instead of dead-lettering it.
-        // Unresolved on shutdown, it is redelivered after the restart.
-        if (running.stopping) throw error;
-        this.options.logger.warn({ err: error, topic, partition, offset: message.offset, attempt }, 'cannot decode yet; retrying');
-        await sleep(backoffDelay(sub.retry, Math.min(attempt, 10)));
-      }
+    let event: AgentEvent;
+    try {
+      ({ event } = await decodeRecord(this.options.codec, message, {
+        policy: sub.retry,
+        heartbeat,
+        // Unresolved on shutdown, the record is redelivered after the restart.
+        shouldStop: () => running.stopping,
+        onRetry: (error, attempt) => this.options.logger.warn({ err: error, topic, partition, offset: message.offset, attempt }, 'cannot decode yet; retrying'),
+      }));
+    } catch (error) {
+      if (isRetriable(error)) throw error;
+      this.options.logger.error({ err: error, topic, partition, offset: message.offset, subscription: sub.name }, 'undecodable record; sending it to the dead-letter topic');
+      await this.deadLetter(running, topic, partition, message, error, 1);
+      return;
     }
     if (!sub.matches(event)) return;
 
     const traceparent = childTraceparent(headerValue(message.headers, Headers.traceparent));
+    const log = loggerForEvent(this.options.logger, event);
     let headers: Record<string, string> | undefined;
-    for (let attempt = 1; ; attempt++) {
-      const context: HandlerContext = {
-        topic,
-        partition,
-        offset: message.offset,
-        attempt,
-        traceparent,
-        // Most handlers never look at headers; decode them only for those that do.
-        get headers() {
-          return (headers ??= headerText(message.headers));
+    let attempts = 0;
+    try {
+      await retry(
+        (attempt) => {
+          attempts = attempt;
+          const context: HandlerContext = {
+            topic,
+            partition,
+            offset: message.offset,
+            attempt,
+            traceparent,
+            // Most handlers never look at headers; decode them only for those that do.
+            get headers() {
+              return (headers ??= headerText(message.headers));
+            },
+          };
+          return runHandling(event, traceparent, () => sub.handler(event, context));
         },
-      };
-      try {
-        await runHandling(event, traceparent, () => sub.handler(event, context));
-        return;
-      } catch (error) {
-        const log = loggerForEvent(this.options.logger, event);
-        const retriable = !isAgentbusError(error) || error.retriable;
-        if (!retriable || attempt >= sub.retry.maxAttempts) {
-          log.error({ err: error, attempts: attempt, subscription: sub.name }, 'handler failed; sending the event to the dead-letter topic');
-          await this.deadLetter(running, topic, partition, message, error, attempt);
-          return;
-        }
-        log.warn({ err: error, attempt, subscription: sub.name }, 'handler failed; retrying');
-        await sleep(backoffDelay(sub.retry, attempt));
-      }
+        {
+          policy: sub.retry,
+          maxAttempts: sub.retry.maxAttempts,
+          isRetriable: (error) => !isAgentbusError(error) || error.retriable,
+          heartbeat,
+          onRetry: (error, attempt) => log.warn({ err: error, attempt, subscription: sub.name }, 'handler failed; retrying'),
+        },
+      );
+    } catch (error) {
+      log.error({ err: error, attempts, subscription: sub.name }, 'handler failed; sending the event to the dead-letter topic');
+      await this.deadLetter(running, topic, partition, message, error, attempts);
     }
   }
 

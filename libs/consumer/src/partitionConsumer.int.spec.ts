@@ -1,0 +1,187 @@
+import { Writable } from 'node:stream';
+import type { Knex } from 'knex';
+import { createKafkaEventBus, type KafkaEventBus } from '@agentbus/bus';
+import { AvroEventCodec, createRegistryClient, loadSchemaCatalog } from '@agentbus/codec';
+import { deadLetterTopicSuffix, topicName } from '@agentbus/events';
+import { createLogger } from '@agentbus/logger';
+import { createDatabase, readOffsets, writeOffsets, createOffsetsTable, offsetKey } from '@agentbus/postgres-sink';
+import { createTestDatabase, createTestTopics, integrationConfig, registryProxy, type TestDatabase, type TestTopics } from '@agentbus/testing';
+import { PartitionConsumer, type Assignment, type BatchReport, type ConsumerTarget, type PartitionConsumerOptions } from './index';
+
+const schema = 'engine_test';
+const name = 'engine-test';
+const eventually = async (probe: () => Promise<boolean> | boolean, timeoutMs: number, what: string) => {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+};
+
+/** A fake target: one row per applied record; a description with a NUL byte is refused by Postgres (text cannot hold it). */
+const fakeTarget = (): ConsumerTarget => ({
+  schema: async () => schema,
+  apply: async (trx, s, records) => {
+    const rows = records.map((r) => ({ topic: r.topic, partition: r.partition, offset: Number(r.offset), event_id: r.event!.id, description: String((r.event!.payload as { description?: string }).description ?? '') }));
+    if (rows.length > 0) await trx.withSchema(s).table('applied').insert(rows);
+    return [];
+  },
+});
+
+describe('PartitionConsumer', () => {
+  const config = integrationConfig();
+  let topics: TestTopics;
+  let database: TestDatabase;
+  let db: Knex;
+  let bus: KafkaEventBus;
+  let consumer: PartitionConsumer | undefined;
+  let taskTopic: string;
+  const logLines: { level: string; msg: string }[] = [];
+  const logger = createLogger({
+    name: 'consumer-test',
+    level: 'warn',
+    destination: new Writable({
+      write(chunk, _enc, done) {
+        for (const line of String(chunk).split('\n').filter(Boolean)) logLines.push(JSON.parse(line));
+        done();
+      },
+    }),
+  });
+
+  const start = async (overrides: Partial<PartitionConsumerOptions> = {}) => {
+    consumer = new PartitionConsumer({
+      kafka: topics.kafka,
+      codec: new AvroEventCodec({ registry: createRegistryClient(config.registry), catalog: loadSchemaCatalog(), topicPrefix: topics.prefix }),
+      db,
+      databaseUrl: database.url,
+      name,
+      groupId: `${topics.prefix}.${name}.${Math.random().toString(36).slice(2, 8)}`,
+      topics: [taskTopic],
+      target: fakeTarget(),
+      deadLetterTopic: topicName(topics.prefix, deadLetterTopicSuffix),
+      logger,
+      retry: { initialDelayMs: 100, maxDelayMs: 500 },
+      consumerConfig: { maxWaitTimeInMs: 100 },
+      ...overrides,
+    });
+    await consumer.start();
+    return consumer;
+  };
+  const applied = async () => (await db.withSchema(schema).from('applied').select('offset', 'event_id').orderBy('offset')) as { offset: number; event_id: string }[];
+  const publish = (n: number, taskId = 'task-1', description = (i: number) => `task ${i}`) =>
+    bus.publishMany(Array.from({ length: n }, (_, i) => ({ type: 'task.created' as const, source: 'planner', payload: { taskId, description: description(i), priority: 'low', domain: null } })));
+  const deadLetters = () => bus.deadLetters.list();
+
+  beforeEach(async () => {
+    // One partition, so offsets are simple to reason about.
+    topics = await createTestTopics('consumer', config, 1);
+    taskTopic = topicName(topics.prefix, 'task');
+    database = await createTestDatabase('consumer', config.databaseUrl);
+    db = createDatabase({ url: database.url, poolMax: 4 });
+    await db.raw('create schema ??', [schema]);
+    await db.schema.withSchema(schema).createTable('applied', (t) => {
+      t.text('topic');
+      t.integer('partition');
+      t.bigInteger('offset');
+      t.text('event_id');
+      t.text('description');
+    });
+    bus = createKafkaEventBus({ connection: { ...config, topicPrefix: topics.prefix }, service: 'consumer-test', logger });
+    await bus.registerSchemas();
+    logLines.length = 0;
+  });
+  afterEach(async () => {
+    await consumer?.stop();
+    consumer = undefined;
+    await bus.close();
+    await db.destroy();
+    await topics.cleanup();
+    await database.drop();
+  });
+
+  it('resumes from the offsets stored in Postgres, not Kafka’s, and skips what it already applied', async () => {
+    await publish(10);
+    await createOffsetsTable(db, schema);
+    await db.transaction((trx) => writeOffsets(trx, schema, name, [{ topic: taskTopic, partition: 0, nextOffset: 4n }]));
+    await start();
+    await eventually(async () => (await applied()).length >= 6, 30_000, 'records 4 to 9');
+    expect((await applied()).map((r) => Number(r.offset))).toEqual([4, 5, 6, 7, 8, 9]);
+    await consumer!.stop();
+
+    // A new group has no Kafka offsets at all: only Postgres says where to go on.
+    await start();
+    await publish(2);
+    await eventually(async () => (await applied()).length >= 8, 30_000, 'the two new records');
+    await new Promise((r) => setTimeout(r, 500));
+    expect((await applied()).map((r) => Number(r.offset))).toEqual([4, 5, 6, 7, 8, 9, 10, 11]);
+    expect((await readOffsets(db, schema, name)).get(offsetKey(taskTopic, 0))).toBe(12n);
+  });
+
+  it('corrects a stored offset beyond the end of the partition, with a warning, and reads from the start', async () => {
+    await publish(3);
+    await createOffsetsTable(db, schema);
+    await db.transaction((trx) => writeOffsets(trx, schema, name, [{ topic: taskTopic, partition: 0, nextOffset: 1000n }]));
+    await start();
+    await eventually(async () => (await applied()).length >= 3, 30_000, 'all three records');
+    expect((await applied()).map((r) => Number(r.offset))).toEqual([0, 1, 2]);
+    expect(logLines.some((l) => l.level === 'warn' && /beyond the end of the partition/.test(l.msg))).toBe(true);
+  });
+
+  it('applies a batch the database refuses record by record and dead-letters only the bad record, with its reason; an undecodable record is dead-lettered with its code', async () => {
+    const junk = topics.kafka.producer();
+    await junk.connect();
+    await junk.send({ topic: taskTopic, messages: [{ key: 'task-1', value: Buffer.from('not an event') }] });
+    await junk.disconnect();
+    await publish(5, 'task-1', (i) => (i === 2 ? 'a NUL \u0000 byte' : `task ${i}`));
+    const reports: BatchReport[] = [];
+    const assignments: Assignment[] = [];
+    await start({ onBatch: (r) => reports.push(r), onAssigned: (a) => assignments.push(a) });
+    const stored = () => readOffsets(db, schema, name).catch(() => new Map<string, bigint>());
+    await eventually(async () => (await stored()).get(offsetKey(taskTopic, 0)) === 6n, 30_000, 'all six records');
+    expect((await applied()).map((r) => Number(r.offset))).toEqual([1, 2, 4, 5]);
+    await eventually(async () => (await deadLetters()).length >= 2, 30_000, 'two dead letters');
+    const dead = await deadLetters();
+    expect(dead.map((d) => Number(d.sourceOffset)).sort()).toEqual([0, 3]);
+    expect(dead.find((d) => d.sourceOffset === '0')!.code).toBe('EVENT_UNDECODABLE');
+    expect(dead.find((d) => d.sourceOffset === '3')!.reason).toMatch(/0x00|invalid byte sequence|NUL/i);
+    expect(dead.every((d) => d.service === name)).toBe(true);
+
+    expect(assignments).toEqual([{ [taskTopic]: [0] }]);
+    expect(reports.reduce((n, r) => n + r.fetched, 0)).toBe(6);
+    expect(reports.reduce((n, r) => n + r.rejected, 0)).toBe(2);
+    expect(reports.at(-1)!.lag).toBe(0);
+    expect(consumer!.health()).toMatchObject({ running: true, positioned: true, assigned: [`${taskTopic}:0`] });
+    expect(consumer!.health().lastBatchAt).toBeGreaterThan(0);
+  });
+
+  it('waits out a registry outage longer than the session timeout without losing its membership, then applies everything', async () => {
+    const proxy = await registryProxy(config.registry.url);
+    let joins = 0;
+    try {
+      await start({
+        // A codec of its own that has fetched no schema yet: every decode needs the registry.
+        codec: new AvroEventCodec({ registry: createRegistryClient({ url: proxy.url, auth: undefined }, { retries: 0 }), catalog: loadSchemaCatalog(), topicPrefix: topics.prefix }),
+        retry: { initialDelayMs: 200, maxDelayMs: 1000 },
+        consumerConfig: { sessionTimeout: 6000, maxWaitTimeInMs: 100 },
+        onAssigned: () => joins++,
+      });
+      await eventually(() => consumer!.health().positioned || joins > 0, 30_000, 'the first assignment');
+      await proxy.close();
+      await publish(20);
+      await eventually(() => consumer!.health().waitingFor === 'registry', 30_000, 'the consumer to wait for the registry');
+      // Twice the session timeout: without heartbeats the broker would have evicted the member.
+      await new Promise((r) => setTimeout(r, 12_000));
+      expect(await applied()).toEqual([]);
+      await proxy.open();
+      await eventually(async () => (await applied()).length >= 20, 60_000, 'all twenty records');
+      // A lost membership shows when the consumer next commits or fetches: one more record makes sure it has.
+      await publish(1);
+      await eventually(async () => (await applied()).length >= 21, 60_000, 'one more record');
+      expect((await applied()).map((r) => Number(r.offset))).toEqual(Array.from({ length: 21 }, (_, i) => i));
+      expect(joins).toBe(1);
+      expect(await deadLetters()).toEqual([]);
+    } finally {
+      await proxy.close();
+    }
+  }, 120_000);
+});

@@ -1,0 +1,249 @@
+import type { Consumer, EachBatchPayload, Producer } from 'kafkajs';
+import type { Knex } from 'knex';
+import { offsetKey, isRetriableDatabaseError, mapDatabaseError } from '@agentbus/postgres-sink';
+import { retry } from '@agentbus/retry';
+import { sendToDeadLetters } from './deadLetter';
+import { decodeBatch } from './decodeBatch';
+import { applyOneByOne, applyWhole, BatchRefused } from './isolate';
+import { resolveOptions, type PartitionConsumerOptions, type ResolvedOptions } from './options';
+import { postgresOffsets, type Position, type PositionStore } from './positions';
+import type { Assignment, ConsumedRecord, Rejection } from './types';
+
+export interface ConsumerHealthReport {
+  running: boolean;
+  /** `topic:partition,partition` per assigned topic. */
+  assigned: string[];
+  /** Whether the assigned partitions have been sought to the positions in Postgres. */
+  positioned: boolean;
+  lastBatchAt?: number;
+  /** What the consumer is waiting for, while it waits. */
+  waitingFor?: 'registry' | 'database';
+}
+
+class ReseekNeeded extends Error {}
+
+/** Heartbeats well inside the session timeout, as Kafka's own clients default to a third of it. */
+const heartbeatFor = (sessionTimeout: number): number => Math.min(3000, Math.floor(sessionTimeout / 3));
+
+/**
+ * Kafka to Postgres, effectively once: the one consumer loop of every service. Each fetched
+ * partition batch is decoded (registry outages waited out, heartbeating), applied by the target
+ * in one transaction that also writes the partition's next position, and what the target or the
+ * decoder refuses goes to the dead-letter topic with its reason. Records below the stored
+ * position are skipped, so a redelivery after a crash changes nothing. Kafka's own committed
+ * offsets are only advisory: on every assignment the consumer seeks to the positions in Postgres.
+ */
+export class PartitionConsumer<Context = void> {
+  private readonly options: ResolvedOptions<Context>;
+  private readonly positions: PositionStore;
+  private consumer: Consumer | undefined;
+  private producer: Producer | undefined;
+  private assignment: Assignment = {};
+  private currentSchema: string | undefined;
+  private positioned = false;
+  private positioning: Promise<void> | undefined;
+  private running = false;
+  private lastBatchAt: number | undefined;
+  private waitingFor: ConsumerHealthReport['waitingFor'];
+
+  constructor(options: PartitionConsumerOptions<Context>) {
+    this.options = resolveOptions(options);
+    this.positions = options.positions ?? postgresOffsets(options.name);
+  }
+
+  get isRunning(): boolean {
+    return this.running;
+  }
+
+  health(): ConsumerHealthReport {
+    return {
+      running: this.running,
+      assigned: Object.entries(this.assignment).map(([t, p]) => `${t}:${p.join(',')}`),
+      positioned: this.positioned,
+      ...(this.lastBatchAt === undefined ? {} : { lastBatchAt: this.lastBatchAt }),
+      ...(this.waitingFor ? { waitingFor: this.waitingFor } : {}),
+    };
+  }
+
+  async start(): Promise<void> {
+    const { kafka, groupId, topics, consumerConfig, partitionAssigners } = this.options;
+    this.producer = kafka.producer({ idempotent: true });
+    await this.producer.connect();
+    const sessionTimeout = consumerConfig?.sessionTimeout;
+    const consumer = kafka.consumer({
+      groupId,
+      allowAutoTopicCreation: false,
+      ...(sessionTimeout === undefined ? {} : { heartbeatInterval: heartbeatFor(sessionTimeout) }),
+      ...consumerConfig,
+      ...(partitionAssigners ? { partitionAssigners } : {}),
+    });
+    this.consumer = consumer;
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      this.assignment = payload.memberAssignment;
+      this.positioned = false;
+      this.options.onAssigned?.(payload.memberAssignment);
+    });
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      if (!payload.restart) this.running = false;
+      this.options.logger.error({ err: payload.error, restart: payload.restart }, 'consumer crashed');
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topics: [...topics], fromBeginning: true });
+    this.running = true;
+    await consumer.run({ eachBatchAutoResolve: false, partitionsConsumedConcurrently: this.options.partitionsConcurrently, eachBatch: (payload) => this.handleBatch(payload) });
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.consumer?.disconnect();
+    await this.producer?.disconnect();
+  }
+
+  private async handleBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch, isRunning, isStale, heartbeat, resolveOffset } = payload;
+    if (batch.messages.length === 0 || !isRunning() || isStale()) return;
+    if (!this.positioned) {
+      // First batch after a (re)join: the group's Kafka offsets may disagree with Postgres.
+      await this.reposition();
+      return;
+    }
+    const started = Date.now();
+    const { logger, codec, retry: policy } = this.options;
+    const records = await decodeBatch(
+      codec,
+      batch.topic,
+      batch.partition,
+      batch.messages,
+      {
+        policy,
+        heartbeat,
+        shouldStop: () => !isRunning() || isStale(),
+        onRetry: (error, attempt) => {
+          this.waitingFor = 'registry';
+          logger.warn({ err: error, topic: batch.topic, partition: batch.partition, attempt }, 'cannot decode yet (registry unavailable); waiting, in order');
+        },
+      },
+      this.options.select,
+    );
+    this.waitingFor = undefined;
+    if (!records || !isRunning() || isStale()) return;
+    const offsets = batch.messages.map((m) => BigInt(m.offset));
+    const context = (await this.options.target.prepare?.(records)) as Context;
+
+    let isolate = false;
+    try {
+      const outcome = await retry(
+        async () => {
+          try {
+            return await this.options.db.transaction((trx) => this.applyBatch(trx, batch.topic, batch.partition, offsets, records, context, isolate));
+          } catch (error) {
+            if (!(error instanceof BatchRefused) || isolate) throw error;
+            logger.warn({ err: error.error, records: records.length }, 'batch refused by the database; applying record by record to find the cause');
+            isolate = true;
+            return this.options.db.transaction((trx) => this.applyBatch(trx, batch.topic, batch.partition, offsets, records, context, isolate));
+          }
+        },
+        {
+          policy,
+          isRetriable: isRetriableDatabaseError,
+          heartbeat,
+          shouldStop: () => !isRunning(),
+          onRetry: (error, attempt) => {
+            this.waitingFor = 'database';
+            this.options.onDatabaseError?.(error);
+            logger.warn({ err: mapDatabaseError(error, this.options.databaseUrl), attempt }, 'database unavailable; retrying the batch');
+          },
+        },
+      );
+      this.waitingFor = undefined;
+      const last = batch.messages.at(-1)!.offset;
+      resolveOffset(last);
+      this.lastBatchAt = Date.now();
+      this.options.onBatch?.({
+        topic: batch.topic,
+        partition: batch.partition,
+        fetched: batch.messages.length,
+        ...outcome,
+        durationMs: this.lastBatchAt - started,
+        lag: Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(last) - 1n)),
+      });
+    } catch (error) {
+      this.waitingFor = undefined;
+      if (error instanceof ReseekNeeded) return this.reposition();
+      throw error;
+    }
+  }
+
+  private async applyBatch(trx: Knex.Transaction, topic: string, partition: number, offsets: bigint[], records: ConsumedRecord[], context: Context, isolate: boolean): Promise<{ applied: number; skipped: number; rejected: number }> {
+    const schema = await this.options.target.schema(trx);
+    if (schema !== this.currentSchema) throw new ReseekNeeded();
+    if (this.options.synchronousCommit === false) await trx.raw('set local synchronous_commit = off');
+    const stored = await this.positions.lock(trx, schema, topic, partition);
+    const stop = this.options.stopAt?.get(offsetKey(topic, partition));
+    const isFresh = (offset: bigint) => (stored === undefined || offset >= stored) && (stop === undefined || offset < stop);
+    const fresh = offsets.filter(isFresh);
+    // A first record beyond the stored position means we were positioned wrongly: never skip ahead.
+    if (stored !== undefined && fresh.length > 0 && fresh[0]! > stored) throw new ReseekNeeded();
+    if (fresh.length === 0) return { applied: 0, skipped: offsets.length, rejected: 0 };
+
+    const candidates = records.filter((r) => isFresh(BigInt(r.offset)));
+    const keep = this.options.undecodable === 'keep';
+    const undecodable: Rejection[] = keep ? [] : candidates.filter((r) => r.decodeError !== undefined).map((r) => ({ record: r, error: r.decodeError }));
+    const decoded = keep ? candidates : candidates.filter((r) => r.decodeError === undefined);
+    const apply = (t: Knex.Transaction, rs: ConsumedRecord[]) => this.options.target.apply(t, schema, rs, context);
+    const refused = decoded.length === 0 ? [] : isolate ? await applyOneByOne(trx, decoded, apply) : await applyWhole(trx, decoded, apply);
+    const rejections = [...undecodable, ...refused];
+    await sendToDeadLetters(this.producer!, this.options.deadLetterTopic, rejections, { service: this.options.name, logger: this.options.logger, now: Date.now() });
+    await this.positions.write(trx, schema, [{ topic, partition, nextOffset: fresh.at(-1)! + 1n }]);
+    return { applied: candidates.length - rejections.length, skipped: offsets.length - fresh.length, rejected: rejections.length };
+  }
+
+  /** One positioning at a time: concurrent batches that all find the consumer unpositioned share it. */
+  private reposition(): Promise<void> {
+    this.positioning ??= this.seekAssigned().finally(() => {
+      this.positioning = undefined;
+    });
+    return this.positioning;
+  }
+
+  /**
+   * Positions every assigned partition at the offset Postgres holds for it, or at the start. A
+   * stored offset outside the partition (beyond its end: the topic was recreated; before its
+   * start: retention removed records) is reset to the start and rewritten, with a warning;
+   * re-reading is safe because event ids deduplicate.
+   */
+  private async seekAssigned(): Promise<void> {
+    const consumer = this.consumer;
+    if (!consumer) return;
+    const { db, kafka, logger, target } = this.options;
+    const schema = await db.transaction((trx) => target.schema(trx));
+    await this.positions.prepare(db, schema);
+    const stored = await this.positions.read(db, schema);
+    const admin = kafka.admin();
+    await admin.connect();
+    const seeks: Position[] = [];
+    const corrections: Position[] = [];
+    try {
+      for (const [topic, partitions] of Object.entries(this.assignment)) {
+        const bounds = new Map((await admin.fetchTopicOffsets(topic)).map((o) => [o.partition, { low: BigInt(o.low), high: BigInt(o.high) }]));
+        for (const partition of partitions) {
+          const { low, high } = bounds.get(partition) ?? { low: 0n, high: 0n };
+          const at = stored.get(offsetKey(topic, partition));
+          const outside = at !== undefined && (at > high || at < low);
+          if (outside) {
+            logger.warn({ topic, partition, stored: at.toString(), low: low.toString(), high: high.toString() }, at > high ? 'stored offset is beyond the end of the partition (was the topic recreated?); reading it from the start' : 'stored offset is before the start of the partition (retention removed records); reading from the start');
+            corrections.push({ topic, partition, nextOffset: low });
+          }
+          seeks.push({ topic, partition, nextOffset: at === undefined || outside ? low : at });
+        }
+      }
+    } finally {
+      await admin.disconnect();
+    }
+    if (corrections.length > 0) await db.transaction((trx) => this.positions.write(trx, schema, corrections));
+    for (const s of seeks) consumer.seek({ topic: s.topic, partition: s.partition, offset: s.nextOffset.toString() });
+    this.currentSchema = schema;
+    this.positioned = true;
+    logger.info({ schema, partitions: this.health().assigned }, 'positioned at the offsets stored in Postgres');
+  }
+}

@@ -1,0 +1,50 @@
+import type { Knex } from 'knex';
+import type { AgentEvent } from '@agentbus/events';
+
+export interface ConsumedRecord {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: string | null;
+  value: Buffer | null;
+  headers: Record<string, string>;
+  /** Kafka's record timestamp, epoch ms. */
+  timestamp: number;
+  event?: AgentEvent;
+  schemaId?: number;
+  /** Why the record could not be decoded; only a target that keeps undecodable records sees it. */
+  decodeError?: unknown;
+}
+
+export interface Rejection {
+  record: ConsumedRecord;
+  error: unknown;
+}
+
+/** What a service writes. Everything it does goes through `trx`, the transaction that also stores the positions. */
+export interface ConsumerTarget<Context = void> {
+  /** The schema this transaction writes into; read inside it, so a blue/green swap is seen at once. */
+  schema(trx: Knex.Transaction): Promise<string>;
+  /**
+   * Before the batch's transaction: what the target reads from elsewhere (an agent directory), so
+   * the transaction never waits on a second connection of the same pool.
+   */
+  prepare?(records: ConsumedRecord[]): Promise<Context>;
+  /** Applies records; returns those it refuses, which go to the dead-letter topic with their reasons. */
+  apply(trx: Knex.Transaction, schema: string, records: ConsumedRecord[], context: Context): Promise<Rejection[]>;
+}
+
+export interface BatchReport {
+  topic: string;
+  partition: number;
+  fetched: number;
+  applied: number;
+  skipped: number;
+  rejected: number;
+  durationMs: number;
+  /** Records behind the partition's end after this batch. */
+  lag: number;
+}
+
+/** Partitions by topic, as Kafka assigned them to this member. */
+export type Assignment = Readonly<Record<string, readonly number[]>>;
