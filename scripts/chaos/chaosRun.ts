@@ -162,7 +162,11 @@ export const runChaos = async (options: ChaosOptions, say: (line: string) => voi
         await sleep(started + fault.atMs - clock());
         // One outage at a time; kills go on meanwhile.
         if (fault.kind === 'kill') await inject(fault);
-        else outage = outage.then(() => inject(fault));
+        else {
+          outage = outage.then(() => inject(fault));
+          // Awaited below; marked handled now so a failed restart ends the run cleanly.
+          outage.catch(() => undefined);
+        }
       }
       await outage;
     })();

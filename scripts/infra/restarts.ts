@@ -23,7 +23,7 @@ export const killKafka = async (s: InfraSettings): Promise<void> => {
 export const restartKafka = async (s: InfraSettings, options: { kill?: boolean } = {}): Promise<PartState> => {
   if (options.kill) await killKafka(s);
   else if (!(await stopKafka(s))) throw new InfraError(`cannot restart Kafka: no broker started by "npm run infra -- up" is recorded in ${s.stateDir}`);
-  return startKafka(s);
+  return startKafka(s, { readyTimeoutMs: 300_000 });
 };
 
 /**
