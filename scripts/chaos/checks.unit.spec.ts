@@ -1,5 +1,6 @@
 import { checkAuditTrail, checkEventStore, checkPresence, checkReadModels, checkSagas, type SagaFacts } from './checks';
-import { planFaults, seededRandom } from './faultPlan';
+import { seededRandom } from '../seededRandom';
+import { planFaults } from './faultPlan';
 
 const numbers = (r: { numbers: [string, number][] }) => Object.fromEntries(r.numbers);
 const record = (eventId: string, offset: number) => ({ topic: 'p.task', partition: 0, offset: String(offset), eventId });

@@ -12,18 +12,6 @@ export interface FaultCounts {
   postgresRestarts: number;
 }
 
-/** mulberry32: small, fast and good enough to spread faults; the same seed gives the same run. */
-export const seededRandom = (seed: number): (() => number) => {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-};
-
 /**
  * Service kills fall anywhere in the window. Broker and Postgres restarts take turns, one per
  * equal slot of the window and inside its middle half, so two outages never overlap and the
