@@ -243,7 +243,7 @@ export const runChaos = async (options: ChaosOptions, say: (line: string) => voi
     if (undecodable.length) say(`note: ${undecodable.length} records could not be decoded, e.g. ${undecodable[0]!.decodeError}`);
     const report: ChaosReport = {
       seed: options.seed,
-      reproduce: `npm run chaos -- --events ${options.events} --minutes ${options.minutes} --kills ${options.killsPerService} --broker-restarts ${options.brokerRestarts} --postgres-restarts ${options.postgresRestarts} --seed ${options.seed}`,
+      reproduce: `npm run chaos -- --events ${options.events} --minutes ${options.minutes} --kills ${options.killsPerService} --broker-restarts ${options.brokerRestarts} --postgres-restarts ${options.postgresRestarts} --catch-up-minutes ${options.catchUpMinutes} --seed ${options.seed}`,
       profile: { events: options.events, minutes: options.minutes, killsPerService: options.killsPerService, brokerRestarts: options.brokerRestarts, postgresRestarts: options.postgresRestarts },
       prefix,
       database: database.name,
