@@ -1,4 +1,5 @@
 import type { NewEvent } from '@agentbus/events';
+import { seededRandom } from '../seededRandom';
 
 export interface TaskCreatedPayload {
   taskId: string;
@@ -10,18 +11,6 @@ export interface TaskCreatedPayload {
 }
 
 export type TaskCreatedInput = NewEvent<'task.created', TaskCreatedPayload>;
-
-/** mulberry32: a small seeded PRNG, so every run publishes the same payloads. */
-const prng = (seed: number): (() => number) => {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-};
 
 const verbs = ['Summarise', 'Classify', 'Translate', 'Reconcile', 'Review', 'Extract entities from', 'Draft a reply to', 'Score the risk of', 'Deduplicate', 'Tag'];
 const objects = [
@@ -44,7 +33,7 @@ const languages = ['en', 'de', 'fr', 'es', 'ja'];
  * description, a domain, a capability and a JSON input of a few hundred bytes. Deterministic.
  */
 export const taskCreatedInputs = (count: number, runTag: string, seed = 42): TaskCreatedInput[] => {
-  const random = prng(seed);
+  const random = seededRandom(seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
   const inputs: TaskCreatedInput[] = [];
   for (let i = 0; i < count; i++) {

@@ -2,6 +2,7 @@ import { isConfigError } from '@agentbus/config';
 import { down, logTail, status, up } from './infra';
 import { InfraError } from './infraError';
 import { processes } from './processNames';
+import { restartKafka, restartPostgres } from './restarts';
 import { scramFile } from './kafka';
 import { loadInfraSettings, type InfraSettings } from './settings';
 import type { PartName } from './state';
@@ -11,6 +12,8 @@ const usage = `Usage: npm run infra -- <command>
   up [postgres|kafka|registry ...]   start what is not running and wait until it is ready
   down                                stop what 'up' started (never a server it found running)
   status                              show each part and whether it answers
+  restart postgres                    fast shutdown and start again (embedded, or the machine's cluster)
+  restart kafka [--kill]              stop and start the broker; --kill SIGKILLs it first, as a crash
   logs [postgres|kafka|registry] [-n N]  print the last N (default 40) lines of a log
 
 Ports: AGENTBUS_KAFKA_PORT (9092), AGENTBUS_KAFKA_CONTROLLER_PORT (9093), AGENTBUS_KAFKA_SCRAM_PORT (9094, SASL/SCRAM),
@@ -53,6 +56,15 @@ const main = async (argv: string[]): Promise<number> => {
         if (r.problem) console.log(`  ${''.padEnd(8)} ${r.problem}`);
       }
       return reports.every((r) => r.ready) ? 0 : 3;
+    }
+    case 'restart': {
+      const [part, ...flags] = rest;
+      const started = Date.now();
+      if (part === 'postgres' && flags.length === 0) await restartPostgres(settings);
+      else if (part === 'kafka' && flags.every((f) => f === '--kill')) await restartKafka(settings, { kill: flags.length > 0 });
+      else throw new InfraError(`restart takes "postgres" or "kafka [--kill]", got "${rest.join(' ')}"`);
+      console.log(`✔ ${part} restarted in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+      return 0;
     }
     case 'logs': {
       const n = rest.indexOf('-n');

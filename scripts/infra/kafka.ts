@@ -214,7 +214,8 @@ const ensureScramUser = async (s: InfraSettings, java: string, classpath: string
 
 const kafkaMode = `apache-kafka ${versions.kafka} (KRaft, single node)`;
 
-export const startKafka = async (s: InfraSettings): Promise<PartState> => {
+/** `readyTimeoutMs`: a broker restarted after a crash recovers its logs first, which takes longer on a busy machine. */
+export const startKafka = async (s: InfraSettings, options: { readyTimeoutMs?: number } = {}): Promise<PartState> => {
   const endpoint = `127.0.0.1:${s.ports.AGENTBUS_KAFKA_PORT}`;
   const dir = join(s.stateDir, 'kafka');
   const props = join(dir, 'server.properties');
@@ -256,7 +257,13 @@ export const startKafka = async (s: InfraSettings): Promise<PartState> => {
     runWithSecret(credentials.password, java, [...jvm, 'kafka.tools.StorageTool', 'format', `--cluster-id=${clusterId}`, '-c', props, ...scram], 'formatting the Kafka log directory');
   }
   const pid = startDetached(java, [...jvm, 'kafka.Kafka', props], { logFile });
-  await waitFor('Kafka', () => kafkaReady([endpoint]), { timeoutMs: 90_000, logFile, pid });
+  try {
+    await waitFor('Kafka', () => kafkaReady([endpoint]), { timeoutMs: options.readyTimeoutMs ?? 90_000, logFile, pid });
+  } catch (error) {
+    // Not left running unrecorded, where no `down` would find it and its ports would block the next `up`.
+    await stopProcess(pid, 10_000);
+    throw error;
+  }
   await ensureScramUser(s, java, classpath, { logFile, pid });
   const state: PartState = { pid, mode: kafkaMode, endpoint, scramEndpoint: scramEndpoint(s), startedAt: new Date().toISOString() };
   updatePart(s.stateDir, 'kafka', state);

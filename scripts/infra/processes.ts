@@ -32,23 +32,30 @@ export const startDetached = (command: string, args: string[], options: { logFil
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+const signalGroup = (pid: number, sig: NodeJS.Signals): void => {
+  try {
+    process.kill(-pid, sig);
+  } catch {
+    try {
+      process.kill(pid, sig);
+    } catch {
+      /* already gone */
+    }
+  }
+};
+
 /** SIGTERM the process group, then SIGKILL what is left after the grace period. */
 export const stopProcess = async (pid: number, graceMs = 15_000): Promise<void> => {
-  const signal = (sig: NodeJS.Signals) => {
-    try {
-      process.kill(-pid, sig);
-    } catch {
-      try {
-        process.kill(pid, sig);
-      } catch {
-        /* already gone */
-      }
-    }
-  };
-  signal('SIGTERM');
+  signalGroup(pid, 'SIGTERM');
   const deadline = Date.now() + graceMs;
   while (isAlive(pid) && Date.now() < deadline) await sleep(100);
-  if (isAlive(pid)) signal('SIGKILL');
+  if (isAlive(pid)) signalGroup(pid, 'SIGKILL');
+  while (isAlive(pid)) await sleep(50);
+};
+
+/** SIGKILL the process group at once: a crash, with no chance to shut down cleanly. */
+export const killProcess = async (pid: number): Promise<void> => {
+  signalGroup(pid, 'SIGKILL');
   while (isAlive(pid)) await sleep(50);
 };
 

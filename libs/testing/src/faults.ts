@@ -1,5 +1,4 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 const repoRoot = join(__dirname, '..', '..', '..');
@@ -35,10 +34,14 @@ export const spawnService = (mainFile: string, env: NodeJS.ProcessEnv): ServiceP
   };
 };
 
-/** Restarts the machine's Postgres cluster (Debian's pg_ctlcluster). Fails loudly where that is impossible. */
+/**
+ * Restarts the integration Postgres through `npm run infra -- restart postgres`, which knows
+ * whether `up` runs it embedded or found the machine's cluster. Fails loudly where that is impossible.
+ */
 export const restartPostgres = (): void => {
-  const versions = existsSync('/etc/postgresql') ? readdirSync('/etc/postgresql') : [];
-  if (versions.length === 0) throw new Error('cannot restart Postgres here: no Debian cluster under /etc/postgresql');
-  const result = spawnSync('pg_ctlcluster', ['--skip-systemctl-redirect', versions[0]!, 'main', 'restart', '--', '-m', 'fast'], { encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`pg_ctlcluster restart failed: ${result.stderr || result.error?.message}`);
+  const result = spawnSync(process.execPath, [join(repoRoot, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(repoRoot, 'scripts', 'infra', 'cli.ts'), 'restart', 'postgres'], {
+    encoding: 'utf8',
+    cwd: repoRoot,
+  });
+  if (result.status !== 0) throw new Error(`restarting Postgres failed: ${result.stderr || result.stdout || result.error?.message}`);
 };

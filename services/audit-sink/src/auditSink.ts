@@ -42,6 +42,9 @@ class ReseekNeeded extends Error {
   }
 }
 
+/** kafkajs sends a heartbeat only once per heartbeat interval, however often it is asked. */
+const heartbeatEveryRecords = 100;
+
 // 23505 unique_violation: another sink instance appended to the same chain first (a rebalance
 // overlap). Retrying re-reads the head and skips what it stored.
 const isRetriableWrite = (error: unknown): boolean => isRetriableDatabaseError(error) || (error as { code?: unknown })?.code === '23505';
@@ -128,7 +131,7 @@ export class AuditSink {
     const records = await this.decodeAll(batch.topic, batch.partition, batch.messages, heartbeat, isRunning);
     if (!records) return;
     const previous = this.storing.get(key);
-    if (previous && !(await previous)) {
+    if (previous && !(await withHeartbeats(previous, heartbeat))) {
       // The previous batch was not stored and the partition has been sought back to its head in
       // Postgres: this batch, fetched before that, is dropped. The failure is forgotten with it;
       // kept, it would drop every later batch of the partition too, which would never be stored.
@@ -188,6 +191,9 @@ export class AuditSink {
   private async decodeAll(topic: string, partition: number, messages: KafkaMessage[], heartbeat: () => Promise<void>, isRunning: () => boolean): Promise<AuditRecord[] | undefined> {
     const records: AuditRecord[] = new Array(messages.length);
     for (let i = 0; i < messages.length; i++) {
+      // A large batch on a busy machine can take longer than the session: without a heartbeat the
+      // broker evicts the member, the batch is dropped as stale, and the next join fetches it again.
+      if (i > 0 && i % heartbeatEveryRecords === 0) await heartbeat().catch(() => undefined);
       const message = messages[i]!;
       let outcome: DecodeOutcome;
       for (let attempt = 1; ; attempt++) {
@@ -272,6 +278,17 @@ export class AuditSink {
     this.options.logger.info({ partitions: [...assignment].map(([t, p]) => `${t}:${p.join(',')}`) }, 'positioned at the chain heads stored in Postgres');
   }
 }
+
+/** Awaits `work` while keeping the group membership alive, for work that may outlast the session. */
+const withHeartbeats = async <T>(work: Promise<T>, heartbeat: () => Promise<void>): Promise<T> => {
+  let done = false;
+  const settled = work.finally(() => (done = true));
+  while (!done) {
+    await Promise.race([settled.catch(() => undefined), new Promise((r) => setTimeout(r, 1000))]);
+    if (!done) await heartbeat().catch(() => undefined);
+  }
+  return settled;
+};
 
 const sleepWithHeartbeat = async (ms: number, heartbeat: () => Promise<void>): Promise<void> => {
   const until = Date.now() + ms;
