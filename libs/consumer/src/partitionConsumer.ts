@@ -166,6 +166,7 @@ export class PartitionConsumer<Context = void> {
         ...outcome,
         durationMs: this.lastBatchAt - started,
         lag: Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(last) - 1n)),
+        nextOffset: BigInt(last) + 1n,
       });
     } catch (error) {
       this.waitingFor = undefined;

@@ -44,6 +44,8 @@ export interface BatchReport {
   durationMs: number;
   /** Records behind the partition's end after this batch. */
   lag: number;
+  /** The partition's position after this batch: its last offset + 1. */
+  nextOffset: bigint;
 }
 
 /** Partitions by topic, as Kafka assigned them to this member. */

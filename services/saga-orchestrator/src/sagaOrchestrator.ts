@@ -7,11 +7,13 @@ import { PartitionConsumer, type ConsumerTarget, type Rejection } from '@agentbu
 import { AgentbusError, deadLetterTopicSuffix, topicName, type AgentEvent, type WorkflowRequestedPayload } from '@agentbus/events';
 import { createKafka } from '@agentbus/kafka';
 import type { Logger } from '@agentbus/logger';
-import { createDatabase } from '@agentbus/postgres-sink';
+import { createDatabase, offsetKey, readOffsets } from '@agentbus/postgres-sink';
+import { defaultRetryPolicy, retry } from '@agentbus/retry';
 import { consumerHealth, createMetricsRegistry, serveOps, type OpsServer } from '@agentbus/runtime';
 import { builtInSagas, compileSaga, type AgentDirectory, type AgentSnapshot, type SagaDefinition } from '@agentbus/sagas';
 import { CachedDirectory, capabilitiesOf, presenceDirectory, readModelDirectory } from './agentDirectories';
 import type { OrchestratorConfig } from './config';
+import { BacklogGate, type AssignedPartitions } from './backlogGate';
 import { OutboxRelay } from './outboxRelay';
 import { coPartitionedAssigner } from './partitioning';
 import { sagaDecisions, type Routed } from './sagaDecisions';
@@ -102,6 +104,30 @@ export const startSagaOrchestrator = async (config: OrchestratorConfig, logger: 
   const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 5, allowAutoTopicCreation: false });
   await producer.connect();
   let ownedSagaPartitions: number[] = [];
+  const backlog = new BacklogGate();
+  let stopping = false;
+  /** Where each assigned partition ended at assignment, and where this consumer had stored its position. */
+  const learnBacklog = async (assignment: AssignedPartitions, generation: number): Promise<void> => {
+    const { ends, stored } = await retry(
+      async () => {
+        const admin = kafka.admin();
+        await admin.connect();
+        try {
+          const ends = new Map<string, bigint>();
+          for (const topic of Object.keys(assignment)) for (const o of await admin.fetchTopicOffsets(topic)) ends.set(offsetKey(topic, o.partition), BigInt(o.high));
+          return { ends, stored: await readOffsets(db, sagaSchema, config.groupId) };
+        } finally {
+          await admin.disconnect();
+        }
+      },
+      {
+        policy: { ...defaultRetryPolicy, maxDelayMs: 5000 },
+        isRetriable: () => !stopping,
+        onRetry: (error, attempt) => logger.warn({ err: error, attempt }, 'cannot read the end offsets of the assigned partitions yet; their timers wait'),
+      },
+    );
+    backlog.known(generation, ends, stored);
+  };
   const relay = new OutboxRelay({
     db,
     producer,
@@ -166,11 +192,14 @@ export const startSagaOrchestrator = async (config: OrchestratorConfig, logger: 
     onAssigned: (assignment) => {
       ownedSagaPartitions = [...(assignment[sagaTopic] ?? [])].sort((a, b) => a - b);
       owned.set(ownedSagaPartitions.length);
+      const generation = backlog.assign(assignment);
+      void learnBacklog(assignment, generation).catch((error: unknown) => logger.warn({ err: error }, 'gave up reading the end offsets of the assigned partitions'));
       logger.info({ partitions: ownedSagaPartitions }, 'owning saga partitions');
       relay.wake();
     },
     onBatch: (report) => {
       rejected.inc(report.rejected);
+      backlog.consumed(report.topic, report.partition, report.nextOffset);
       relay.wake();
     },
     onDatabaseError: () => dbErrors.inc(),
@@ -181,7 +210,8 @@ export const startSagaOrchestrator = async (config: OrchestratorConfig, logger: 
     db,
     decisions,
     intervalMs: config.timerIntervalMs,
-    ownedPartitions: () => ownedSagaPartitions,
+    // A deadline may already be answered by an outcome waiting in the backlog: read it first.
+    ownedPartitions: () => ownedSagaPartitions.filter((p) => backlog.isLive(p)),
     agents,
     now,
     databaseUrl: connection.databaseUrl,
@@ -199,6 +229,7 @@ export const startSagaOrchestrator = async (config: OrchestratorConfig, logger: 
     db,
     ownedPartitions: () => [...ownedSagaPartitions],
     stop: async () => {
+      stopping = true;
       await timers.stop();
       await consumer.stop();
       await relay.stop();
