@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { createServer } from 'node:net';
 import { InfraError } from './infraError';
@@ -8,7 +8,21 @@ export const isAlive = (pid: number | undefined): boolean => {
   if (!pid) return false;
   try {
     process.kill(pid, 0);
-    return true;
+  } catch {
+    return false;
+  }
+  return !isZombie(pid);
+};
+
+/**
+ * A killed process stays in the table until its parent reaps it. `npm test` starts the broker
+ * from its own process and then blocks in spawnSync while jest runs, so a broker a test SIGKILLs
+ * stays a zombie for the whole run: it answers signal 0 but is dead. Linux's /proc says which.
+ */
+const isZombie = (pid: number): boolean => {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
   } catch {
     return false;
   }
