@@ -12,6 +12,7 @@ export const toConsumedRecord = (topic: string, partition: number, message: Kafk
   value: message.value,
   headers: Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, Buffer.isBuffer(v) ? v.toString('utf8') : String(v)])),
   timestamp: Number(message.timestamp),
+  message,
 });
 
 /**

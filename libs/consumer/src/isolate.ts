@@ -1,10 +1,10 @@
 import type { Knex } from 'knex';
-import { isRetriableDatabaseError } from '@agentbus/postgres-sink';
+import { isDatabaseSetupError, isRetriableDatabaseError } from '@agentbus/postgres-sink';
 import type { ConsumedRecord, Rejection } from './types';
 
 type Apply = (trx: Knex.Transaction, records: ConsumedRecord[]) => Promise<Rejection[]>;
 
-/** The database refused the batch's data (not the connection): it is applied again, isolating records. */
+/** The database refused the batch's data (not the connection, not the service's grants): it is applied again, isolating records. */
 export class BatchRefused extends Error {
   constructor(readonly error: unknown) {
     super('batch refused by the database');
@@ -15,7 +15,7 @@ export const applyWhole = async (trx: Knex.Transaction, records: ConsumedRecord[
   try {
     return await apply(trx, records);
   } catch (error) {
-    throw isRetriableDatabaseError(error) ? error : new BatchRefused(error);
+    throw isRetriableDatabaseError(error) || isDatabaseSetupError(error) ? error : new BatchRefused(error);
   }
 };
 
@@ -29,7 +29,7 @@ export const applyOneByOne = async (trx: Knex.Transaction, records: ConsumedReco
     try {
       rejections.push(...(await trx.transaction((savepoint) => apply(savepoint, [record]))));
     } catch (error) {
-      if (isRetriableDatabaseError(error)) throw error;
+      if (isRetriableDatabaseError(error) || isDatabaseSetupError(error)) throw error;
       rejections.push({ record, error });
     }
   }

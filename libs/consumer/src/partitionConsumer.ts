@@ -1,6 +1,6 @@
 import type { Consumer, EachBatchPayload, Producer } from 'kafkajs';
 import type { Knex } from 'knex';
-import { offsetKey, isRetriableDatabaseError, mapDatabaseError } from '@agentbus/postgres-sink';
+import { offsetKey, isDatabaseSetupError, isRetriableDatabaseError, mapDatabaseError } from '@agentbus/postgres-sink';
 import { retry } from '@agentbus/retry';
 import { sendToDeadLetters } from './deadLetter';
 import { decodeBatch } from './decodeBatch';
@@ -145,13 +145,16 @@ export class PartitionConsumer<Context = void> {
         },
         {
           policy,
-          isRetriable: isRetriableDatabaseError,
+          // A refusal of the service itself (a revoked grant, a read-only server) would refuse every
+          // record alike: wait for the operator instead of dead-lettering the stream.
+          isRetriable: (error) => isRetriableDatabaseError(error) || isDatabaseSetupError(error),
           heartbeat,
           shouldStop: () => !isRunning(),
           onRetry: (error, attempt) => {
             this.waitingFor = 'database';
             this.options.onDatabaseError?.(error);
-            logger.warn({ err: mapDatabaseError(error, this.options.databaseUrl), attempt }, 'database unavailable; retrying the batch');
+            if (isDatabaseSetupError(error)) logger.error({ err: error, topic: batch.topic, partition: batch.partition, attempt }, 'the database refuses this service (a grant, table or schema is missing, or it is read-only); retrying the batch until that is fixed');
+            else logger.warn({ err: mapDatabaseError(error, this.options.databaseUrl), attempt }, 'database unavailable; retrying the batch');
           },
         },
       );
@@ -175,7 +178,7 @@ export class PartitionConsumer<Context = void> {
     }
   }
 
-  private async applyBatch(trx: Knex.Transaction, topic: string, partition: number, offsets: bigint[], records: ConsumedRecord[], context: Context, isolate: boolean): Promise<{ applied: number; skipped: number; rejected: number }> {
+  private async applyBatch(trx: Knex.Transaction, topic: string, partition: number, offsets: bigint[], records: ConsumedRecord[], context: Context, isolate: boolean): Promise<{ applied: number; skipped: number; rejected: number; undecodable: number }> {
     const schema = await this.options.target.schema(trx);
     if (schema !== this.currentSchema) throw new ReseekNeeded();
     if (this.options.synchronousCommit === false) await trx.raw('set local synchronous_commit = off');
@@ -185,7 +188,7 @@ export class PartitionConsumer<Context = void> {
     const fresh = offsets.filter(isFresh);
     // A first record beyond the stored position means we were positioned wrongly: never skip ahead.
     if (stored !== undefined && fresh.length > 0 && fresh[0]! > stored) throw new ReseekNeeded();
-    if (fresh.length === 0) return { applied: 0, skipped: offsets.length, rejected: 0 };
+    if (fresh.length === 0) return { applied: 0, skipped: offsets.length, rejected: 0, undecodable: 0 };
 
     const candidates = records.filter((r) => isFresh(BigInt(r.offset)));
     const keep = this.options.undecodable === 'keep';
@@ -196,7 +199,7 @@ export class PartitionConsumer<Context = void> {
     const rejections = [...undecodable, ...refused];
     await sendToDeadLetters(this.producer!, this.options.deadLetterTopic, rejections, { service: this.options.name, logger: this.options.logger, now: Date.now() });
     await this.positions.write(trx, schema, [{ topic, partition, nextOffset: fresh.at(-1)! + 1n }]);
-    return { applied: candidates.length - rejections.length, skipped: offsets.length - fresh.length, rejected: rejections.length };
+    return { applied: candidates.length - rejections.length, skipped: offsets.length - fresh.length, rejected: rejections.length, undecodable: candidates.filter((r) => r.decodeError !== undefined).length };
   }
 
   /** One positioning at a time: concurrent batches that all find the consumer unpositioned share it. */
@@ -230,12 +233,15 @@ export class PartitionConsumer<Context = void> {
         for (const partition of partitions) {
           const { low, high } = bounds.get(partition) ?? { low: 0n, high: 0n };
           const at = stored.get(offsetKey(topic, partition));
-          const outside = at !== undefined && (at > high || at < low);
-          if (outside) {
+          const waitForEnd = at !== undefined && at > high && this.positions.beyondEnd === 'wait';
+          const outside = at !== undefined && (at > high || at < low) && !waitForEnd;
+          if (waitForEnd) {
+            logger.error({ topic, partition, stored: at.toString(), high: high.toString() }, 'the stored position is beyond the end of the partition (was the topic recreated?); skipping records until the partition reaches it rather than taking an offset twice');
+          } else if (outside) {
             logger.warn({ topic, partition, stored: at.toString(), low: low.toString(), high: high.toString() }, at > high ? 'stored offset is beyond the end of the partition (was the topic recreated?); reading it from the start' : 'stored offset is before the start of the partition (retention removed records); reading from the start');
             corrections.push({ topic, partition, nextOffset: low });
           }
-          seeks.push({ topic, partition, nextOffset: at === undefined || outside ? low : at });
+          seeks.push({ topic, partition, nextOffset: at === undefined || outside || waitForEnd ? low : at });
         }
       }
     } finally {

@@ -19,6 +19,13 @@ export interface PositionStore {
   /** In a batch's transaction: the partition's next offset, locked until the transaction ends. */
   lock(trx: Knex.Transaction, schema: string, topic: string, partition: number): Promise<bigint | undefined>;
   write(trx: Knex.Transaction, schema: string, positions: Position[]): Promise<void>;
+  /**
+   * A stored position beyond the partition's end (the topic was recreated): `read-from-start`
+   * (default) rewrites it to the start, since event ids deduplicate; `wait` keeps it and skips
+   * records until the partition reaches it, for a store that must never take an offset twice
+   * (the audit trail's hash chain).
+   */
+  beyondEnd?: 'read-from-start' | 'wait';
 }
 
 /** The `consumer_offsets` table, one row per consumer name and partition. */

@@ -1,3 +1,4 @@
+import type { KafkaMessage } from 'kafkajs';
 import type { Knex } from 'knex';
 import type { AgentEvent } from '@agentbus/events';
 
@@ -14,6 +15,8 @@ export interface ConsumedRecord {
   schemaId?: number;
   /** Why the record could not be decoded; only a target that keeps undecodable records sees it. */
   decodeError?: unknown;
+  /** The record as fetched, bytes untouched: for a target that stores raw keys and headers (the audit trail). */
+  message: KafkaMessage;
 }
 
 export interface Rejection {
@@ -41,6 +44,8 @@ export interface BatchReport {
   applied: number;
   skipped: number;
   rejected: number;
+  /** Of the records applied or rejected, those that could not be decoded (kept raw or dead-lettered). */
+  undecodable: number;
   durationMs: number;
   /** Records behind the partition's end after this batch. */
   lag: number;

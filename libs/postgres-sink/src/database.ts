@@ -24,6 +24,17 @@ export const isRetriableDatabaseError = (error: unknown): boolean => {
   return /Connection terminated|connection timeout|Timeout acquiring a connection|terminating connection|server closed the connection|Client has encountered a connection error|not queryable/i.test(String(e?.message ?? ''));
 };
 
+// SQLSTATEs that mean "the database refuses this service", not "this data": a missing grant, table
+// or schema, a read-only server (a standby after a failover), a login refused. Every record would
+// be refused alike, so a consumer waits for the operator rather than dead-lettering the stream.
+const setupSqlStates = new Set(['42501', '42P01', '3F000', '25006', '28000', '28P01', '3D000']);
+
+/** The database refuses the service itself (see setupSqlStates): retried until an operator fixes it, never blamed on the records. */
+export const isDatabaseSetupError = (error: unknown): boolean => {
+  const code = (error as { code?: unknown })?.code;
+  return typeof code === 'string' && setupSqlStates.has(code);
+};
+
 export const mapDatabaseError = (error: unknown, url: string): unknown =>
   !isAgentbusError(error) && isRetriableDatabaseError(error) ? new DatabaseUnavailableError(url, (error as Error).message, error) : error;
 

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import type { Knex } from 'knex';
 import { createLogger } from '@agentbus/logger';
-import { createDatabase } from './database';
+import { createDatabase, isDatabaseSetupError, isRetriableDatabaseError } from './database';
 
 /** knex's internal logger, the one its pool and dialects write to. */
 const knexLogger = (db: Knex) => (db.client as unknown as { logger: { warn(m: unknown): void; error(m: unknown): void; debug(m: unknown): void; deprecate(method: string, alternative: string): void } }).logger;
@@ -32,5 +32,25 @@ describe('createDatabase', () => {
       expect.objectContaining({ component: 'knex', level: 'warn', msg: 'oldMethod is deprecated, please use newMethod' }),
       expect.objectContaining({ component: 'knex', level: 'debug', msg: '{"sql":"select 1"}' }),
     ]);
+  });
+});
+
+describe('database error classes', () => {
+  it.each([
+    ['42501', 'permission denied for table records'],
+    ['42P01', 'relation "audit.records" does not exist'],
+    ['25006', 'cannot execute INSERT in a read-only transaction'],
+  ])('%s (%s) refuses the service, not the data', (code, message) => {
+    const error = Object.assign(new Error(message), { code });
+    expect(isDatabaseSetupError(error)).toBe(true);
+    expect(isRetriableDatabaseError(error)).toBe(false);
+  });
+
+  it.each([
+    ['23505', 'duplicate key value'],
+    ['22P02', 'invalid input syntax for type uuid'],
+    [undefined, 'Cannot read properties of undefined'],
+  ])('%s (%s) is about the data', (code, message) => {
+    expect(isDatabaseSetupError(Object.assign(new Error(message), { code }))).toBe(false);
   });
 });

@@ -1,4 +1,4 @@
-export { createDatabase, assertDatabaseReachable, DatabaseUnavailableError, isRetriableDatabaseError, mapDatabaseError, assertIdentifier } from './database';
+export { createDatabase, assertDatabaseReachable, DatabaseUnavailableError, isRetriableDatabaseError, isDatabaseSetupError, mapDatabaseError, assertIdentifier } from './database';
 export type { DatabaseSettings } from './database';
 export { createOffsetsTable, readOffsets, writeOffsets, offsetsTable, offsetKey } from './offsets';
 export type { StoredOffsets, ReadOffsetsOptions } from './offsets';

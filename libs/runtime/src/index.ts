@@ -4,5 +4,5 @@ export type { RunServiceOptions, StartedService } from './runService';
 export { connectionDependencies, unavailable } from './dependencies';
 export type { Dependency, Unavailable } from './dependencies';
 export type { HealthReport, OpsServer, OpsHandlers, OpsRoute } from './opsServer';
-export { batchMetrics, consumerHealth } from './sinkMetrics';
-export type { BatchObservation } from './sinkMetrics';
+export { consumerHealth, consumerMetrics } from './sinkMetrics';
+export type { BatchObservation, ConsumerBatch, ConsumerState } from './sinkMetrics';

@@ -123,7 +123,7 @@ describe('audit sink', () => {
     const base = `http://127.0.0.1:${sink.ops.port}`;
     expect((await fetch(`${base}/health`)).status).toBe(200);
     const metrics = await (await fetch(`${base}/metrics`)).text();
-    expect(metrics).toMatch(new RegExp(`audit_sink_undecodable_total\\{[^}]*topic="${topics.prefix}\\.trust"[^}]*\\} 1`));
+    expect(metrics).toMatch(new RegExp(`audit_sink_records_undecodable_total\\{[^}]*topic="${topics.prefix}\\.trust"[^}]*\\} 1`));
     expect(metrics).toMatch(/audit_sink_records_total\{[^}]*\} \d+/);
   });
 

@@ -1,15 +1,16 @@
-import { Counter } from 'prom-client';
 import { AvroEventCodec, createRegistryClient, loadSchemaCatalog } from '@agentbus/codec';
+import { PartitionConsumer } from '@agentbus/consumer';
+import { deadLetterTopicSuffix, topicName } from '@agentbus/events';
 import { agentbusTopics, createKafka } from '@agentbus/kafka';
 import type { Logger } from '@agentbus/logger';
 import { createDatabase } from '@agentbus/postgres-sink';
-import { batchMetrics, consumerHealth, createMetricsRegistry, serveOps, type OpsServer } from '@agentbus/runtime';
-import { AuditSink } from './auditSink';
+import { consumerHealth, consumerMetrics, createMetricsRegistry, serveOps, type OpsServer } from '@agentbus/runtime';
+import { auditTarget, chainHeads } from './auditTarget';
 import type { AuditSinkConfig } from './config';
 import { migrateAudit } from './migrations';
 
 export interface RunningAuditSink {
-  sink: AuditSink;
+  sink: PartitionConsumer;
   ops: OpsServer;
   topics: string[];
   stop(): Promise<void>;
@@ -23,41 +24,38 @@ export const startAuditSink = async (config: AuditSinkConfig, logger: Logger, op
   logger.info({ applied }, 'audit schema ready');
 
   const registry = createMetricsRegistry('audit-sink');
-  const stored = new Counter({ name: 'audit_sink_records_total', help: 'Records appended to the audit trail', labelNames: ['topic'], registers: [registry] });
-  const undecodable = new Counter({ name: 'audit_sink_undecodable_total', help: 'Records stored raw because they could not be decoded', labelNames: ['topic'], registers: [registry] });
-  const skipped = new Counter({ name: 'audit_sink_records_skipped_total', help: 'Redelivered records already in the trail', labelNames: ['topic'], registers: [registry] });
-  const dbErrors = new Counter({ name: 'audit_sink_database_errors_total', help: 'Batches retried because Postgres was unavailable', registers: [registry] });
-  const observeBatch = batchMetrics(registry, 'audit_sink', 'Time to decode, hash and store one batch');
+  const metrics = consumerMetrics(registry, 'audit_sink', { applied: 'Records appended to the audit trail (undecodable ones raw, with the reason)', batch: 'Time to decode, hash and store one batch' });
 
   const kafka = createKafka({ ...connection.kafka, clientId: `${connection.kafka.clientId}-audit-sink` }, logger.child({ component: 'kafka' }));
   const codec = new AvroEventCodec({ registry: createRegistryClient(connection.registry), catalog: loadSchemaCatalog(), topicPrefix: connection.topicPrefix });
   // Every category topic and the dead-letter topic: a category added to @agentbus/events is audited too.
   const topics = agentbusTopics({ prefix: connection.topicPrefix, ...connection.topics }).map((t) => t.topic);
-  const sink = new AuditSink({
+  const sink = new PartitionConsumer({
     kafka,
     codec,
     db,
     databaseUrl: connection.databaseUrl,
+    name: 'audit-sink',
     groupId: config.groupId,
     topics,
+    target: auditTarget(),
+    positions: chainHeads,
+    // Stored raw with the reason, in the chain: the trail holds every record, decodable or not.
+    undecodable: 'keep',
+    // Only what Postgres itself refuses in a record (never a grant or a connection) goes here, and
+    // since this topic is audited too, its bytes still reach the trail.
+    deadLetterTopic: topicName(connection.topicPrefix, deadLetterTopicSuffix),
     logger: logger.child({ component: 'sink' }),
-    partitionsConsumedConcurrently: config.concurrency,
-    sessionTimeout: config.sessionTimeoutMs,
-    heartbeatInterval: Math.min(3000, Math.floor(config.sessionTimeoutMs / 3)),
-    onBatch: (r) => {
-      stored.inc({ topic: r.topic }, r.stored);
-      undecodable.inc({ topic: r.topic }, r.undecodable);
-      skipped.inc({ topic: r.topic }, r.skipped);
-      observeBatch(r);
-    },
-    onDatabaseError: () => dbErrors.inc(),
+    partitionsConcurrently: config.concurrency,
+    consumerConfig: { sessionTimeout: config.sessionTimeoutMs },
+    ...metrics,
   });
   await sink.start();
   const ops = await serveOps(options.ops, {
     port: config.httpPort,
     registry,
     logger,
-    health: consumerHealth(db, () => sink.isRunning),
+    health: consumerHealth(db, () => sink.health()),
   });
   logger.info({ groupId: config.groupId, topics }, 'audit sink running');
   return {

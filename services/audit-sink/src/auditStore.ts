@@ -56,3 +56,12 @@ export const writeHead = async (trx: Knex.Transaction, topic: string, partition:
     [topic, partition, nextOffset.toString(), head.rows.toString(), head.lastHash],
   );
 };
+
+/** Moves a partition's next offset and nothing else; a partition without a head starts an empty chain. */
+export const writeNextOffset = async (trx: Knex.Transaction, topic: string, partition: number, nextOffset: bigint): Promise<void> => {
+  await trx.raw(
+    `insert into ${headsTable} (topic, partition, next_offset, rows, last_hash, updated_at) values (?, ?, ?, ?, ?, now())
+     on conflict (topic, partition) do update set next_offset = excluded.next_offset, updated_at = excluded.updated_at`,
+    [topic, partition, nextOffset.toString(), emptyHead.rows.toString(), emptyHead.lastHash],
+  );
+};

@@ -8,7 +8,7 @@ import { PartitionConsumer, type Assignment, type ConsumerTarget } from '@agentb
 import { createDatabase, createOffsetsTable, offsetKey, readOffsets } from '@agentbus/postgres-sink';
 import { isPresenceEvent, loadPresence, migratePresence, presenceSchema, savePresence, timeoutPolicy, type DetectorEmission } from '@agentbus/presence';
 import { defaultRetryPolicy, retry } from '@agentbus/retry';
-import { createMetricsRegistry, databaseCheck, serveOps, type OpsServer } from '@agentbus/runtime';
+import { consumerHealth, createMetricsRegistry, serveOps, type OpsServer } from '@agentbus/runtime';
 import { AgentWatch, type HeardEvent } from './agentWatch';
 import { agentsRoute } from './agentsRoute';
 import type { PresenceMonitorConfig } from './config';
@@ -167,11 +167,10 @@ export const startPresenceMonitor = async (config: PresenceMonitorConfig, logger
     logger,
     routes: { '/agents': agentsRoute(db, logger) },
     health: async () => {
-      const database = await databaseCheck(db);
-      const consumer = { ok: sink.isRunning };
+      const report = await consumerHealth(db, () => sink.health())();
       // Informational: a partition reading its backlog is healthy, only not judging yet.
       const partitions = { ok: true, detail: `owned ${watch.partitions.join(',') || 'none'}; live ${watch.livePartitions.join(',') || 'none'}` };
-      return { ok: database.ok && consumer.ok, checks: { database, consumer, partitions } };
+      return { ...report, checks: { ...report.checks, partitions } };
     },
   });
   logger.info({ consumer: config.consumer, monitorId: config.monitorId, topic: agentTopic, timeoutMs: config.timeoutMs, classTimeouts: config.classTimeouts }, 'presence monitor running');

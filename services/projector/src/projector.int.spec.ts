@@ -81,8 +81,8 @@ describe('projector', () => {
     const base = `http://127.0.0.1:${projector.ops.port}`;
     expect((await fetch(`${base}/health`)).status).toBe(200);
     const metrics = await (await fetch(`${base}/metrics`)).text();
-    expect(metrics).toMatch(/projector_errors\{[^}]*topic="[^"]+\.task"[^}]*\} 2/);
-    expect(metrics).toMatch(/projector_events_total\{[^}]*\} \d+/);
+    expect(metrics).toMatch(/projector_records_dead_lettered_total\{[^}]*topic="[^"]+\.task"[^}]*\} 2/);
+    expect(metrics).toMatch(/projector_records_total\{[^}]*\} \d+/);
     expect(metrics).toMatch(/projector_lag\{[^}]*partition="0"[^}]*\} 0/);
   });
 

@@ -1,4 +1,3 @@
-import { Counter } from 'prom-client';
 import { AvroEventCodec, createRegistryClient, loadSchemaCatalog } from '@agentbus/codec';
 import { deadLetterTopicSuffix, topicName } from '@agentbus/events';
 import { agentbusTopics, createKafka } from '@agentbus/kafka';
@@ -7,7 +6,7 @@ import { PartitionConsumer } from '@agentbus/consumer';
 import { createDatabase } from '@agentbus/postgres-sink';
 import { allProjections } from '@agentbus/projections';
 import { ensureLiveReadModels, projectionTarget } from '@agentbus/read-models';
-import { batchMetrics, consumerHealth, createMetricsRegistry, serveOps, type OpsServer } from '@agentbus/runtime';
+import { consumerHealth, consumerMetrics, createMetricsRegistry, serveOps, type OpsServer } from '@agentbus/runtime';
 import type { ProjectorConfig } from './config';
 
 export interface RunningProjector {
@@ -25,11 +24,7 @@ export const startProjector = async (config: ProjectorConfig, logger: Logger, op
   logger.info({ schema: live.schema, generation: live.generation }, 'read models ready');
 
   const registry = createMetricsRegistry('projector');
-  const events = new Counter({ name: 'projector_events_total', help: 'Events applied to the read models', labelNames: ['topic'], registers: [registry] });
-  const skipped = new Counter({ name: 'projector_events_skipped_total', help: 'Redelivered records below the stored offset', labelNames: ['topic'], registers: [registry] });
-  const errors = new Counter({ name: 'projector_errors', help: 'Records the projector could not apply (sent to the dead-letter topic)', labelNames: ['topic'], registers: [registry] });
-  const dbErrors = new Counter({ name: 'projector_database_errors_total', help: 'Batches retried because Postgres was unavailable', registers: [registry] });
-  const observeBatch = batchMetrics(registry, 'projector', 'Time to apply one batch');
+  const metrics = consumerMetrics(registry, 'projector', { applied: 'Events applied to the read models', batch: 'Time to apply one batch' });
 
   const kafka = createKafka({ ...connection.kafka, clientId: `${connection.kafka.clientId}-projector` }, logger.child({ component: 'kafka' }));
   const codec = new AvroEventCodec({ registry: createRegistryClient(connection.registry), catalog: loadSchemaCatalog(), topicPrefix: connection.topicPrefix });
@@ -51,13 +46,7 @@ export const startProjector = async (config: ProjectorConfig, logger: Logger, op
     logger: logger.child({ component: 'sink' }),
     partitionsConcurrently: config.partitionsConcurrently,
     consumerConfig: { sessionTimeout: config.sessionTimeoutMs },
-    onBatch: (r) => {
-      events.inc({ topic: r.topic }, r.applied);
-      skipped.inc({ topic: r.topic }, r.skipped);
-      errors.inc({ topic: r.topic }, r.rejected);
-      observeBatch(r);
-    },
-    onDatabaseError: () => dbErrors.inc(),
+    ...metrics,
   });
   await sink.start();
 
@@ -65,7 +54,7 @@ export const startProjector = async (config: ProjectorConfig, logger: Logger, op
     port: config.httpPort,
     registry,
     logger,
-    health: consumerHealth(db, () => sink.isRunning),
+    health: consumerHealth(db, () => sink.health()),
   });
   logger.info({ consumer: config.consumer, topics }, 'projector running');
   return {

@@ -222,7 +222,7 @@ export const startSagaOrchestrator = async (config: OrchestratorConfig, logger: 
     },
   });
 
-  const ops = await serveOps(options.ops, { port: config.httpPort, registry, logger, health: consumerHealth(db, () => consumer.isRunning) });
+  const ops = await serveOps(options.ops, { port: config.httpPort, registry, logger, health: consumerHealth(db, () => consumer.health()) });
   logger.info({ group: config.groupId, topics, partitions, sagas: [...definitions.keys()] }, 'saga orchestrator running');
   return {
     ops,
