@@ -9,14 +9,14 @@ import { consumeRaw } from './consume';
 import type { Machine } from './machine';
 import type { BenchResults } from './main';
 import { prefill } from './replay';
-import { nowMs, round } from './stats';
+import { nowMs, processCpuMs, round } from './stats';
 import { benchWorld, config } from './world';
 
 export interface AuditResult {
   events: number;
   eventsByTopic: Record<string, number>;
   prefillSeconds: number;
-  sink: { seconds: number; eventsPerSec: number; startupSeconds: number; measuredEvents: number; concurrency: number };
+  sink: { seconds: number; eventsPerSec: number; startupSeconds: number; measuredEvents: number; concurrency: number; cpuUsPerEvent: number };
   raw: { seconds: number; eventsPerSec: number; startupSeconds: number };
   copy: { rows: number; seconds: number; rowsPerSec: number; withIndexes: { seconds: number; rowsPerSec: number }; method: string };
 }
@@ -88,16 +88,18 @@ export const auditBenchmark = async (events: number, log: Logger, say: (line: st
       AUDIT_SINK_CONCURRENCY: String(concurrency),
       LOG_LEVEL: 'warn',
     });
-    let first: { at: number; rows: number } | undefined;
+    let first: { at: number; rows: number; cpuMs: number } | undefined;
+    let lastCpuMs = 0;
     let last = 0;
     const deadline = Date.now() + 1_800_000;
     for (;;) {
       if (sink.child.exitCode !== null) throw new Error(`the audit sink exited (${sink.child.exitCode}): ${sink.output().slice(-800)}`);
       const rows = await storedRows(db);
       const now = nowMs();
-      if (!first && rows > 0) first = { at: now, rows };
+      if (!first && rows > 0) first = { at: now, rows, cpuMs: processCpuMs(sink.child.pid!) };
       if (rows >= events) {
         last = now;
+        lastCpuMs = processCpuMs(sink.child.pid!);
         break;
       }
       if (Date.now() > deadline) throw new Error(`the audit sink stored ${rows} of ${events} events in 30 minutes`);
@@ -106,7 +108,8 @@ export const auditBenchmark = async (events: number, log: Logger, say: (line: st
     const seconds = (last - first!.at) / 1000;
     const measuredEvents = events - first!.rows;
     const eventsPerSec = measuredEvents / seconds;
-    say(`  audit sink: ${measuredEvents.toLocaleString('en-US')} events in ${seconds.toFixed(1)} s = ${Math.round(eventsPerSec).toLocaleString('en-US')} events/s stored with the hash chain (startup ${((first!.at - spawned) / 1000).toFixed(1)} s)`);
+    const cpuUsPerEvent = ((lastCpuMs - first!.cpuMs) * 1000) / measuredEvents;
+    say(`  audit sink: ${measuredEvents.toLocaleString('en-US')} events in ${seconds.toFixed(1)} s = ${Math.round(eventsPerSec).toLocaleString('en-US')} events/s stored with the hash chain, ${cpuUsPerEvent.toFixed(1)} µs sink CPU per event (startup ${((first!.at - spawned) / 1000).toFixed(1)} s)`);
     await sink.kill('SIGTERM');
     sink = undefined;
 
@@ -118,7 +121,7 @@ export const auditBenchmark = async (events: number, log: Logger, say: (line: st
       events,
       eventsByTopic: Object.fromEntries(Object.entries(filled.byTopic).map(([topic, n]) => [topic.slice(world.prefix.length + 1), n])),
       prefillSeconds: filled.prefillSeconds,
-      sink: { seconds, eventsPerSec, startupSeconds: (first!.at - spawned) / 1000, measuredEvents, concurrency },
+      sink: { seconds, eventsPerSec, startupSeconds: (first!.at - spawned) / 1000, measuredEvents, concurrency, cpuUsPerEvent },
       raw,
       copy,
     };
@@ -156,6 +159,7 @@ export const auditEntries = (r: AuditResult, host: Machine, common: Common): Ben
         ratioToPostgresCopyWithIndexes: round(r.sink.eventsPerSec / r.copy.withIndexes.rowsPerSec, 3),
         note: 'services/audit-sink as its own process (AUDIT_SINK_CONCURRENCY partitions at once) on a fresh database: decode, canonical record, sha256 chain per partition, one json_to_recordset insert plus one chain-head update per partition batch; timed from the first stored batch to the last (chain heads polled every 100 ms)',
         seconds: round(r.sink.seconds, 2),
+        cpuUsPerEvent: round(r.sink.cpuUsPerEvent, 1),
         startupSeconds: round(r.sink.startupSeconds, 2),
         measuredEvents: r.sink.measuredEvents,
         concurrency: r.sink.concurrency,

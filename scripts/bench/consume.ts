@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { KafkaEventBus } from '@agentbus/bus';
 import { createKafka } from '@agentbus/kafka';
 import type { IHeaders } from 'kafkajs';
-import { nowMs } from './stats';
+import { cpuMicros, nowMs } from './stats';
 import { config } from './world';
 
 export interface ConsumeRun {
@@ -11,6 +11,8 @@ export interface ConsumeRun {
   eventsPerSec: number;
   /** From subscribe() to the first event: group join and first fetch; not part of the rate. */
   startupSeconds: number;
+  /** This process's CPU per event from the first event to the last, µs. */
+  cpuUsPerEvent: number;
 }
 
 export interface WireSizes {
@@ -42,6 +44,8 @@ export const consumeThroughBus = async (bus: KafkaEventBus, expected: number, li
   let seen = 0;
   let first = 0;
   let last = 0;
+  let cpuFirst = 0;
+  let cpuLast = 0;
   let done!: () => void;
   const finished = new Promise<void>((resolve) => (done = resolve));
   const subscribed = nowMs();
@@ -49,10 +53,14 @@ export const consumeThroughBus = async (bus: KafkaEventBus, expected: number, li
     '#',
     (event) => {
       if (event.type !== 'task.created') return;
-      if (seen === 0) first = nowMs();
+      if (seen === 0) {
+        first = nowMs();
+        cpuFirst = cpuMicros();
+      }
       seen++;
       if (seen === expected) {
         last = nowMs();
+        cpuLast = cpuMicros();
         done();
       }
     },
@@ -64,7 +72,7 @@ export const consumeThroughBus = async (bus: KafkaEventBus, expected: number, li
     await subscription.unsubscribe();
   }
   const seconds = (last - first) / 1000;
-  return { events: expected, seconds, eventsPerSec: (expected - 1) / seconds, startupSeconds: (first - subscribed) / 1000 };
+  return { events: expected, seconds, eventsPerSec: (expected - 1) / seconds, startupSeconds: (first - subscribed) / 1000, cpuUsPerEvent: (cpuLast - cpuFirst) / (expected - 1) };
 };
 
 /**
@@ -82,6 +90,8 @@ export const consumeRaw = async (topics: string[], countTopic: string | undefine
   let seen = 0;
   let first = 0;
   let last = 0;
+  let cpuFirst = 0;
+  let cpuLast = 0;
   const wire: WireSizes = { records: 0, avgKeyBytes: 0, avgValueBytes: 0, avgHeaderBytes: 0 };
   let done!: () => void;
   const finished = new Promise<void>((resolve) => (done = resolve));
@@ -95,6 +105,7 @@ export const consumeRaw = async (topics: string[], countTopic: string | undefine
         if ((countTopic !== undefined && batch.topic !== countTopic) || batch.messages.length === 0) return;
         if (seen === 0) {
           first = nowMs();
+          cpuFirst = cpuMicros();
           // Sample what the records weigh on the wire (the first batch is enough).
           for (const m of batch.messages) {
             wire.avgKeyBytes += m.key?.length ?? 0;
@@ -110,6 +121,7 @@ export const consumeRaw = async (topics: string[], countTopic: string | undefine
         await heartbeat();
         if (seen >= expected && last === 0) {
           last = nowMs();
+          cpuLast = cpuMicros();
           done();
         }
       },
@@ -120,5 +132,5 @@ export const consumeRaw = async (topics: string[], countTopic: string | undefine
   }
   const seconds = (last - first) / 1000;
   // As for the bus: events after the first one, over the time from the first to the last.
-  return { events: seen, seconds, eventsPerSec: (seen - 1) / seconds, startupSeconds: (first - subscribed) / 1000, wire };
+  return { events: seen, seconds, eventsPerSec: (seen - 1) / seconds, startupSeconds: (first - subscribed) / 1000, cpuUsPerEvent: (cpuLast - cpuFirst) / (seen - 1), wire };
 };

@@ -1,4 +1,6 @@
+import type { EachBatchPayload } from 'kafkajs';
 import type { PublishInput } from '@agentbus/bus';
+import { topicName } from '@agentbus/events';
 import type { Logger } from '@agentbus/logger';
 import { createDatabase } from '@agentbus/postgres-sink';
 import { activeSchema } from '@agentbus/read-models';
@@ -19,6 +21,8 @@ export interface LatencyResult {
   maxMs: number;
   polls: number;
   avgPollMs: number;
+  /** The baseline, same run: publish to a raw kafkajs consumer (default settings, as the projector's) receiving the task.created record. */
+  hop: { seen: number; p50Ms: number; p99Ms: number };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -28,6 +32,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * the mixed task workload is published through a KafkaEventBus at a steady `rate` events/s (one
  * publishMany every 10 ms), and the tasks table is polled every 5 ms for task ids that became
  * visible. Latency = visibility time − the moment the task.created was handed to publishMany.
+ * The baseline is one Kafka hop in the same run: a raw kafkajs consumer in this process (default
+ * fetch settings, no decoding) notes when each task.created record arrives; its key is the task id.
  */
 export const latencyBenchmark = async (rate: number, seconds: number, log: Logger, say: (line: string) => void): Promise<LatencyResult> => {
   const world = await benchWorld('latency', log);
@@ -54,6 +60,28 @@ export const latencyBenchmark = async (rate: number, seconds: number, log: Logge
     }
 
     const publishedAt = new Map<string, number>();
+    const hopPending = new Map<string, number>();
+    const hopMs: number[] = [];
+    const hop = world.topics.kafka.consumer({ groupId: `bench-latency-hop-${Date.now()}` });
+    await hop.connect();
+    await hop.subscribe({ topics: [topicName(world.prefix, 'task')], fromBeginning: false });
+    let joined!: () => void;
+    const hopReady = new Promise<void>((r) => (joined = r));
+    hop.on(hop.events.GROUP_JOIN, () => joined());
+    await hop.run({
+      partitionsConsumedConcurrently: 3,
+      eachBatch: async ({ batch }: EachBatchPayload) => {
+        const arrived = nowMs();
+        for (const message of batch.messages) {
+          const key = message.key?.toString();
+          const at = key === undefined ? undefined : hopPending.get(key);
+          if (at === undefined) continue;
+          hopMs.push(arrived - at);
+          hopPending.delete(key!);
+        }
+      },
+    });
+    await hopReady;
     const latencies: number[] = [];
     let publishing = true;
     let polls = 0;
@@ -91,6 +119,7 @@ export const latencyBenchmark = async (rate: number, seconds: number, log: Logge
       for (const input of batch) {
         if (input.type === 'task.created') {
           publishedAt.set((input.payload as { taskId: string }).taskId, at);
+          hopPending.set((input.payload as { taskId: string }).taskId, at);
           tasks++;
         }
       }
@@ -104,6 +133,7 @@ export const latencyBenchmark = async (rate: number, seconds: number, log: Logge
     const deadline = nowMs() + 60_000;
     while (publishedAt.size > 0 && nowMs() < deadline) await sleep(50);
     publishing = false;
+    await hop.disconnect();
     const missing = publishedAt.size;
     publishedAt.clear();
     await poller;
@@ -121,6 +151,7 @@ export const latencyBenchmark = async (rate: number, seconds: number, log: Logge
       maxMs: Math.max(...latencies),
       polls,
       avgPollMs: pollMs / Math.max(1, polls),
+      hop: { seen: hopMs.length, p50Ms: percentile(hopMs, 50), p99Ms: percentile(hopMs, 99) },
     };
   } finally {
     await projector.kill('SIGTERM');

@@ -109,8 +109,9 @@ const commit = (): string | undefined => {
 
 const fmt = (n: number): string => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : String(n));
 
-const publishRepDetail = (r: PublishRun) => ({ eventsPerSec: round(r.eventsPerSec), seconds: round(r.seconds, 2), batchP50Ms: round(r.batchP50Ms, 1), batchP99Ms: round(r.batchP99Ms, 1) });
-const consumeRepDetail = (r: ConsumeRun) => ({ eventsPerSec: round(r.eventsPerSec), seconds: round(r.seconds, 2), startupSeconds: round(r.startupSeconds, 2) });
+const publishRepDetail = (r: PublishRun) => ({ eventsPerSec: round(r.eventsPerSec), seconds: round(r.seconds, 2), batchP50Ms: round(r.batchP50Ms, 1), batchP99Ms: round(r.batchP99Ms, 1), cpuUsPerEvent: round(r.cpuUsPerEvent, 1) });
+const consumeRepDetail = (r: ConsumeRun) => ({ eventsPerSec: round(r.eventsPerSec), seconds: round(r.seconds, 2), startupSeconds: round(r.startupSeconds, 2), cpuUsPerEvent: round(r.cpuUsPerEvent, 1) });
+const medianCpu = (runs: readonly { cpuUsPerEvent: number }[]) => round(median(runs.map((r) => r.cpuUsPerEvent)), 1);
 
 /** publish and consume throughput: the original six benchmarks. */
 const throughputBenchmarks = async (plan: Plan, host: Machine, log: Logger, runAt: string, quick: boolean): Promise<BenchResults> => {
@@ -146,7 +147,7 @@ const throughputBenchmarks = async (plan: Plan, host: Machine, log: Logger, runA
         busRuns.push(b);
         rawRuns.push(r);
         rawHeaderRuns.push(h);
-        say(`  rep ${rep}: bus ${fmt(b.eventsPerSec)} events/s, raw kafkajs ${fmt(r.eventsPerSec)} events/s, raw kafkajs + bus headers ${fmt(h.eventsPerSec)} events/s`);
+        say(`  rep ${rep}: bus ${fmt(b.eventsPerSec)} events/s (${round(b.cpuUsPerEvent, 1)} µs CPU/event), raw kafkajs ${fmt(r.eventsPerSec)} events/s (${round(r.cpuUsPerEvent, 1)} µs), raw kafkajs + bus headers ${fmt(h.eventsPerSec)} events/s (${round(h.cpuUsPerEvent, 1)} µs)`);
       }
     } finally {
       await raw.close();
@@ -196,7 +197,7 @@ const throughputBenchmarks = async (plan: Plan, host: Machine, log: Logger, runA
       const b = await consumeThroughBus(bus, plan.consumeEvents, limitMs);
       rawConsumes.push(r);
       busConsumes.push(b);
-      say(`  rep ${rep}: bus ${fmt(b.eventsPerSec)} events/s, raw kafkajs ${fmt(r.eventsPerSec)} events/s`);
+      say(`  rep ${rep}: bus ${fmt(b.eventsPerSec)} events/s (${round(b.cpuUsPerEvent, 1)} µs CPU/event), raw kafkajs ${fmt(r.eventsPerSec)} events/s (${round(r.cpuUsPerEvent, 1)} µs)`);
     }
   } finally {
     await consumeWorld.cleanup();
@@ -222,6 +223,7 @@ const throughputBenchmarks = async (plan: Plan, host: Machine, log: Logger, runA
   });
   const results: BenchResults = {
     'publish.bus': entry(pubBus, 'events/s', 'publish.raw-kafkajs', pubRaw, {
+      cpuUsPerEvent: medianCpu(busRuns),
       goal: goals['publish.bus'],
       goalMet: pubBus / pubRaw >= goals['publish.bus'],
       ratioToBrokerLimit: round(pubBus / perf, 3),
@@ -235,6 +237,7 @@ const throughputBenchmarks = async (plan: Plan, host: Machine, log: Logger, runA
       runs: busRuns.map(publishRepDetail),
     }),
     'publish.raw-kafkajs': entry(pubRaw, 'events/s', 'publish.kafka-producer-perf', perf, {
+      cpuUsPerEvent: medianCpu(rawRuns),
       note: 'kafkajs producer.send of the codec-encoded bytes (no agentbus headers), same keys, batches, acks=-1 and idempotent producer as the bus',
       eventsPerRepetition: plan.publishEvents,
       batchSize: plan.batchSize,
@@ -242,6 +245,7 @@ const throughputBenchmarks = async (plan: Plan, host: Machine, log: Logger, runA
       runs: rawRuns.map(publishRepDetail),
     }),
     'publish.raw-kafkajs-headers': entry(pubRawHeaders, 'events/s', 'publish.raw-kafkajs', pubRaw, {
+      cpuUsPerEvent: medianCpu(rawHeaderRuns),
       note: 'as publish.raw-kafkajs, plus the five headers the bus puts on every record: isolates what kafkajs spends encoding them',
       eventsPerRepetition: plan.publishEvents,
       batchSize: plan.batchSize,
@@ -256,6 +260,7 @@ const throughputBenchmarks = async (plan: Plan, host: Machine, log: Logger, runA
       runs: perfRuns.map((r) => ({ recordsPerSec: round(r.recordsPerSec), mbPerSec: r.mbPerSec, avgLatencyMs: r.avgLatencyMs, p50Ms: r.p50Ms, p99Ms: r.p99Ms })),
     }),
     'consume.bus': entry(conBus, 'events/s', 'consume.raw-kafkajs', conRaw, {
+      cpuUsPerEvent: medianCpu(busConsumes),
       goal: goals['consume.bus'],
       goalMet: conBus / conRaw >= goals['consume.bus'],
       events: plan.consumeEvents,
@@ -265,6 +270,7 @@ const throughputBenchmarks = async (plan: Plan, host: Machine, log: Logger, runA
       runs: busConsumes.map(consumeRepDetail),
     }),
     'consume.raw-kafkajs': entry(conRaw, 'events/s', 'consume.raw-kafkajs', conRaw, {
+      cpuUsPerEvent: medianCpu(rawConsumes),
       note: 'kafkajs eachBatch over the same topics, fresh group, no decode; the reference for consume.bus',
       events: plan.consumeEvents,
       runs: rawConsumes.map(consumeRepDetail),

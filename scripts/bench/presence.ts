@@ -6,7 +6,7 @@ import { createDatabase } from '@agentbus/postgres-sink';
 import { createTestDatabase, spawnService, type ServiceProcess } from '@agentbus/testing';
 import type { Machine } from './machine';
 import type { BenchResults } from './main';
-import { percentile, round } from './stats';
+import { percentile, processCpuMs, round } from './stats';
 import { benchWorld, config } from './world';
 import { chunk } from './workload';
 
@@ -35,16 +35,8 @@ export interface PresenceResult {
 export const presenceGoals = { detectionP99Ms: 1000, cpuShare: 0.25 } as const;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-// USER_HZ: the unit of utime/stime in /proc/<pid>/stat; 100 on every mainstream Linux build.
-const clockTicksPerSec = 100;
-
-/** User + system CPU seconds the process has used so far, from /proc/<pid>/stat. */
-const cpuSeconds = (pid: number): number => {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // Fields 14 and 15 of proc(5), counted after the command name: index 11 and 12 here.
-  return (Number(fields[11]) + Number(fields[12])) / clockTicksPerSec;
-};
+/** User + system CPU seconds the process has used so far. */
+const cpuSeconds = (pid: number): number => processCpuMs(pid) / 1000;
 const rssMb = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
 
 /** `n` distinct agents picked by a seeded generator, so they fall on every heartbeat slot alike and every run picks the same. */

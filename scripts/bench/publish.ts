@@ -3,7 +3,7 @@ import { AvroEventCodec, createRegistryClient, loadSchemaCatalog } from '@agentb
 import { createEvent } from '@agentbus/events';
 import { createKafka } from '@agentbus/kafka';
 import type { Message, Producer } from 'kafkajs';
-import { nowMs, percentile } from './stats';
+import { cpuMicros, nowMs, percentile } from './stats';
 import { config, type BenchWorld } from './world';
 import { chunk, type TaskCreatedInput } from './workload';
 
@@ -14,10 +14,13 @@ export interface PublishRun {
   /** Latency of one publishMany / send call (one batch), ms. */
   batchP50Ms: number;
   batchP99Ms: number;
+  /** This process's CPU per event while publishing, µs. */
+  cpuUsPerEvent: number;
 }
 
-const summarise = (events: number, elapsedMs: number, batchMs: number[]): PublishRun => ({
+const summarise = (events: number, elapsedMs: number, batchMs: number[], cpuUs: number): PublishRun => ({
   events,
+  cpuUsPerEvent: cpuUs / events,
   seconds: elapsedMs / 1000,
   eventsPerSec: events / (elapsedMs / 1000),
   batchP50Ms: percentile(batchMs, 50),
@@ -29,12 +32,13 @@ export const publishThroughBus = async (bus: KafkaEventBus, inputs: readonly Tas
   const batches = chunk(inputs as readonly PublishInput[], batchSize);
   const batchMs: number[] = [];
   const start = nowMs();
+  const cpu = cpuMicros();
   for (const batch of batches) {
     const t = nowMs();
     await bus.publishMany(batch);
     batchMs.push(nowMs() - t);
   }
-  return summarise(inputs.length, nowMs() - start, batchMs);
+  return summarise(inputs.length, nowMs() - start, batchMs, cpuMicros() - cpu);
 };
 
 export interface Encoded {
@@ -92,10 +96,11 @@ export const publishRaw = async (producer: Producer, topic: string, messages: re
   const batches = chunk(messages, batchSize);
   const batchMs: number[] = [];
   const start = nowMs();
+  const cpu = cpuMicros();
   for (const batch of batches) {
     const t = nowMs();
     await producer.send({ topic, acks: -1, messages: batch });
     batchMs.push(nowMs() - t);
   }
-  return summarise(messages.length, nowMs() - start, batchMs);
+  return summarise(messages.length, nowMs() - start, batchMs, cpuMicros() - cpu);
 };

@@ -12,7 +12,7 @@ import { ensureLiveReadModels, rebuildReadModels } from '@agentbus/read-models';
 import { createTestDatabase, mixedWorkload } from '@agentbus/testing';
 import type { Message, TopicMessages } from 'kafkajs';
 import { consumeRaw } from './consume';
-import { nowMs } from './stats';
+import { cpuMicros, nowMs } from './stats';
 import { benchWorld, config } from './world';
 
 export interface ReplayResult {
@@ -20,7 +20,7 @@ export interface ReplayResult {
   eventsByTopic: Record<string, number>;
   prefillSeconds: number;
   encodeSeconds: number;
-  rebuild: { seconds: number; eventsPerSec: number; reported: number; schema: string; generation: number; batches: { count: number; meanEvents: number; meanMs: number; firstAtMs: number; lastAtMs: number } };
+  rebuild: { seconds: number; eventsPerSec: number; cpuUsPerEvent: number; reported: number; schema: string; generation: number; batches: { count: number; meanEvents: number; meanMs: number; firstAtMs: number; lastAtMs: number } };
   raw: { seconds: number; eventsPerSec: number; startupSeconds: number };
   copy: { seconds: number; rows: number; rowsPerSec: number; tables: Record<string, { rows: number; seconds: number }>; method: string };
 }
@@ -116,6 +116,7 @@ export const replayBenchmark = async (events: number, log: Logger, say: (line: s
     await ensureLiveReadModels(db);
     const batches: { fetched: number; durationMs: number; at: number }[] = [];
     const t = nowMs();
+    const cpu = cpuMicros();
     const rebuilt = await rebuildReadModels({
       onBatch: (b) => batches.push({ fetched: b.fetched, durationMs: b.durationMs, at: nowMs() - t }),
       db,
@@ -129,8 +130,9 @@ export const replayBenchmark = async (events: number, log: Logger, say: (line: s
       databaseUrl: database.url,
     });
     const rebuildSeconds = (nowMs() - t) / 1000;
+    const cpuUsPerEvent = (cpuMicros() - cpu) / events;
     const batchStats = { firstAtMs: Math.round(batches[0]?.at ?? 0), lastAtMs: Math.round(batches.at(-1)?.at ?? 0), count: batches.length, meanEvents: events / Math.max(1, batches.length), meanMs: batches.reduce((n, b) => n + b.durationMs, 0) / Math.max(1, batches.length) };
-    say(`  rebuild: ${rebuilt.events.toLocaleString('en-US')} events in ${rebuildSeconds.toFixed(1)} s = ${Math.round(events / rebuildSeconds).toLocaleString('en-US')} events/s (swapped to ${rebuilt.schema}); ${batchStats.count} batches, ${batchStats.meanEvents.toFixed(0)} events and ${batchStats.meanMs.toFixed(1)} ms each on average; first batch done at ${batchStats.firstAtMs} ms, last at ${batchStats.lastAtMs} ms`);
+    say(`  rebuild: ${rebuilt.events.toLocaleString('en-US')} events in ${rebuildSeconds.toFixed(1)} s = ${Math.round(events / rebuildSeconds).toLocaleString('en-US')} events/s, ${cpuUsPerEvent.toFixed(1)} µs node CPU per event (swapped to ${rebuilt.schema}); ${batchStats.count} batches, ${batchStats.meanEvents.toFixed(0)} events and ${batchStats.meanMs.toFixed(1)} ms each on average; first batch done at ${batchStats.firstAtMs} ms, last at ${batchStats.lastAtMs} ms`);
     if (rebuilt.events !== events) throw new Error(`the rebuild reports ${rebuilt.events} events, ${events} were produced`);
 
     const raw = await consumeRaw(topics, undefined, events, 600_000);
@@ -142,7 +144,7 @@ export const replayBenchmark = async (events: number, log: Logger, say: (line: s
       eventsByTopic: Object.fromEntries(Object.entries(filled.byTopic).map(([topic, n]) => [topic.slice(world.prefix.length + 1), n])),
       prefillSeconds: filled.prefillSeconds,
       encodeSeconds: filled.encodeSeconds,
-      rebuild: { seconds: rebuildSeconds, eventsPerSec: events / rebuildSeconds, reported: rebuilt.events, schema: rebuilt.schema, generation: rebuilt.generation, batches: batchStats },
+      rebuild: { seconds: rebuildSeconds, eventsPerSec: events / rebuildSeconds, cpuUsPerEvent, reported: rebuilt.events, schema: rebuilt.schema, generation: rebuilt.generation, batches: batchStats },
       raw,
       copy,
     };

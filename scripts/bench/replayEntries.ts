@@ -6,6 +6,8 @@ import { round } from './stats';
 
 export const replayGoals = { ratioToLowerLimit: 0.5, eventsPerSec: 30_000 } as const;
 export const latencyGoalP99Ms = 100;
+/** projector.latency's goal, as a multiple of one Kafka hop's p99 measured in the same run (issue 13). */
+export const latencyGoalHops = 2;
 
 type Common = { runAt: string; commit: string | undefined; quick: boolean };
 
@@ -34,6 +36,7 @@ export const replayEntries = (r: ReplayResult, host: Machine, common: Common): B
         ratioToPostgresCopy: round(rebuild / r.copy.rowsPerSec, 3),
         note: 'rebuildReadModels (from/to undefined) into a shadow generation on a fresh database, wall time including the final catch-up and the swap; ensureLiveReadModels ran first. The rebuild writes events plus projection rows, so it is rows, not events, that COPY is compared with: see rowsWritten.',
         seconds: round(r.rebuild.seconds, 2),
+        cpuUsPerEvent: round(r.rebuild.cpuUsPerEvent, 1),
         rowsWritten: r.copy.rows,
         rowsPerEvent: round(r.copy.rows / r.events, 3),
         ...volumes,
@@ -74,19 +77,23 @@ export const latencyEntries = (r: LatencyResult, host: Machine, common: Common):
   'projector.latency': {
     value: round(r.p99Ms, 1),
     unit: 'ms (p99)',
-    baseline: 'goal p99 <= 100 ms',
-    baselineValue: latencyGoalP99Ms,
-    ratio: round(r.p99Ms / latencyGoalP99Ms, 3),
+    baseline: 'one Kafka hop p99, same run (publish to a raw kafkajs consumer)',
+    baselineValue: round(r.hop.p99Ms, 1),
+    ratio: round(r.p99Ms / r.hop.p99Ms, 3),
     machine: host,
     details: {
       ...common,
-      goalText: `p99 <= ${latencyGoalP99Ms} ms`,
-      goalMet: r.p99Ms <= latencyGoalP99Ms,
+      goalText: `p99 <= ${latencyGoalHops} x one Kafka hop p99`,
+      goalMet: r.p99Ms <= latencyGoalHops * r.hop.p99Ms,
+      hopP50Ms: round(r.hop.p50Ms, 1),
+      hopP99Ms: round(r.hop.p99Ms, 1),
+      hopsMeasured: r.hop.seen,
+      absoluteGoalP99Ms: latencyGoalP99Ms,
       p50Ms: round(r.p50Ms, 1),
       p90Ms: round(r.p90Ms, 1),
       p99Ms: round(r.p99Ms, 1),
       maxMs: round(r.maxMs, 1),
-      note: 'publish (handing task.created to bus.publishMany) to the task row visible in the live generation; tasks polled every 5 ms, so figures include up to 5 ms of polling plus the poll query; projector (startProjector) in the same process',
+      note: 'publish (handing task.created to bus.publishMany) to the task row visible in the live generation; tasks polled every 5 ms, so figures include up to 5 ms of polling plus the poll query; the projector as its own process (services/projector/src/main.ts), as deployed',
       offeredRate: r.rate,
       achievedRate: round(r.achievedRate),
       seconds: round(r.seconds, 1),

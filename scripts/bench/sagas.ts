@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import type { EachBatchPayload } from 'kafkajs';
 import { causedBy, createEvent, topicName, type AgentEvent, type TaskAssignedPayload } from '@agentbus/events';
 import type { Logger } from '@agentbus/logger';
@@ -7,7 +6,7 @@ import { createTestDatabase, spawnService, type ServiceProcess } from '@agentbus
 import { AvroEventCodec, createRegistryClient, loadSchemaCatalog } from '@agentbus/codec';
 import type { Machine } from './machine';
 import type { BenchResults } from './main';
-import { percentile, round } from './stats';
+import { percentile, processCpuMs, round } from './stats';
 import { benchWorld, config, type BenchWorld } from './world';
 import { chunk } from './workload';
 
@@ -37,12 +36,6 @@ export interface SagaBenchResult {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const pacedRate = 50;
-// USER_HZ, the unit of utime and stime in /proc/<pid>/stat (proc(5)); 100 on mainstream Linux builds.
-const cpuMs = (pid: number): number => {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) / 100) * 1000;
-};
 const steps = ['first', 'second', 'third'] as const;
 const stepOf = (taskId: string): { sagaId: string; step: string } => {
   const [sagaId, step] = taskId.split('.');
@@ -155,14 +148,14 @@ export const sagasBenchmark = async (count: number, log: Logger, say: (line: str
     agents.dispatchMs.length = 0;
     agents.hopMs.length = 0;
     const began = Date.now();
-    const cpuBefore = cpuMs(orchestrator.child.pid!);
+    const cpuBefore = processCpuMs(orchestrator.child.pid!);
     for (const batch of chunk(Array.from({ length: count }, (_, i) => `s${i}`), 250)) await bus.publishMany(batch.map(request));
     while ((await completed()) < count + 3) {
       if (Date.now() - began > 600_000) throw new Error(`only ${(await completed()) - 3} of ${count} sagas completed after 600 s`);
       await sleep(20);
     }
     const seconds = (Date.now() - began) / 1000;
-    const cpuMsPerSaga = (cpuMs(orchestrator.child.pid!) - cpuBefore) / count;
+    const cpuMsPerSaga = (processCpuMs(orchestrator.child.pid!) - cpuBefore) / count;
     const dispatchMs = [...agents.dispatchMs];
     const hopMs = [...agents.hopMs];
     // Paced: one saga every 1000/pacedRate ms, so the latency is the orchestrator's, not a queue's.

@@ -31,7 +31,7 @@ describe('consumerMetrics', () => {
     expect(text).toMatch(/svc_records_undecodable_total\{topic="p.task"\} 1/);
     expect(text).toMatch(/svc_database_errors_total 1/);
     expect(text).toMatch(/svc_lag\{topic="p.task",partition="0"\} 4/);
-    const counters = (await registry.getMetricsAsJSON()).filter((m) => m.type === 'counter').map((m) => m.name);
+    const counters = (await registry.getMetricsAsJSON()).filter((m) => String(m.type) === 'counter').map((m) => m.name);
     expect(counters.every((name) => name.endsWith('_total'))).toBe(true);
   });
 });
