@@ -4,5 +4,5 @@ export type { RunServiceOptions, StartedService } from './runService';
 export { connectionDependencies, unavailable } from './dependencies';
 export type { Dependency, Unavailable } from './dependencies';
 export type { HealthReport, OpsServer, OpsHandlers, OpsRoute } from './opsServer';
-export { consumerHealth, consumerMetrics } from './sinkMetrics';
+export { consumerHealth, consumerMetrics, startConsumerService } from './sinkMetrics';
 export type { BatchObservation, ConsumerBatch, ConsumerState } from './sinkMetrics';

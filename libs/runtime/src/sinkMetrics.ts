@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { databaseCheck, type HealthReport } from './opsServer';
+import type { Logger } from '@agentbus/logger';
+import { databaseCheck, serveOps, type HealthReport, type OpsServer } from './opsServer';
 
 export interface BatchObservation {
   topic: string;
@@ -85,3 +86,24 @@ export const consumerHealth =
     const check = { ok: state.running, ...(detail ? { detail } : {}) };
     return { ok: database.ok && check.ok, checks: { database, consumer: check } };
   };
+
+/**
+ * The shell of a service that is one consumer: starts it, serves /health (Postgres and the
+ * consumer's own state) and /metrics, and stops all three in order.
+ */
+export const startConsumerService = async (
+  consumer: { start(): Promise<void>; stop(): Promise<void>; health(): ConsumerState },
+  options: { db: { raw(sql: string): PromiseLike<unknown>; destroy(): Promise<void> }; ops: OpsServer | undefined; port: number; registry: Registry; logger: Logger },
+): Promise<{ ops: OpsServer; stop(): Promise<void> }> => {
+  const { db, port, registry, logger } = options;
+  await consumer.start();
+  const ops = await serveOps(options.ops, { port, registry, logger, health: consumerHealth(db, () => consumer.health()) });
+  return {
+    ops,
+    stop: async () => {
+      await consumer.stop();
+      await ops.close();
+      await db.destroy();
+    },
+  };
+};

@@ -4,7 +4,7 @@ import { deadLetterTopicSuffix, topicName } from '@agentbus/events';
 import { agentbusTopics, createKafka } from '@agentbus/kafka';
 import type { Logger } from '@agentbus/logger';
 import { createDatabase } from '@agentbus/postgres-sink';
-import { consumerHealth, consumerMetrics, createMetricsRegistry, serveOps, type OpsServer } from '@agentbus/runtime';
+import { consumerMetrics, createMetricsRegistry, startConsumerService, type OpsServer } from '@agentbus/runtime';
 import { auditTarget, chainHeads } from './auditTarget';
 import type { AuditSinkConfig } from './config';
 import { migrateAudit } from './migrations';
@@ -50,22 +50,7 @@ export const startAuditSink = async (config: AuditSinkConfig, logger: Logger, op
     consumerConfig: { sessionTimeout: config.sessionTimeoutMs },
     ...metrics,
   });
-  await sink.start();
-  const ops = await serveOps(options.ops, {
-    port: config.httpPort,
-    registry,
-    logger,
-    health: consumerHealth(db, () => sink.health()),
-  });
+  const service = await startConsumerService(sink, { db, ops: options.ops, port: config.httpPort, registry, logger });
   logger.info({ groupId: config.groupId, topics }, 'audit sink running');
-  return {
-    sink,
-    ops,
-    topics,
-    stop: async () => {
-      await sink.stop();
-      await ops.close();
-      await db.destroy();
-    },
-  };
+  return { sink, topics, ...service };
 };

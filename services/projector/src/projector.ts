@@ -6,7 +6,7 @@ import { PartitionConsumer } from '@agentbus/consumer';
 import { createDatabase } from '@agentbus/postgres-sink';
 import { allProjections } from '@agentbus/projections';
 import { ensureLiveReadModels, projectionTarget } from '@agentbus/read-models';
-import { consumerHealth, consumerMetrics, createMetricsRegistry, serveOps, type OpsServer } from '@agentbus/runtime';
+import { consumerMetrics, createMetricsRegistry, startConsumerService, type OpsServer } from '@agentbus/runtime';
 import type { ProjectorConfig } from './config';
 
 export interface RunningProjector {
@@ -48,22 +48,7 @@ export const startProjector = async (config: ProjectorConfig, logger: Logger, op
     consumerConfig: { sessionTimeout: config.sessionTimeoutMs },
     ...metrics,
   });
-  await sink.start();
-
-  const ops = await serveOps(options.ops, {
-    port: config.httpPort,
-    registry,
-    logger,
-    health: consumerHealth(db, () => sink.health()),
-  });
+  const service = await startConsumerService(sink, { db, ops: options.ops, port: config.httpPort, registry, logger });
   logger.info({ consumer: config.consumer, topics }, 'projector running');
-  return {
-    sink,
-    ops,
-    stop: async () => {
-      await sink.stop();
-      await ops.close();
-      await db.destroy();
-    },
-  };
+  return { sink, ...service };
 };
