@@ -70,7 +70,8 @@ const copyLimit = async (databaseUrl: string) => {
  * batch). Timed from the first stored batch to the last, as the raw consume is timed from its
  * first record to its last; progress is read from the chain heads every 100 ms.
  */
-export const auditBenchmark = async (events: number, log: Logger, say: (line: string) => void): Promise<AuditResult> => {
+/** `sinkEnv` is added to the sink's environment (the profiler passes NODE_OPTIONS=--cpu-prof). */
+export const auditBenchmark = async (events: number, log: Logger, say: (line: string) => void, sinkEnv: NodeJS.ProcessEnv = {}): Promise<AuditResult> => {
   const world = await benchWorld('audit', log);
   const database = await createTestDatabase('bench_audit', config.databaseUrl);
   const db = createDatabase({ url: database.url, poolMax: 2, applicationName: 'agentbus-bench-audit' });
@@ -87,6 +88,7 @@ export const auditBenchmark = async (events: number, log: Logger, say: (line: st
       AUDIT_SINK_HTTP_PORT: '0',
       AUDIT_SINK_CONCURRENCY: String(concurrency),
       LOG_LEVEL: 'warn',
+      ...sinkEnv,
     });
     let first: { at: number; rows: number; cpuMs: number } | undefined;
     let lastCpuMs = 0;

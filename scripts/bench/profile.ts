@@ -1,18 +1,22 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { join, relative } from 'node:path';
 import { repoRoot } from '../infra/settings';
+import { auditBenchmark } from './audit';
 import { consumeThroughBus } from './consume';
 import { publishThroughBus } from './publish';
+import { replayBenchmark } from './replay';
 import { round } from './stats';
 import { benchLogger, benchWorld, closeLogs, ensureInfra } from './world';
 import { chunk, taskCreatedInputs } from './workload';
 
 /**
- * CPU profile of the bus alone, warm, for one scenario: `publish` (publishMany of task.created)
- * or `consume` (a `#` subscription over a pre-filled topic). Only the measured part is sampled.
+ * CPU profile of one path, warm: `publish` (publishMany of task.created) or `consume` (a `#`
+ * subscription over a pre-filled topic), the bus alone; `rebuild` (the replay bench's rebuild, in
+ * this process); `audit` (the audit sink as its own process, profiled with --cpu-prof from start
+ * to SIGTERM). For the first three only the measured part is sampled.
  *
- *   npx tsx scripts/bench/profile.ts publish|consume [events]
+ *   npx tsx scripts/bench/profile.ts publish|consume|rebuild|audit [events]
  *
  * Writes bench/results/profiles/<scenario>.cpuprofile (open in Chrome DevTools or speedscope) and
  * prints the functions with the most self time, and self time per package / source file.
@@ -113,43 +117,76 @@ export const summariseProfile = (profile: CpuProfile, top = 25): string => {
   ].join('\n');
 };
 
+const sampled = async <T>(session: Session, work: () => Promise<T>): Promise<{ result: T; profile: CpuProfile }> => {
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 200 });
+  await session.post('Profiler.start');
+  const result = await work();
+  const profile = (await session.post('Profiler.stop')).profile as unknown as CpuProfile;
+  return { result, profile };
+};
+
+const scenarios = ['publish', 'consume', 'rebuild', 'audit'] as const;
+
 const main = async (): Promise<void> => {
-  const scenario = process.argv[2];
-  if (scenario !== 'publish' && scenario !== 'consume') throw new Error('usage: npx tsx scripts/bench/profile.ts publish|consume [events]');
+  const scenario = process.argv[2] as (typeof scenarios)[number];
+  if (!scenarios.includes(scenario)) throw new Error(`usage: npx tsx scripts/bench/profile.ts ${scenarios.join('|')} [events]`);
   const events = Number(process.argv[3] ?? (scenario === 'publish' ? 100_000 : 200_000));
   await ensureInfra(false, console.log);
   const log = benchLogger(join(repoRoot, 'bench', 'results', 'profile.log'));
-  const world = await benchWorld(`prof-${scenario}`, log);
+  const say = (line: string) => console.log(line);
   const session = new Session();
   session.connect();
-  let profile: CpuProfile;
+  let profile!: CpuProfile;
   let rate: number;
   try {
-    const bus = await world.bus();
-    const inputs = taskCreatedInputs(Math.min(events, 100_000), Date.now().toString(36));
-    if (scenario === 'publish') {
-      await publishThroughBus(bus, inputs.slice(0, 30_000), 500);
-      await session.post('Profiler.enable');
-      await session.post('Profiler.setSamplingInterval', { interval: 200 });
-      await session.post('Profiler.start');
-      rate = (await publishThroughBus(bus, inputs, 500)).eventsPerSec;
+    if (scenario === 'rebuild') {
+      let taken: CpuProfile | undefined;
+      const replay = await replayBenchmark(events, log, say, async (work) => {
+        const { result, profile: p } = await sampled(session, work);
+        taken = p;
+        return result;
+      });
+      profile = taken!;
+      rate = replay.rebuild.eventsPerSec;
+    } else if (scenario === 'audit') {
+      const dir = join(repoRoot, 'bench', 'results', 'profiles', 'audit-sink');
+      rmSync(dir, { recursive: true, force: true });
+      mkdirSync(dir, { recursive: true });
+      rate = (await auditBenchmark(events, log, say, { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${dir}` })).sink.eventsPerSec;
+      const newest = readdirSync(dir)
+        .map((f) => join(dir, f))
+        .sort((a, b) => statSync(b).size - statSync(a).size)[0];
+      if (!newest) throw new Error(`the audit sink wrote no profile into ${dir}`);
+      profile = JSON.parse(readFileSync(newest, 'utf8')) as CpuProfile;
     } else {
-      for (let published = 0; published < events; ) {
-        for (const batch of chunk(inputs.slice(0, events - published), 500)) {
-          await bus.publishMany(batch);
-          published += batch.length;
+      const world = await benchWorld(`prof-${scenario}`, log);
+      try {
+        const bus = await world.bus();
+        const inputs = taskCreatedInputs(Math.min(events, 100_000), Date.now().toString(36));
+        if (scenario === 'publish') {
+          await publishThroughBus(bus, inputs.slice(0, 30_000), 500);
+          const run = await sampled(session, () => publishThroughBus(bus, inputs, 500));
+          ({ profile } = run);
+          rate = run.result.eventsPerSec;
+        } else {
+          for (let published = 0; published < events; ) {
+            for (const batch of chunk(inputs.slice(0, events - published), 500)) {
+              await bus.publishMany(batch);
+              published += batch.length;
+            }
+          }
+          await consumeThroughBus(bus, Math.min(50_000, events), 120_000);
+          const run = await sampled(session, () => consumeThroughBus(bus, events, 180_000));
+          ({ profile } = run);
+          rate = run.result.eventsPerSec;
         }
+      } finally {
+        await world.cleanup();
       }
-      await consumeThroughBus(bus, Math.min(50_000, events), 120_000);
-      await session.post('Profiler.enable');
-      await session.post('Profiler.setSamplingInterval', { interval: 200 });
-      await session.post('Profiler.start');
-      rate = (await consumeThroughBus(bus, events, 180_000)).eventsPerSec;
     }
-    profile = (await session.post('Profiler.stop')).profile as unknown as CpuProfile;
   } finally {
     session.disconnect();
-    await world.cleanup();
     await closeLogs();
   }
   const dir = join(repoRoot, 'bench', 'results', 'profiles');

@@ -103,7 +103,8 @@ const copyLimit = async (databaseUrl: string, schema: string) => {
 };
 
 /** replay.rebuild, replay.raw-consume and replay.postgres-copy over one set of pre-filled topics. */
-export const replayBenchmark = async (events: number, log: Logger, say: (line: string) => void): Promise<ReplayResult> => {
+/** `around` wraps the rebuild alone (the profiler starts and stops sampling there). */
+export const replayBenchmark = async (events: number, log: Logger, say: (line: string) => void, around: <T>(work: () => Promise<T>) => Promise<T> = (work) => work()): Promise<ReplayResult> => {
   const world = await benchWorld('replay', log);
   const database = await createTestDatabase('bench_replay', config.databaseUrl);
   const db = createDatabase({ url: database.url, poolMax: 4, applicationName: 'agentbus-bench-replay' });
@@ -117,7 +118,8 @@ export const replayBenchmark = async (events: number, log: Logger, say: (line: s
     const batches: { fetched: number; durationMs: number; at: number }[] = [];
     const t = nowMs();
     const cpu = cpuMicros();
-    const rebuilt = await rebuildReadModels({
+    const rebuilt = await around(() =>
+      rebuildReadModels({
       onBatch: (b) => batches.push({ fetched: b.fetched, durationMs: b.durationMs, at: nowMs() - t }),
       db,
       kafka: createKafka({ ...config.kafka, clientId: `${config.kafka.clientId}-bench-rebuild` }, log.child({ component: 'kafka' })),
@@ -128,7 +130,8 @@ export const replayBenchmark = async (events: number, log: Logger, say: (line: s
       deadLetterTopic: topicName(world.prefix, deadLetterTopicSuffix),
       logger: log,
       databaseUrl: database.url,
-    });
+      }),
+    );
     const rebuildSeconds = (nowMs() - t) / 1000;
     const cpuUsPerEvent = (cpuMicros() - cpu) / events;
     const batchStats = { firstAtMs: Math.round(batches[0]?.at ?? 0), lastAtMs: Math.round(batches.at(-1)?.at ?? 0), count: batches.length, meanEvents: events / Math.max(1, batches.length), meanMs: batches.reduce((n, b) => n + b.durationMs, 0) / Math.max(1, batches.length) };
