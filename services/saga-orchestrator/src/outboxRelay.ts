@@ -4,7 +4,7 @@ import { Headers, newTraceparent } from '@agentbus/bus';
 import type { AvroEventCodec } from '@agentbus/codec';
 import { isEventValidationError } from '@agentbus/events';
 import type { Logger } from '@agentbus/logger';
-import { sagaSchema, type OutboxRow } from './sagaStore';
+import { postponeTimers, sagaSchema, type OutboxRow } from './sagaStore';
 
 export interface RelayOptions {
   db: Knex;
@@ -14,6 +14,8 @@ export interface RelayOptions {
   /** The saga partitions this instance owns; only their rows are relayed, in order. */
   ownedPartitions: () => readonly number[];
   batchSize?: number;
+  /** A row relayed this long after it was written postpones its saga's timers by the delay (default 1000 ms). */
+  lateAfterMs?: number;
   onPublished?: (rows: readonly OutboxRow[], publishedAt: number) => void;
   onError?: (error: unknown) => void;
 }
@@ -63,7 +65,7 @@ export class OutboxRelay {
       const rows: OutboxRow[] = await db
         .withSchema(sagaSchema)
         .from('outbox')
-        .select('seq', 'event_id', 'message_key', 'event', 'caused_at')
+        .select('seq', 'event_id', 'saga_id', 'created_at', 'message_key', 'event', 'caused_at')
         .whereIn('partition', [...partitions])
         .whereNull('refused_reason')
         .orderBy('seq')
@@ -90,6 +92,15 @@ export class OutboxRelay {
         await producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
         const publishedAt = Date.now();
         await db.withSchema(sagaSchema).table('outbox').whereIn('seq', sent.map((r) => r.seq)).delete();
+        const late = new Map<string, number>();
+        for (const row of sent) {
+          const delay = publishedAt - new Date(row.created_at).getTime();
+          if (delay >= (this.options.lateAfterMs ?? 1000)) late.set(row.saga_id, Math.max(delay, late.get(row.saga_id) ?? 0));
+        }
+        if (late.size > 0) {
+          await postponeTimers(db, late);
+          this.options.logger.info({ sagas: late.size, maxDelayMs: Math.max(...late.values()) }, 'relayed events that waited in the outbox (a take-over); their sagas\' timers are postponed by the wait');
+        }
         this.options.onPublished?.(sent, publishedAt);
       }
     }

@@ -1,5 +1,17 @@
 import { agentsMain, orchestratorMain, projectorMain, sagaWorld, sleep, until, type SagaWorld } from './sagaWorld.spec-support';
 
+/** A saga's events as the test saw them on Kafka, in order: type, step, attempt, and Kafka's timestamp. */
+const timeline = (world: SagaWorld, sagaId: string): string[] =>
+  world.seen
+    .filter((e) => {
+      const text = JSON.stringify(e.payload);
+      return text.includes(`"${sagaId}"`) || text.includes(`"${sagaId}.`);
+    })
+    .map((e) => {
+      const p = e.payload as { stepId?: string; attempt?: number; taskId?: string; deadline?: number };
+      return `${new Date(e.timestamp).toISOString().slice(11, 23)} ${e.type} ${p.stepId ?? p.taskId ?? ''} attempt=${p.attempt ?? '-'}${p.deadline ? ` deadline=${new Date(p.deadline).toISOString().slice(11, 23)}` : ''} id=${e.id.slice(0, 8)}`;
+    });
+
 // Each SIGKILL leaves a dead group member until the broker expires its session (6 s here).
 jest.setTimeout(420_000);
 
@@ -34,7 +46,10 @@ describe('saga orchestrator under SIGKILL (real processes)', () => {
     await until(async () => JSON.stringify(await statuses()) === JSON.stringify(expected), 240_000, () => 'every saga to reach its end state');
 
     const journal = await world.journal();
-    expect(journal.filter((j) => j.n !== 1)).toEqual([]);
+    const twice = journal.filter((j) => j.n !== 1);
+    // On failure, the saga events of the first saga that ran a command twice say why (a timeout, a retry, a second dispatch).
+    const why = twice.length === 0 ? [] : timeline(world, twice[0]!.order_id.replace(/^order-/, ''));
+    expect({ twice, why }).toEqual({ twice: [], why: [] });
     for (const s of sagas) {
       const ops = journal.filter((j) => j.order_id === `order-${s.id}`).map((j) => j.op);
       expect([s.id, ops]).toEqual([s.id, s.amount > 1000 ? ['create', 'reserve', 'charge', 'release', 'cancel'] : ['create', 'reserve', 'charge', 'complete']]);

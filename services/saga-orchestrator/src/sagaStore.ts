@@ -109,6 +109,8 @@ export const saveSagas = async (trx: Knex.Transaction, sagas: readonly { saga: S
 export interface OutboxRow {
   seq: string;
   event_id: string;
+  saga_id: string;
+  created_at: Date;
   message_key: string;
   event: AgentEvent;
   caused_at: string | null;
@@ -120,6 +122,24 @@ export interface OutboxEntry {
   events: readonly AgentEvent[];
   causedAt: number | null;
 }
+
+/**
+ * Moves the timers of sagas whose events were relayed late by the delay: a step's timeout is the
+ * time its agent has, and the agent could not see the command before it reached Kafka. Relaying
+ * is late when the instance that decided died before sending and another took the partition over
+ * (a session timeout later); without this, the deadline would pass while the command was waiting in
+ * the outbox and the step would be retried, running its command twice.
+ */
+export const postponeTimers = async (db: Knex, delays: ReadonlyMap<string, number>): Promise<void> => {
+  if (delays.size === 0) return;
+  const rows = JSON.stringify([...delays].map(([saga_id, delay_ms]) => ({ saga_id, delay_ms: Math.round(delay_ms) })));
+  await db.raw(
+    `update ${sagaSchema}.sagas s set next_wakeup = s.next_wakeup + d.delay_ms * interval '1 millisecond'
+     from json_to_recordset(?::json) as d(saga_id text, delay_ms bigint)
+     where s.saga_id = d.saga_id and s.next_wakeup is not null`,
+    [rows],
+  );
+};
 
 export const appendOutbox = async (trx: Knex.Transaction, entries: readonly OutboxEntry[], keyOf: (e: AgentEvent) => string, now: Date): Promise<void> => {
   const rows = entries.flatMap(({ sagaId, partition, events, causedAt }) =>
