@@ -74,7 +74,7 @@ describe('operator console in a real browser (chromium) against the real service
     await page.getByTestId('waterfall').locator('tbody tr').first().click();
     await page.getByTestId('event-detail').getByText('window.pwned', { exact: false }).waitFor();
     expect(await page.getByTestId('event-detail').textContent()).toContain('<img src=x onerror=\\"window.pwned=1\\">');
-    expect(await page.evaluate(() => (window as unknown as { pwned?: number }).pwned)).toBeUndefined();
+    expect(await page.evaluate(() => (globalThis as unknown as { pwned?: number }).pwned)).toBeUndefined();
     expect(await page.locator('img').count()).toBe(0);
     await shot(page, 'trace');
     await page.close();
@@ -94,7 +94,7 @@ describe('operator console in a real browser (chromium) against the real service
     expect(await viewer.getByTestId('replay').count()).toBe(0);
     await viewer.getByTestId('viewer-note').waitFor();
     expect((await viewer.request.post(`${stack.url}/api/dead-letters/replay`, { data: { refs: ['0:0'] } })).status()).toBe(403);
-    expect(await viewer.evaluate(() => (window as unknown as { pwned?: number }).pwned)).toBeUndefined();
+    expect(await viewer.evaluate(() => (globalThis as unknown as { pwned?: number }).pwned)).toBeUndefined();
     await viewer.close();
 
     const operator = await newPage();
@@ -110,7 +110,7 @@ describe('operator console in a real browser (chromium) against the real service
     await operator.getByTestId('replay').click();
     await operator.getByTestId('replay-outcome').getByText('re-published 1 source record').waitFor();
     await operator.locator(`tr[data-ref="${ref}"]`).waitFor({ state: 'detached', timeout: 90_000 });
-    expect(await operator.evaluate(() => (window as unknown as { pwned?: number }).pwned)).toBeUndefined();
+    expect(await operator.evaluate(() => (globalThis as unknown as { pwned?: number }).pwned)).toBeUndefined();
     await operator.close();
   });
 
@@ -129,7 +129,7 @@ describe('operator console in a real browser (chromium) against the real service
 
     heartbeatsPaused = true;
     await page.locator('tr[data-agent="worker-red"][data-status="suspected"]').waitFor({ timeout: 30_000 });
-    expect(await row.evaluate((el) => getComputedStyle(el).backgroundColor)).toBe('rgb(253, 226, 225)');
+    expect(await row.evaluate((el) => (globalThis as unknown as { getComputedStyle(e: unknown): { backgroundColor: string } }).getComputedStyle(el).backgroundColor)).toBe('rgb(253, 226, 225)');
     await shot(page, 'agents-suspected');
 
     heartbeatsPaused = false;
