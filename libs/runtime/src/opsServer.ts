@@ -1,4 +1,4 @@
-import { createServer, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Logger } from '@agentbus/logger';
 
@@ -19,6 +19,8 @@ export interface OpsHandlers {
   registry: Registry;
   health: () => Promise<HealthReport>;
   routes?: Record<string, OpsRoute>;
+  /** Every other request, any method (the console's web app); without it they get 404. */
+  fallback?: (req: IncomingMessage, res: ServerResponse) => void;
 }
 
 export interface OpsServer {
@@ -43,7 +45,7 @@ export type OpsRoute = (url: URL, res: ServerResponse) => void;
 export const startOpsServer = async (options: OpsHandlers & { port: number; host?: string; logger: Logger }): Promise<OpsServer> => {
   let handlers: OpsHandlers = options;
   const server: Server = createServer((req, res) => {
-    const { registry, health, routes } = handlers;
+    const { registry, health, routes, fallback } = handlers;
     const path = (req.url ?? '/').split('?')[0];
     const route = req.method === 'GET' && path ? routes?.[path] : undefined;
     if (route) {
@@ -64,7 +66,8 @@ export const startOpsServer = async (options: OpsHandlers & { port: number; host
       );
       return;
     }
-    res.writeHead(404).end();
+    if (fallback) fallback(req, res);
+    else res.writeHead(404).end();
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -53,6 +53,7 @@ describe('loadSchemaCatalog on the repository schemas', () => {
       'document.processed',
       'embedding.generated',
       'memory.updated',
+      'operator.action',
       'saga.compensated',
       'saga.compensating',
       'saga.completed',

@@ -160,6 +160,20 @@ export interface MemoryUpdatedPayload {
   value: string;
 }
 
+/** An operator acted through the console (replayed dead letters, ran the audit verification): who, what and with which outcome; the event's timestamp says when. */
+export interface OperatorActionPayload {
+  /** The console user who acted. */
+  operator: string;
+  /** Their role when they acted, e.g. operator. */
+  role: string;
+  /** What they did, e.g. dlq.replay or audit.verify. */
+  action: string;
+  /** What it was done to, as a JSON string (dead-letter positions, a topic). */
+  target: string;
+  /** What came of it, as a JSON string (records re-published, problems found). */
+  outcome: string;
+}
+
 /** Every compensation succeeded. */
 export interface SagaCompensatedPayload {
   /** The saga instance; the Kafka key of every event about it. */
@@ -456,6 +470,7 @@ export interface EventPayloads {
   'document.processed': DocumentProcessedPayload;
   'embedding.generated': EmbeddingGeneratedPayload;
   'memory.updated': MemoryUpdatedPayload;
+  'operator.action': OperatorActionPayload;
   'saga.compensated': SagaCompensatedPayload;
   'saga.compensating': SagaCompensatingPayload;
   'saga.completed': SagaCompletedPayload;
@@ -497,6 +512,7 @@ export const eventTypeCategories = {
   'document.processed': 'data',
   'embedding.generated': 'data',
   'memory.updated': 'agent',
+  'operator.action': 'system',
   'saga.compensated': 'saga',
   'saga.compensating': 'saga',
   'saga.completed': 'saga',
@@ -536,6 +552,7 @@ export const eventSchemaVersions = {
   'document.processed': 1,
   'embedding.generated': 1,
   'memory.updated': 1,
+  'operator.action': 1,
   'saga.compensated': 1,
   'saga.compensating': 1,
   'saga.completed': 1,
@@ -574,6 +591,7 @@ export const eventTypes = [
   'document.processed',
   'embedding.generated',
   'memory.updated',
+  'operator.action',
   'saga.compensated',
   'saga.compensating',
   'saga.completed',

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { AgentbusError, type AgentHealth } from '@agentbus/events';
-import { presenceSchema, presenceTable } from '../store/presenceTable';
+import { readSchema } from '@agentbus/read-models';
+import { presenceSchema, presenceTable, presenceView } from '../store/presenceTable';
 import type { CapableAgent, FindCapableAgentsOptions } from './capableAgent';
 
 export const defaultMinCapacity = 1;
@@ -25,7 +26,7 @@ interface PresenceRow {
 export const invalidDiscoveryQuery = (field: string, reason: string): AgentbusError =>
   new AgentbusError('INVALID_DISCOVERY_QUERY', `${field} ${reason}`, { context: { field } });
 
-export const validateDiscovery = (capability: string, options: FindCapableAgentsOptions = {}): Required<FindCapableAgentsOptions> => {
+export const validateDiscovery = (capability: string, options: FindCapableAgentsOptions = {}): Required<Pick<FindCapableAgentsOptions, 'minCapacity' | 'limit'>> => {
   if (typeof capability !== 'string' || capability.trim() === '') throw invalidDiscoveryQuery('capability', 'must be a non-empty string');
   const minCapacity = options.minCapacity ?? defaultMinCapacity;
   const limit = options.limit ?? defaultDiscoveryLimit;
@@ -39,12 +40,14 @@ export const validateDiscovery = (capability: string, options: FindCapableAgents
  * agents that have the capability and at least `minCapacity` spare slots; agents not under
  * backpressure first, then least loaded, then most spare slots.
  */
-export const findCapableAgents = async (db: Knex | Knex.Transaction, capability: string, options: FindCapableAgentsOptions = {}): Promise<CapableAgent[]> => {
+export const findCapableAgents = async (db: Knex | Knex.Transaction, capability: string, options: FindCapableAgentsOptions & { viaAnalystView?: boolean } = {}): Promise<CapableAgent[]> => {
   const { minCapacity, limit } = validateDiscovery(capability, options);
   const spare = 'greatest(capacity - coalesce(in_flight, 0), 0)';
+  // The console reads as the analyst role, which sees the table only through read.presence_agents.
+  const [schema, table] = options.viaAnalystView ? [readSchema, presenceView] : [presenceSchema, presenceTable];
   const rows = (await db
-    .withSchema(presenceSchema)
-    .from(presenceTable)
+    .withSchema(schema)
+    .from(table)
     .select('agent_id', 'agent_class', 'capabilities', 'specializations', 'capacity', db.raw(`${spare} as spare_capacity`), 'load', 'in_flight', 'health', 'backpressure_state', 'backpressure_since', 'backpressure_queue_size', 'last_seen_at')
     .where('status', 'online')
     // Containment, not `= any(...)`, so the partial GIN index on online agents' capabilities answers it.

@@ -1,7 +1,5 @@
 import type { Command } from 'commander';
-import type { Knex } from 'knex';
-import { auditRecordFromRow, verifyChain, type AuditRow, type ChainProblem, type ChainVerification, type StoredChainRow } from '@agentbus/audit';
-import { eventCategories, topicName, type EventCategory } from '@agentbus/events';
+import { describeProblem, isNotRecordedError, verifyAuditTrail } from '@agentbus/operations';
 import { createDatabase } from '@agentbus/postgres-sink';
 import { CliError, ExitCodes, loadConnection, notFoundError, printJson, printLine } from '../cliSupport';
 import { parseTime } from './replay';
@@ -34,65 +32,14 @@ export const register = (program: Command): void => {
     .action((options: VerifyOptions) => verify(options));
 };
 
-const pageSize = 5000;
-
-/** A partition's rows in chain order, a page at a time. */
-async function* chainRows(db: Knex, topic: string, partition: number, fromPosition: bigint): AsyncGenerator<StoredChainRow> {
-  let next = fromPosition;
-  for (;;) {
-    const rows: AuditRow[] = await db.withSchema('audit').from('records').where({ topic, partition }).andWhere('position', '>=', next.toString()).orderBy('position').limit(pageSize);
-    for (const row of rows) yield { record: auditRecordFromRow(row), position: BigInt(row.position), prevHash: row.prev_hash, hash: row.hash };
-    if (rows.length < pageSize) return;
-    next = BigInt(rows.at(-1)!.position) + 1n;
-  }
-}
-
-const resolveTopic = (prefix: string, topic: string): string =>
-  (eventCategories as readonly string[]).includes(topic) || topic === 'dlq' ? topicName(prefix, topic as EventCategory) : topic;
-
-export const verifyAuditTrail = async (db: Knex, options: { prefix: string; topic?: string; from?: Date }): Promise<ChainVerification[]> => {
-  const exists = (await db.raw(`select to_regclass('audit.records') as t`)).rows[0].t;
-  if (!exists) throw notFoundError('no audit trail in this database: start the audit sink (services/audit-sink) first');
-  const heads: { topic: string; partition: number; rows: string; last_hash: Buffer }[] = (await db.raw('select topic, partition, rows, last_hash from audit.chain_heads')).rows;
-  const stored: { topic: string; partition: number }[] = (await db.raw('select topic, partition from audit.records group by topic, partition')).rows;
-  const topic = options.topic === undefined ? undefined : resolveTopic(options.prefix, options.topic);
-  const partitions = new Map<string, { topic: string; partition: number }>();
-  for (const p of [...heads, ...stored]) if (!topic || p.topic === topic) partitions.set(`${p.topic}/${p.partition}`, { topic: p.topic, partition: p.partition });
-  if (topic && partitions.size === 0) throw notFoundError(`no records of topic ${topic} in the audit trail`);
-  const results: ChainVerification[] = [];
-  for (const { topic: t, partition } of [...partitions.values()].sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition)) {
-    let fromPosition: bigint | undefined;
-    if (options.from) {
-      const first = (await db.raw('select min(position) as p from audit.records where topic = ? and partition = ? and kafka_timestamp >= ?', [t, partition, options.from])).rows[0].p;
-      if (first === null) continue;
-      fromPosition = BigInt(first);
-    }
-    const head = heads.find((h) => h.topic === t && h.partition === partition);
-    results.push(
-      await verifyChain(chainRows(db, t, partition, fromPosition ?? 0n), {
-        topic: t,
-        partition,
-        ...(fromPosition === undefined ? {} : { fromPosition }),
-        ...(head ? { head: { rows: BigInt(head.rows), lastHash: head.last_hash } } : {}),
-        findByHash: async (hash) => {
-          const row = (await db.raw('select position, kafka_offset from audit.records where topic = ? and partition = ? and hash = ? limit 1', [t, partition, hash])).rows[0];
-          return row && { position: BigInt(row.position), offset: String(row.kafka_offset) };
-        },
-      }),
-    );
-  }
-  return results;
-};
-
-export const describeProblem = (p: ChainProblem): string =>
-  `${p.kind.toUpperCase()}: ${p.topic} partition ${p.partition}, position ${p.position}${p.offset === null ? '' : `, offset ${p.offset}`}${p.eventId ? `, event ${p.eventId}` : ''}: ${p.detail}`;
-
 const verify = async (options: VerifyOptions): Promise<void> => {
   const from = options.from === undefined ? undefined : parseTime('--from', options.from);
   const connection = loadConnection();
   const db = createDatabase({ url: connection.databaseUrl, applicationName: 'agentbus-audit-verify' });
   try {
-    const results = await verifyAuditTrail(db, { prefix: connection.topicPrefix, ...(options.topic ? { topic: options.topic } : {}), ...(from ? { from } : {}) });
+    const results = await verifyAuditTrail(db, { prefix: connection.topicPrefix, ...(options.topic ? { topic: options.topic } : {}), ...(from ? { from } : {}) }).catch((error: unknown) => {
+      throw isNotRecordedError(error) ? notFoundError(error.message) : error;
+    });
     const verified = results.reduce((n, r) => n + r.verified, 0);
     const problems = results.flatMap((r) => (r.problem ? [r.problem] : []));
     if (options.json) printJson({ ok: problems.length === 0, verified, partitions: results.length, problems });

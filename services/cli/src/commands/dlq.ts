@@ -1,9 +1,10 @@
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import { DeadLetterQueue, sourceOf, type DeadLetter } from '@agentbus/bus';
+import { deadLetterMatcher, refOf, replayDeadLetters, type DeadLetterMatch } from '@agentbus/operations';
 import { loadSchemaCatalog } from '@agentbus/codec';
 import type { ConnectionConfig } from '@agentbus/config';
-import { deadLetterTopicSuffix, eventCategories, topicName, type AgentEvent, type EventCategory } from '@agentbus/events';
+import { deadLetterTopicSuffix, topicName, type AgentEvent } from '@agentbus/events';
 import {
   assertTopicsExist,
   CliError,
@@ -25,11 +26,7 @@ import {
   usageError,
 } from '../cliSupport';
 
-interface MatchOptions {
-  code?: string;
-  subscription?: string;
-  sourceTopic?: string;
-}
+type MatchOptions = Omit<DeadLetterMatch, 'refs'>;
 
 interface ListOptions extends MatchOptions {
   json?: boolean;
@@ -105,27 +102,6 @@ export const parseDlqRef = (value: string): DlqRef => {
   if (!match || !Number.isSafeInteger(Number(match[1]))) throw usageError(`<partition:offset>: expected a dead letter's position such as 0:42, got ${JSON.stringify(value)}`);
   return { partition: Number(match[1]), offset: BigInt(match[2]!).toString() };
 };
-
-/** A category name stands for its topic under the prefix; anything else is a topic name. */
-export const resolveSourceTopic = (prefix: string, value: string): string =>
-  (eventCategories as readonly string[]).includes(value) ? topicName(prefix, value as EventCategory) : value;
-
-export const deadLetterMatcher = (options: MatchOptions, prefix: string): ((d: DeadLetter) => boolean) => {
-  const sourceTopic = options.sourceTopic === undefined ? undefined : resolveSourceTopic(prefix, options.sourceTopic);
-  return (d) =>
-    (options.code === undefined || d.code === options.code) &&
-    (options.subscription === undefined || d.subscription === options.subscription) &&
-    (sourceTopic === undefined || d.sourceTopic === sourceTopic);
-};
-
-/** The source records republish sends: one per source position, none whose source is unknown. */
-export const sourcesOf = (letters: readonly DeadLetter[]): DeadLetter[] => {
-  const bySource = new Map<string, DeadLetter>();
-  for (const d of letters) if (d.sourceTopic !== '(unknown)' && !bySource.has(sourceOf(d))) bySource.set(sourceOf(d), d);
-  return [...bySource.values()];
-};
-
-export const refOf = (d: Pick<DeadLetter, 'partition' | 'offset'>): string => `${d.partition}:${d.offset}`;
 
 export const deadLetterSummary = (d: DeadLetter) => ({
   ref: refOf(d),
@@ -225,23 +201,18 @@ const replay = async (options: ReplayOptions): Promise<void> => {
   }
   const connection = loadConnection();
   const queue = await openQueue(connection);
-  const where = deadLetterMatcher(options, connection.topicPrefix);
-  const letters = await queue.list({ where });
-  const sources = sourcesOf(letters);
-  let republished: DeadLetter[] = [];
-  if (!options.dryRun && sources.length > 0) {
-    if (!options.yes && !(await confirm(`Re-publish ${plural(sources.length, 'source record')} to their topics? [y/N] `))) {
-      throw new CliError('cancelled; nothing was re-published', ExitCodes.failure);
-    }
-    republished = await queue.republish({ where });
-  }
-  const shown = options.dryRun ? sources : republished;
+  const result = await replayDeadLetters(queue, {
+    ...options,
+    prefix: connection.topicPrefix,
+    ...(options.yes ? {} : { confirm: (n: number) => confirm(`Re-publish ${plural(n, 'source record')} to their topics? [y/N] `) }),
+  });
+  if (result.cancelled) throw new CliError('cancelled; nothing was re-published', ExitCodes.failure);
   if (options.json) {
-    printJson({ dryRun: options.dryRun === true, matchingDeadLetters: letters.length, sourceRecords: shown.map(sourceOf), republished: republished.length });
+    printJson({ dryRun: result.dryRun, matchingDeadLetters: result.matchingDeadLetters, sourceRecords: result.sourceRecords, republished: result.republished });
     return;
   }
-  printLine(`${options.dryRun ? 'would re-publish' : 're-published'} ${plural(shown.length, 'source record')} (from ${plural(letters.length, 'matching dead letter')})`);
-  shown.forEach((d) => printLine(`  ${sourceOf(d)}  key ${d.key ?? '(null)'}  ${d.code}`));
+  printLine(`${options.dryRun ? 'would re-publish' : 're-published'} ${plural(result.letters.length, 'source record')} (from ${plural(result.matchingDeadLetters, 'matching dead letter')})`);
+  result.letters.forEach((d) => printLine(`  ${sourceOf(d)}  key ${d.key ?? '(null)'}  ${d.code}`));
 };
 
 const plural = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? '' : 's'}`;

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { createKafkaEventBus } from '@agentbus/bus';
 import { newEventId } from '@agentbus/events';
+import { loadSagaTimeline } from '@agentbus/operations';
 import { createDatabase } from '@agentbus/postgres-sink';
 import { cliLogger, formatTable, loadConnection, notFoundError, printJson, printLine, truncate, usageError } from '../cliSupport';
 
@@ -71,37 +72,13 @@ const start = async (name: string, options: StartOptions): Promise<void> => {
   }
 };
 
-interface SagaRow {
-  saga_id: string;
-  saga_name: string | null;
-  status: string | null;
-  current_step: string | null;
-  failed_step: string | null;
-  reason: string | null;
-  alerted: boolean | null;
-  started_at: Date | null;
-  finished_at: Date | null;
-  correlation_id: string | null;
-}
-
-interface TimelineRow {
-  event_id: string;
-  occurred_at: Date;
-  type: string;
-  step_id: string | null;
-  phase: string | null;
-  attempt: number | null;
-  agent_id: string | null;
-  detail: string | null;
-}
-
 const show = async (sagaId: string, options: ShowOptions): Promise<void> => {
   const connection = loadConnection();
   const db = createDatabase({ url: connection.databaseUrl, applicationName: 'agentbus-saga' });
   try {
-    const saga = (await db.withSchema('read').from('sagas').where({ saga_id: sagaId }).first()) as SagaRow | undefined;
-    if (!saga) throw notFoundError(`no saga "${sagaId}" in read.sagas (is the projector running?)`);
-    const timeline = (await db.withSchema('read').from('saga_timeline').where({ saga_id: sagaId }).orderBy([{ column: 'occurred_at' }, { column: 'event_id' }])) as TimelineRow[];
+    const found = await loadSagaTimeline(db, sagaId);
+    if (!found) throw notFoundError(`no saga "${sagaId}" in read.sagas (is the projector running?)`);
+    const { saga, timeline } = found;
     if (options.json) return printJson({ saga, timeline });
     printLine(`saga ${saga.saga_id} (${saga.saga_name ?? '?'}): ${saga.status ?? 'requested'}${saga.alerted ? '  ALERT: an operator must act' : ''}`);
     if (saga.failed_step) printLine(`  failed at ${saga.failed_step}: ${saga.reason ?? ''}`);

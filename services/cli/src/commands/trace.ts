@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
-import { buildCausationTree, renderCausationTree, type TraceEvent } from '@agentbus/audit';
+import { buildCausationTree, renderCausationTree } from '@agentbus/audit';
 import { deadLetterTopicSuffix, topicName } from '@agentbus/events';
+import { loadTraceEvents } from '@agentbus/operations';
 import { createDatabase } from '@agentbus/postgres-sink';
 import { loadConnection, notFoundError, printJson, printLine } from '../cliSupport';
 
@@ -26,17 +27,9 @@ const trace = async (correlationId: string, options: { json?: boolean }): Promis
   const connection = loadConnection();
   const db = createDatabase({ url: connection.databaseUrl, applicationName: 'agentbus-trace' });
   try {
-    const exists = (await db.raw(`select to_regclass('audit.records') as t`)).rows[0].t;
-    if (!exists) throw notFoundError('no audit trail in this database: start the audit sink (services/audit-sink) first');
-    const rows: { event_id: string; type: string; source: string; occurred_at: Date; causation_id: string | null; topic: string; partition: number; kafka_offset: string }[] = (
-      await db.raw(
-        `select event_id, type, source, occurred_at, causation_id, topic, partition, kafka_offset from audit.records
-         where correlation_id = ? and event_id is not null and topic <> ? order by occurred_at, topic, partition, kafka_offset`,
-        [correlationId, topicName(connection.topicPrefix, deadLetterTopicSuffix)],
-      )
-    ).rows;
-    if (rows.length === 0) throw notFoundError(`no events with correlation id ${correlationId} in the audit trail`);
-    const events: TraceEvent[] = rows.map((r) => ({ eventId: r.event_id, type: r.type, source: r.source, occurredAt: r.occurred_at.getTime(), causationId: r.causation_id, topic: r.topic, partition: r.partition, offset: String(r.kafka_offset) }));
+    const events = await loadTraceEvents(db, { correlationId, deadLetterTopic: topicName(connection.topicPrefix, deadLetterTopicSuffix) });
+    if (!events) throw notFoundError('no audit trail in this database: start the audit sink (services/audit-sink) first');
+    if (events.length === 0) throw notFoundError(`no events with correlation id ${correlationId} in the audit trail`);
     const tree = buildCausationTree(correlationId, events);
     if (options.json) return printJson(tree);
     for (const line of renderCausationTree(tree)) printLine(line);

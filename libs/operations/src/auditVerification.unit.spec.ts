@@ -1,4 +1,4 @@
-import { describeProblem } from './audit';
+import { describeProblem } from './auditVerification';
 
 describe('describeProblem', () => {
   it('names the kind, the partition, the position, the offset and the event of the first bad row', () => {
