@@ -29,7 +29,7 @@ export { KafkaEventBus, defaultMaxEventBytes } from './kafka/kafkaEventBus';
 export type { KafkaEventBusOptions } from './kafka/kafkaEventBus';
 export { createKafkaEventBus } from './kafka/createKafkaEventBus';
 export type { KafkaEventBusSettings } from './kafka/createKafkaEventBus';
-export { DeadLetterQueue, parseDeadLetter, deadLetterMessage, sourceOf } from './kafka/deadLetters';
+export { DeadLetterQueue, parseDeadLetter, deadLetterFacts, deadLetterMessage, sourceOf } from './kafka/deadLetters';
 export type { DeadLetter } from './kafka/deadLetters';
 export { Headers, DeadLetterHeaders } from './kafka/headers';
 export { decodeRecord } from './kafka/decodeRecord';

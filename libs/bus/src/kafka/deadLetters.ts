@@ -60,25 +60,25 @@ export const deadLetterMessage = (original: KafkaMessage, source: { topic: strin
 
 const deadLetterHeaderNames = new Set<string>(Object.values(DeadLetterHeaders));
 
+export type DeadLetterFacts = Pick<DeadLetter, 'reason' | 'code' | 'sourceTopic' | 'sourcePartition' | 'sourceOffset' | 'subscription' | 'service' | 'attempts' | 'failedAt'>;
+
+/** What a dead letter's headers say about its failure, wherever the headers were read from (Kafka, the audit trail). */
+export const deadLetterFacts = (all: Readonly<Record<string, string>>): DeadLetterFacts => ({
+  reason: all[DeadLetterHeaders.reason] ?? '(unknown)',
+  code: all[DeadLetterHeaders.code] ?? '(unknown)',
+  sourceTopic: all[DeadLetterHeaders.sourceTopic] ?? '(unknown)',
+  sourcePartition: Number(all[DeadLetterHeaders.sourcePartition] ?? -1),
+  sourceOffset: all[DeadLetterHeaders.sourceOffset] ?? '-1',
+  subscription: all[DeadLetterHeaders.subscription] ?? '(unknown)',
+  service: all[DeadLetterHeaders.service] ?? '(unknown)',
+  attempts: Number(all[DeadLetterHeaders.attempts] ?? 0),
+  failedAt: Number(all[DeadLetterHeaders.failedAt] ?? 0),
+});
+
 export const parseDeadLetter = (partition: number, message: KafkaMessage): DeadLetter => {
   const all = headerText(message.headers);
   const headers = Object.fromEntries(Object.entries(all).filter(([name]) => !deadLetterHeaderNames.has(name)));
-  return {
-    partition,
-    offset: message.offset,
-    key: message.key?.toString('utf8') ?? null,
-    value: message.value,
-    headers,
-    reason: all[DeadLetterHeaders.reason] ?? '(unknown)',
-    code: all[DeadLetterHeaders.code] ?? '(unknown)',
-    sourceTopic: all[DeadLetterHeaders.sourceTopic] ?? '(unknown)',
-    sourcePartition: Number(all[DeadLetterHeaders.sourcePartition] ?? -1),
-    sourceOffset: all[DeadLetterHeaders.sourceOffset] ?? '-1',
-    subscription: all[DeadLetterHeaders.subscription] ?? '(unknown)',
-    service: all[DeadLetterHeaders.service] ?? '(unknown)',
-    attempts: Number(all[DeadLetterHeaders.attempts] ?? 0),
-    failedAt: Number(all[DeadLetterHeaders.failedAt] ?? 0),
-  };
+  return { partition, offset: message.offset, key: message.key?.toString('utf8') ?? null, value: message.value, headers, ...deadLetterFacts(all) };
 };
 
 /** Reads and re-publishes dead letters. Re-published events keep their ids, so stores deduplicate them. */

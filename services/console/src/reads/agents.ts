@@ -1,21 +1,8 @@
 import type { Knex } from 'knex';
 import { findCapableAgents } from '@agentbus/presence';
-import { pageOf, type Page } from './analyst';
+import { pageOf } from './analyst';
+import type { Page, AgentView } from '../views';
 
-export interface AgentView {
-  agentId: string;
-  status: string;
-  agentClass: string | null;
-  capabilities: string[];
-  capacity: number;
-  load: number | null;
-  inFlight: number | null;
-  health: string | null;
-  backpressure: string | null;
-  lastHeartbeatAt: Date | null;
-  lastSeenAt: Date;
-  suspectedAt: Date | null;
-}
 
 const columns = ['agent_id', 'status', 'agent_class', 'capabilities', 'capacity', 'load', 'in_flight', 'health', 'backpressure_state', 'last_heartbeat_at', 'last_seen_at', 'suspected_at'];
 

@@ -1,3 +1,4 @@
+import type { Page } from '../views';
 import type { Knex } from 'knex';
 import { analystRole } from '@agentbus/read-models';
 
@@ -20,10 +21,6 @@ export const pageLimit = (value: unknown, fallback = 50): number => {
 };
 
 /** A page and the cursor of the next one (null on the last page). */
-export interface Page<T> {
-  items: T[];
-  next: string | null;
-}
 
 export const pageOf = <T>(rows: T[], limit: number, cursor: (last: T) => string): Page<T> => ({
   items: rows.slice(0, limit),

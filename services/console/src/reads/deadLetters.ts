@@ -1,25 +1,10 @@
 import type { Knex } from 'knex';
-import { DeadLetterHeaders } from '@agentbus/bus';
-import { pageOf, type Page } from './analyst';
+import { DeadLetterHeaders, deadLetterFacts } from '@agentbus/bus';
+import { pageOf } from './analyst';
+import type { Page, DeadLetterView } from '../views';
 
 const republishedFrom = 'agentbus-republished-from';
 
-export interface DeadLetterView {
-  ref: string;
-  partition: number;
-  offset: string;
-  failedAt: string | null;
-  code: string;
-  reason: string;
-  sourceTopic: string;
-  sourcePartition: number;
-  sourceOffset: string;
-  subscription: string;
-  service: string;
-  attempts: number;
-  key: string | null;
-  bytes: number;
-}
 
 // A dead letter waits until its source record has been re-published (by the console or by
 // `agentbus dlq replay`, which mark the copy with the dead letter it came from). The copy reaches
@@ -33,21 +18,13 @@ const waiting = `not exists (
     and origin.headers ->> '${DeadLetterHeaders.sourceOffset}' = d.headers ->> '${DeadLetterHeaders.sourceOffset}')`;
 
 const toView = (r: { partition: number; kafka_offset: string; headers: Record<string, string>; record_key: Buffer | null; bytes: number | null }): DeadLetterView => {
-  const h = r.headers;
-  const failedAt = Number(h[DeadLetterHeaders.failedAt]);
+  const { failedAt, ...facts } = deadLetterFacts(r.headers);
   return {
     ref: `${r.partition}:${r.kafka_offset}`,
     partition: r.partition,
     offset: String(r.kafka_offset),
     failedAt: Number.isFinite(failedAt) && failedAt > 0 ? new Date(failedAt).toISOString() : null,
-    code: h[DeadLetterHeaders.code] ?? '(unknown)',
-    reason: h[DeadLetterHeaders.reason] ?? '(unknown)',
-    sourceTopic: h[DeadLetterHeaders.sourceTopic] ?? '(unknown)',
-    sourcePartition: Number(h[DeadLetterHeaders.sourcePartition] ?? -1),
-    sourceOffset: h[DeadLetterHeaders.sourceOffset] ?? '-1',
-    subscription: h[DeadLetterHeaders.subscription] ?? '(unknown)',
-    service: h[DeadLetterHeaders.service] ?? '(unknown)',
-    attempts: Number(h[DeadLetterHeaders.attempts] ?? 0),
+    ...facts,
     key: r.record_key ? r.record_key.toString('utf8') : null,
     bytes: r.bytes ?? 0,
   };

@@ -1,16 +1,7 @@
 import type { Knex } from 'knex';
-import { pageOf, type Page } from './analyst';
+import { pageOf } from './analyst';
+import type { Page, SagaSummary } from '../views';
 
-export interface SagaSummary {
-  saga_id: string;
-  saga_name: string | null;
-  status: string | null;
-  current_step: string | null;
-  failed_step: string | null;
-  requested_at: Date | null;
-  finished_at: Date | null;
-  correlation_id: string | null;
-}
 
 /** Newest first by saga id (ULIDs sort by time), filtered by status and a search over id, name and correlation. */
 export const listSagas = async (trx: Knex.Transaction, options: { status?: string; search?: string; after?: string; limit: number }): Promise<Page<SagaSummary>> => {

@@ -1,3 +1,5 @@
+import type { AgentView, DeadLetterView, Page, SagaSummary as SagaSummaryView, Wire } from '../../src/views';
+
 export class HttpError extends Error {
   constructor(
     readonly status: number,
@@ -23,15 +25,16 @@ export const api = async <T,>(path: string, init: { method?: string; body?: unkn
   return (await res.json()) as T;
 };
 
+export type { Page };
+export type Agent = Wire<AgentView>;
+export type SagaSummary = Wire<SagaSummaryView>;
+export type DeadLetter = Wire<DeadLetterView>;
+
 export interface Me {
   user: string;
   role: 'viewer' | 'operator';
 }
 
-export interface Page<T> {
-  items: T[];
-  next: string | null;
-}
 
 export interface Overview {
   agents: Record<string, number>;
@@ -41,31 +44,7 @@ export interface Overview {
   consumerLag: { consumer: string; lag: number; partitions: number }[] | null;
 }
 
-export interface Agent {
-  agentId: string;
-  status: string;
-  agentClass: string | null;
-  capabilities: string[];
-  capacity: number;
-  load: number | null;
-  inFlight: number | null;
-  health: string | null;
-  backpressure: string | null;
-  lastHeartbeatAt: string | null;
-  lastSeenAt: string;
-  suspectedAt: string | null;
-}
 
-export interface SagaSummary {
-  saga_id: string;
-  saga_name: string | null;
-  status: string | null;
-  current_step: string | null;
-  failed_step: string | null;
-  requested_at: string | null;
-  finished_at: string | null;
-  correlation_id: string | null;
-}
 
 export interface SagaDetail {
   saga: SagaSummary & { reason: string | null; alerted: boolean | null; started_at: string | null };
@@ -92,20 +71,6 @@ export interface Trace {
   roots: TraceNode[];
 }
 
-export interface DeadLetter {
-  ref: string;
-  failedAt: string | null;
-  code: string;
-  reason: string;
-  sourceTopic: string;
-  sourcePartition: number;
-  sourceOffset: string;
-  subscription: string;
-  service: string;
-  attempts: number;
-  key: string | null;
-  bytes: number;
-}
 
 export interface ChainHead {
   topic: string;
