@@ -7,6 +7,7 @@ export const IdentityErrorCodes = {
   notAuthorized: 'NOT_AUTHORIZED',
   signingKeyInvalid: 'SIGNING_KEY_INVALID',
   didInvalid: 'DID_INVALID',
+  policyUnavailable: 'POLICY_UNAVAILABLE',
 } as const;
 
 /** A record with no `agentbus-signature` header, read where signatures are required. */
@@ -69,6 +70,14 @@ export class DidInvalidError extends AgentbusError {
   ) {
     super(IdentityErrorCodes.didInvalid, `Invalid did:key ${JSON.stringify(did.slice(0, 120))}: ${reason}`, { context: { did: did.slice(0, 120), reason } });
     this.name = 'DidInvalidError';
+  }
+}
+
+/** The agent policy could not be read (Postgres down, table missing): retriable, so readers wait in order rather than refuse. */
+export class PolicyUnavailableError extends AgentbusError {
+  constructor(cause: unknown) {
+    super(IdentityErrorCodes.policyUnavailable, `The agent policy cannot be read: ${cause instanceof Error ? cause.message : String(cause)}`, { retriable: true, cause });
+    this.name = 'PolicyUnavailableError';
   }
 }
 

@@ -15,6 +15,7 @@ export {
   NotAuthorizedError,
   SigningKeyInvalidError,
   DidInvalidError,
+  PolicyUnavailableError,
   isIdentityRefusal,
   isEventUnsignedError,
   isSignatureInvalidError,

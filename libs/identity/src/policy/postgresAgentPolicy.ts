@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { publicKeyBytesOfDid } from '../didKey';
+import { PolicyUnavailableError } from '../errors';
 import type { AgentGrant, AgentPolicySource } from './agentPolicy';
 import { identitySchema, policyReaderRole } from './migrations';
 
@@ -51,6 +52,9 @@ export const postgresAgentPolicy = (db: Knex, options: { refreshMs?: number; now
         await trx.raw(`set local role ${policyReaderRole}`);
         const rows = (await agents(trx).select('*')) as AgentRow[];
         snapshot = { at: now(), byDid: new Map(rows.map((r) => [r.did, toGrant(r)])) };
+      })
+      .catch((error: unknown) => {
+        throw new PolicyUnavailableError(error);
       })
       .finally(() => {
         loading = undefined;
