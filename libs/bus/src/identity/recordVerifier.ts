@@ -88,8 +88,9 @@ export class RecordVerifier {
    * Decodes and checks, for the decode path. The signature is checked first, over the bytes as
    * they are, so any change to a signed record is SIGNATURE_INVALID even when it no longer decodes.
    * `require` throws the refusal, `warn` reports it and returns the event, `off` only decodes.
+   * `lenient` decodes without the header checks, only to name who a refused record claims to be.
    */
-  async decodeVerified<T extends { event: AgentEvent }>(topic: string, record: SignedRecord, decode: () => Promise<T>): Promise<T> {
+  async decodeVerified<T extends { event: AgentEvent }>(topic: string, record: SignedRecord, decode: () => Promise<T>, lenient?: () => Promise<T>): Promise<T> {
     if (this.mode === 'off') return decode();
     let signer: string | undefined;
     let refusal: IdentityRefusal | undefined;
@@ -103,7 +104,7 @@ export class RecordVerifier {
     try {
       decoded = await decode();
     } catch (error) {
-      if (refusal && this.mode === 'require' && !isRetriable(error)) throw tagged(refusal, topic, undefined, undefined);
+      if (refusal && this.mode === 'require' && !isRetriable(error)) throw tagged(refusal, topic, (await lenient?.().catch(() => undefined))?.event, undefined);
       throw error;
     }
     if (!refusal) {

@@ -30,6 +30,6 @@ export interface DecodeIdentity {
 export const decodeRecord = (codec: AvroEventCodec, record: { value: Buffer | null; headers?: IHeaders }, waiting: DecodeWaiting, identity?: DecodeIdentity): Promise<DecodedEvent> => {
   // The body is the truth; a routing-key header that disagrees with it is refused, never routed on.
   const context = { routingKeyHeader: headerValue(record.headers, Headers.routingKey) };
-  const decode = () => (identity ? identity.verifier.decodeVerified(identity.topic, record, () => codec.decode(record.value, context)) : codec.decode(record.value, context));
+  const decode = () => (identity ? identity.verifier.decodeVerified(identity.topic, record, () => codec.decode(record.value, context), () => codec.decode(record.value)) : codec.decode(record.value, context));
   return retry(decode, { policy: waiting.policy, isRetriable, heartbeat: waiting.heartbeat, shouldStop: waiting.shouldStop, onRetry: waiting.onRetry });
 };
