@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { buildCausationTree, renderCausationTree, type TraceEvent } from '@agentbus/audit';
-import { deadLetterTopicSuffix, topicName } from '@agentbus/events';
+import { RecordVerifier } from '@agentbus/bus';
+import { deadLetterTopicSuffix, topicName, type AgentEvent } from '@agentbus/events';
+import { identitySchema, listAgents, staticAgentPolicy } from '@agentbus/identity';
 import { createDatabase } from '@agentbus/postgres-sink';
 import { loadConnection, notFoundError, printJson, printLine } from '../cliSupport';
 
@@ -8,6 +10,8 @@ const examples = `
 Prints the causation tree of one workflow from the audit trail: every event that shares the
 correlation id, under the event that caused it, in time order, with the agent that published it
 and the time since the start and since its cause. Copies in the dead-letter topic are left out.
+Each event is marked verified (signed by its source, who the agent policy allows its type) or
+not, with the reason's code (EVENT_UNSIGNED, SIGNATURE_INVALID, SOURCE_MISMATCH, NOT_AUTHORIZED).
 
 Examples:
   $ agentbus trace 01JDX4Q8W5N3V6Y2Z7A9B0C1D2
@@ -28,15 +32,22 @@ const trace = async (correlationId: string, options: { json?: boolean }): Promis
   try {
     const exists = (await db.raw(`select to_regclass('audit.records') as t`)).rows[0].t;
     if (!exists) throw notFoundError('no audit trail in this database: start the audit sink (services/audit-sink) first');
-    const rows: { event_id: string; type: string; source: string; occurred_at: Date; causation_id: string | null; topic: string; partition: number; kafka_offset: string }[] = (
+    const rows: { event_id: string; type: string; source: string; occurred_at: Date; causation_id: string | null; topic: string; partition: number; kafka_offset: string; raw: Buffer | null; headers: Record<string, string> }[] = (
       await db.raw(
-        `select event_id, type, source, occurred_at, causation_id, topic, partition, kafka_offset from audit.records
+        `select event_id, type, source, occurred_at, causation_id, topic, partition, kafka_offset, raw, headers from audit.records
          where correlation_id = ? and event_id is not null and topic <> ? order by occurred_at, topic, partition, kafka_offset`,
         [correlationId, topicName(connection.topicPrefix, deadLetterTopicSuffix)],
       )
     ).rows;
     if (rows.length === 0) throw notFoundError(`no events with correlation id ${correlationId} in the audit trail`);
-    const events: TraceEvent[] = rows.map((r) => ({ eventId: r.event_id, type: r.type, source: r.source, occurredAt: r.occurred_at.getTime(), causationId: r.causation_id, topic: r.topic, partition: r.partition, offset: String(r.kafka_offset) }));
+    const hasPolicy = (await db.raw('select to_regclass(?) as t', [`${identitySchema}.agents`])).rows[0].t;
+    const verifier = new RecordVerifier({ mode: 'require', policy: staticAgentPolicy(hasPolicy ? await listAgents(db) : []) });
+    const events: TraceEvent[] = [];
+    for (const r of rows) {
+      const refusal = await verifier.check(r.topic, { value: r.raw, headers: r.headers }, { id: r.event_id, type: r.type, source: r.source } as AgentEvent);
+      const verification = refusal ? { verified: false as const, code: refusal.code } : { verified: true as const };
+      events.push({ eventId: r.event_id, type: r.type, source: r.source, occurredAt: r.occurred_at.getTime(), causationId: r.causation_id, topic: r.topic, partition: r.partition, offset: String(r.kafka_offset), verification });
+    }
     const tree = buildCausationTree(correlationId, events);
     if (options.json) return printJson(tree);
     for (const line of renderCausationTree(tree)) printLine(line);
