@@ -1,7 +1,9 @@
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, writeSync } from 'node:fs';
 import type { Command } from 'commander';
-import { generateSigningKey, readSigningKeyFile } from '@agentbus/identity';
-import { CliError, ExitCodes, printJson, printLine } from '../cliSupport';
+import { allowAgent, generateSigningKey, migrateIdentity, readSigningKeyFile } from '@agentbus/identity';
+import { createDatabase } from '@agentbus/postgres-sink';
+import { parseTypePatterns } from './agents';
+import { CliError, ExitCodes, loadConnection, printJson, printLine } from '../cliSupport';
 
 interface GenerateOptions {
   out: string;
@@ -17,7 +19,8 @@ allow the DID (agentbus agents allow), and never commit the file. Output shows o
 Examples:
   $ agentbus keys generate --out worker-1.key
   $ agentbus keys generate --out worker-1.key --json
-  $ agentbus keys show worker-1.key`;
+  $ agentbus keys show worker-1.key
+  $ agentbus keys ensure --out /keys/projector.key --name projector --allow 'violation.detected'`;
 
 export const register = (program: Command): void => {
   const keys = program.command('keys').description('signing keys: every event an agent publishes is signed with its own');
@@ -29,6 +32,15 @@ export const register = (program: Command): void => {
     .option('--json', 'print {"did","file"} as JSON')
     .addHelpText('after', examples)
     .action((options: GenerateOptions) => generate(options));
+  keys
+    .command('ensure')
+    .description('a deployment step: generate the key unless the file exists, print its did:key, and optionally allow it')
+    .requiredOption('--out <file>', 'the key file to keep or create')
+    .option('--allow <patterns>', 'also allow the DID to emit these types in the agent policy')
+    .option('--name <name>', 'the name to allow it under')
+    .option('--json', 'print {"did","file","created"} as JSON')
+    .addHelpText('after', examples)
+    .action((options: { out: string; allow?: string; name?: string; json?: boolean }) => ensure(options));
   keys
     .command('show')
     .description('print the did:key of a private key file')
@@ -59,6 +71,24 @@ const generate = (options: GenerateOptions): void => {
   const key = generateSigningKey();
   writeKeyFile(options.out, key.exportPem(), options.force === true);
   if (options.json) printJson({ did: key.did, file: options.out });
+  else printLine(key.did);
+};
+
+const ensure = async (options: { out: string; allow?: string; name?: string; json?: boolean }): Promise<void> => {
+  const types = options.allow === undefined ? undefined : parseTypePatterns(options.allow);
+  const created = !existsSync(options.out);
+  const key = created ? generateSigningKey() : readSigningKeyFile(options.out);
+  if (created) writeKeyFile(options.out, key.exportPem(), false);
+  if (types) {
+    const db = createDatabase({ url: loadConnection().databaseUrl, applicationName: 'agentbus-keys' });
+    try {
+      await migrateIdentity(db);
+      await allowAgent(db, { did: key.did, types, ...(options.name === undefined ? {} : { name: options.name }) });
+    } finally {
+      await db.destroy();
+    }
+  }
+  if (options.json) printJson({ did: key.did, file: options.out, created });
   else printLine(key.did);
 };
 
