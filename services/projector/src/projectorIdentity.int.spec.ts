@@ -11,6 +11,9 @@ import { createLogger } from '@agentbus/logger';
 import { createDatabase } from '@agentbus/postgres-sink';
 import { attackGrants, createTestDatabase, createTestTopics, identityAttacks, legitimateEvent, type AttackKeys, type TestDatabase, type TestTopics } from '@agentbus/testing';
 import { writeFileSync } from 'node:fs';
+import { allProjections } from '@agentbus/projections';
+import { rebuildReadModels } from '@agentbus/read-models';
+import { serviceIdentity } from '@agentbus/runtime';
 import { loadProjectorConfig } from './config';
 import { startProjector, type RunningProjector } from './projector';
 
@@ -82,7 +85,7 @@ describe('projector with AGENTBUS_VERIFY_SIGNATURES=require (issue 15)', () => {
     await producer.send({ topic: after.topic, messages: [after.message] });
     await producer.disconnect();
 
-    const tasks = await eventually(async () => (await db.raw('select task_id from read.tasks order by task_id')).rows.map((r: { task_id: string }) => r.task_id) as string[], (t) => t.includes('legit-after'), 'the event after the attacks');
+    const tasks = await eventually(async () => (await db.raw('select task_id from read.tasks order by task_id')).rows.map((r: { task_id: string }) => r.task_id) as string[], (t) => t.includes('legit-after') && t.includes('legit-sdk'), 'both signed tasks');
     expect(tasks).toEqual(['legit-after', 'legit-sdk']);
 
     const deadLetters = new DeadLetterQueue(topics.kafka, `${topics.prefix}.dlq`, codec);
@@ -104,6 +107,25 @@ describe('projector with AGENTBUS_VERIFY_SIGNATURES=require (issue 15)', () => {
     // The reports are the projector's own, signed and allowed: read back, not refused again.
     const reports = (await db.raw(`select source from read.events where type = 'violation.detected'`)).rows as { source: string }[];
     expect(reports.every((r) => r.source === projectorKey.did)).toBe(true);
+
+    // A rebuild with the same setting refuses the same records: its read models equal the live ones.
+    const { verifier } = await serviceIdentity(loadProjectorConfig(env).identity, db, logger);
+    const rebuilt = await rebuildReadModels({
+      db,
+      kafka: topics.kafka,
+      codec,
+      topics: ['task', 'agent', 'data', 'decision', 'trust', 'system', 'saga'].map((c) => `${topics.prefix}.${c}`),
+      consumer: 'projector',
+      projections: allProjections,
+      deadLetterTopic: `${topics.prefix}.dlq`,
+      logger,
+      databaseUrl: database.url,
+      to: new Date(),
+      identity: { verifier: verifier!, signingKey: projectorKey },
+    });
+    expect(rebuilt.swapped).toBe(false);
+    expect((await db.raw(`select task_id from ${rebuilt.schema}.tasks order by task_id`)).rows.map((r: { task_id: string }) => r.task_id)).toEqual(['legit-after', 'legit-sdk']);
+    expect(Number((await db.raw(`select count(*)::int as n from ${rebuilt.schema}.violations`)).rows[0].n)).toBe(attacks.length);
 
     const body = projectorKey.exportPem().split('\n').slice(1, -2).join('');
     expect(logText).toContain('NOT_AUTHORIZED');
