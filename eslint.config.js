@@ -24,8 +24,8 @@ const boundaries = (extraForTests) => [
   {
     enforceBuildableLibDependency: false,
     allow: [],
-    // libs/testing builds on libs/kafka and libs/bus, whose own integration tests use libs/testing.
-    ...(extraForTests.length ? { ignoredCircularDependencies: [['kafka', 'testing'], ['bus', 'testing']] } : {}),
+    // libs/testing builds on libs/kafka, libs/bus and libs/identity, whose own integration tests use libs/testing.
+    ...(extraForTests.length ? { ignoredCircularDependencies: [['kafka', 'testing'], ['bus', 'testing'], ['identity', 'testing']] } : {}),
     depConstraints: Object.entries(allowed).map(([sourceTag, tags]) => ({
       sourceTag,
       onlyDependOnLibsWithTags: [...tags, ...extraForTests],

@@ -12,6 +12,7 @@ import { up } from '../infra/infra';
 import { loadInfraSettings } from '../infra/settings';
 import { DemoWorker } from './agents';
 import { showAuditTrail, startAuditSinkProcess } from './auditTrail';
+import { identityScene } from './identityScene';
 import { presenceScene, startPresenceMonitor } from './presenceScene';
 import { runOrderSagas, startOrderSagaServices } from './orderSagas';
 
@@ -169,6 +170,7 @@ const main = async (): Promise<void> => {
   // After the presence scene, whose failure detection is timed: the saga services add their own load.
   const orderSagas = await startOrderSagaServices(say);
   const orderReport = await runOrderSagas(planner, db, say).finally(() => orderSagas.stop());
+  const identityReport = await identityScene(connection, db, logger, run, say);
   await Promise.all(workers.map((w) => w.leave()));
   await new Promise((r) => setTimeout(r, 300));
   await Promise.all(buses.map((b) => b.close({ deadlineMs: 5000 })));
@@ -194,6 +196,7 @@ const main = async (): Promise<void> => {
   console.log(`  heartbeats seen                    : ${seen.filter((e) => e.type === 'agent.heartbeat').length}`);
   presenceReport.forEach((line) => console.log(line));
   orderReport.lines.forEach((line) => console.log(line));
+  identityReport.forEach((line) => console.log(line));
   console.log('\nRead models (SQL on the read schema, as an analyst would)');
   for (const r of taskRows) console.log(`  read.tasks  ${r.status.padEnd(10)} ${String(r.n).padStart(3)} tasks  avg ${r.avg_ms ?? '-'} ms  ${r.tokens ?? 0} tokens`);
   for (const a of agentRows) console.log(`  read.agents ${a.agent_id.padEnd(10)} ${a.state.padEnd(8)} capacity=${a.capacity} health=${a.health} last heartbeat ${a.beat}`);

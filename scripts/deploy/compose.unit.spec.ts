@@ -13,7 +13,7 @@ describe('docker compose', () => {
   });
 
   it('validates with docker-compose config, Confluent registry variant included', () => {
-    expect(Object.keys(config.services).sort()).toEqual(['audit-sink', 'demo-agents', 'kafka', 'postgres', 'presence-monitor', 'projector', 'registry', 'saga-orchestrator', 'setup']);
+    expect(Object.keys(config.services).sort()).toEqual(['audit-sink', 'demo-agents', 'kafka', 'keys', 'postgres', 'presence-monitor', 'projector', 'registry', 'saga-orchestrator', 'setup']);
     const confluent = composeConfig([composeFile, join(repoRoot, 'infra', 'compose', 'confluent-registry.yml')], { SCHEMA_REGISTRY_URL: 'http://registry:8080' });
     expect(confluent.services.registry!.image).toMatch(/^confluentinc\/cp-schema-registry:/);
     expect(confluent.services.projector!.environment!.SCHEMA_REGISTRY_URL).toBe('http://registry:8080');
@@ -37,7 +37,7 @@ describe('docker compose', () => {
     for (const [name, service] of Object.entries(config.services)) {
       if (service.image?.startsWith('agentbus/')) expect(existsSync(join(service.build!.context, service.build!.dockerfile))).toBe(true);
       else expect(service.image).toMatch(/^[\w./-]+:(?!latest$)[\w.-]+$/);
-      if (name !== 'setup') expect(service.healthcheck?.test.length).toBeGreaterThan(0);
+      if (name !== 'setup' && name !== 'keys') expect(service.healthcheck?.test.length).toBeGreaterThan(0);
     }
     for (const service of deployedServices) {
       const composed = config.services[service.name]!;
@@ -48,14 +48,25 @@ describe('docker compose', () => {
     expect(config.services['demo-agents']!.profiles).toEqual(['demo']);
   });
 
-  it('starts in health-gated order: setup after the infrastructure is healthy, the services after setup succeeded', () => {
+  it('starts in health-gated order: setup after the infrastructure is healthy, the signing keys after setup, the services after the keys', () => {
     expect(config.services.setup!.depends_on).toEqual({
       kafka: { condition: 'service_healthy' },
       registry: { condition: 'service_healthy' },
       postgres: { condition: 'service_healthy' },
     });
     expect(config.services.setup!.restart).toBe('no');
-    for (const service of deployedServices) expect(config.services[service.name]!.depends_on!.setup).toEqual({ condition: 'service_completed_successfully' });
+    expect(config.services.keys!.depends_on).toEqual({ setup: { condition: 'service_completed_successfully' } });
+    for (const service of deployedServices) expect(config.services[service.name]!.depends_on!.keys).toEqual({ condition: 'service_completed_successfully' });
+  });
+
+  it('gives each service that publishes its own signing key from the generated agent-keys volume, never from the repository', () => {
+    for (const name of ['projector', 'saga-orchestrator', 'presence-monitor']) {
+      const service = config.services[name]!;
+      expect(service.environment!.AGENTBUS_SIGNING_KEY_FILE).toBe(`/keys/${name}.key`);
+      expect(JSON.stringify(service.volumes)).toContain('agent-keys');
+      expect(config.services.keys!.command!.join('\n')).toContain(`keys ensure --out /keys/${name}.key`);
+    }
+    expect(Object.keys(config.volumes ?? {})).toContain('agent-keys');
   });
 
   it('moves every Kafka client to an existing cluster with SASL/SCRAM, TLS and its CA when existing-kafka.yml is added', () => {

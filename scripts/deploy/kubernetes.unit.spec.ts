@@ -31,7 +31,7 @@ const named = (objects: K8sObject[], kind: string, name: string): K8sObject => {
 
 // Secrets are referenced, never committed: these are created by the operator or by hand (docs/deploy.md).
 const strimziSecrets = new Set([...kafkaUsers().map((u) => u.metadata.name), `${clusterSettings.cluster}-cluster-ca-cert`]);
-const handMadeSecrets = new Set(['agentbus-database', 'agentbus-registry-database']);
+const handMadeSecrets = new Set(['agentbus-database', 'agentbus-registry-database', ...deployedServices.filter((s) => s.signs).map((s) => `agentbus-signing-${s.name}`)]);
 
 describe.each(overlays)('kustomize overlay %s', (overlay) => {
   let rendered: string;
@@ -94,6 +94,16 @@ describe.each(overlays)('kustomize overlay %s', (overlay) => {
     }
     expect([...referenced].filter((name) => !strimziSecrets.has(name) && !handMadeSecrets.has(name))).toEqual([]);
     expect([...handMadeSecrets].every((name) => referenced.has(name))).toBe(true);
+  });
+
+  it('signs with a key per service from its own Secret, and requires signatures where state is written in prod', () => {
+    for (const service of deployedServices) {
+      const pod = podSpec(named(objects, 'Deployment', service.name));
+      const env = Object.fromEntries((pod.containers[0]!.env ?? []).map((e) => [e.name, e.value]));
+      expect(env.AGENTBUS_SIGNING_KEY_FILE).toBe(service.signs ? '/etc/agentbus/signing/agent.key' : undefined);
+      const requires = overlay === 'prod' && ['projector', 'saga-orchestrator'].includes(service.name);
+      expect([service.name, env.AGENTBUS_VERIFY_SIGNATURES]).toEqual([service.name, requires ? 'require' : undefined]);
+    }
   });
 
   it('provisions a three-broker KRaft Kafka with node pools, and exactly the generated topics and users', () => {
@@ -208,7 +218,7 @@ describe('kustomize overlay existing-kafka (prod on your own SASL/SCRAM + TLS cl
         { name: 'KAFKA_SASL_USERNAME', valueFrom: { secretKeyRef: { name: 'agentbus-kafka', key: 'username' } } },
         { name: 'KAFKA_SASL_PASSWORD', valueFrom: { secretKeyRef: { name: 'agentbus-kafka', key: 'password' } } },
       ]);
-      expect((pod.volumes ?? []).map((v) => v.secret?.secretName)).toEqual(['agentbus-kafka']);
+      expect((pod.volumes ?? []).map((v) => v.secret?.secretName)).toEqual(['agentbus-kafka', ...(service.signs ? [`agentbus-signing-${service.name}`] : [])]);
     }
   });
 });

@@ -74,6 +74,25 @@ ENTRYPOINT ["agentbus"]
 CMD ["--help"]
 `;
 
+// The service's own Ed25519 key, created by you and never committed: see docs/identity.md.
+const signingEnv = `
+            # Every event it publishes is signed with this key; its did:key is in the agent policy.
+            - name: AGENTBUS_SIGNING_KEY_FILE
+              value: /etc/agentbus/signing/agent.key`;
+const signingMount = `
+            - name: signing-key
+              mountPath: /etc/agentbus/signing
+              readOnly: true`;
+const signingVolume = (s: DeployedService) => `
+        - name: signing-key
+          secret:
+            secretName: agentbus-signing-${s.name}
+            # 0440 in octal: readable by the service's group (fsGroup) only, never by others.
+            defaultMode: 288
+            items:
+              - key: agent.key
+                path: agent.key`;
+
 export const kubernetesService = (s: DeployedService): string => `${generatedBy('#')}apiVersion: apps/v1
 kind: Deployment
 metadata:
@@ -101,6 +120,7 @@ spec:
         runAsNonRoot: true
         runAsUser: 1000
         runAsGroup: 1000
+        fsGroup: 1000
         seccompProfile:
           type: RuntimeDefault
       containers:
@@ -130,11 +150,11 @@ spec:
               valueFrom:
                 secretKeyRef:
                   name: agentbus-database
-                  key: url
+                  key: url${s.signs ? signingEnv : ''}
           volumeMounts:
             - name: kafka-cluster-ca
               mountPath: /etc/agentbus/kafka-ca
-              readOnly: true
+              readOnly: true${s.signs ? signingMount : ''}
           startupProbe:
             httpGet:
               path: /health
@@ -175,7 +195,7 @@ spec:
             secretName: agentbus-cluster-ca-cert
             items:
               - key: ca.crt
-                path: ca.crt
+                path: ca.crt${s.signs ? signingVolume(s) : ''}
 ---
 apiVersion: v1
 kind: Service

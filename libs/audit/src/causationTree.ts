@@ -9,6 +9,8 @@ export interface TraceEvent {
   topic: string;
   partition: number;
   offset: string;
+  /** Whether the event is signed by its source and allowed by the agent policy; the refusal code when not. */
+  verification?: { verified: true } | { verified: false; code: string };
 }
 
 export interface CausationNode {
@@ -28,6 +30,7 @@ export interface CausationNode {
   missingCause?: string;
   /** How many more times the same event id is stored (a producer retry re-published it). */
   duplicates: number;
+  verification?: TraceEvent['verification'];
   children: CausationNode[];
 }
 
@@ -81,6 +84,7 @@ export const buildCausationTree = (correlationId: string, events: readonly Trace
       partition: e.partition,
       offset: e.offset,
       duplicates: duplicates.get(e.eventId) ?? 0,
+      ...(e.verification ? { verification: e.verification } : {}),
       children: [],
     };
     if (!cause && e.causationId !== null && e.causationId !== e.eventId) n.missingCause = e.causationId;
@@ -110,8 +114,9 @@ export const renderCausationTree = (tree: CausationTree): string[] => {
   const walk = (n: CausationNode, indent: string, last: boolean, root: boolean): void => {
     const branch = root ? '' : last ? '└─ ' : '├─ ';
     const timing = n.sinceCauseMs === null ? `+${ms(n.sinceStartMs)}` : `+${ms(n.sinceStartMs)} (${ms(n.sinceCauseMs)} after its cause)`;
+    const mark = n.verification === undefined ? '' : n.verification.verified ? '  ✓ verified' : `  ✗ NOT VERIFIED (${n.verification.code})`;
     const notes = [n.missingCause ? `caused by ${n.missingCause}, not in this trail` : '', n.duplicates > 0 ? `stored ${n.duplicates + 1} times` : ''].filter(Boolean);
-    lines.push(`${indent}${branch}${n.type}  by ${n.source}  ${timing}  ${n.eventId}${notes.length ? `  [${notes.join('; ')}]` : ''}`);
+    lines.push(`${indent}${branch}${n.type}  by ${n.source}${mark}  ${timing}  ${n.eventId}${notes.length ? `  [${notes.join('; ')}]` : ''}`);
     const childIndent = root ? indent : `${indent}${last ? '   ' : '│  '}`;
     n.children.forEach((c, i) => walk(c, childIndent, i === n.children.length - 1, false));
   };

@@ -6,6 +6,7 @@ export const BusErrorCodes = {
   eventTooLarge: 'EVENT_TOO_LARGE',
   busClosed: 'BUS_CLOSED',
   subscriptionNameConflict: 'SUBSCRIPTION_NAME_CONFLICT',
+  invalidVerification: 'INVALID_VERIFICATION',
 } as const;
 
 /** A subscription pattern or routing key that breaks the dotted-word rules. Refused at subscribe/publish. */
@@ -63,5 +64,16 @@ export class SubscriptionNameConflictError extends AgentbusError {
       { context: { subscription, existingPattern, pattern } },
     );
     this.name = 'SubscriptionNameConflictError';
+  }
+}
+
+/** A verify option that cannot work: an unknown mode, or warn/require with no agent policy to check against. */
+export class InvalidVerificationError extends AgentbusError {
+  constructor(
+    readonly option: string,
+    reason: string,
+  ) {
+    super(BusErrorCodes.invalidVerification, `Invalid ${option}: ${reason}`, { context: { option, reason } });
+    this.name = 'InvalidVerificationError';
   }
 }

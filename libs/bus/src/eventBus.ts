@@ -1,6 +1,7 @@
 import type { AgentEvent, NewEvent } from '@agentbus/events';
 import type { ContentFilter } from './routing/contentFilter';
 import type { RetryPolicy } from '@agentbus/retry';
+import type { VerificationMode } from '@agentbus/identity';
 
 export interface HandlerContext {
   topic: string;
@@ -31,6 +32,12 @@ export interface SubscribeOptions {
   /** Events fetched but not yet handled before fetching pauses. */
   maxInFlight?: number;
   retry?: Partial<RetryPolicy>;
+  /**
+   * Signature check on read (Kafka bus; default: the bus's `verify`, else off). `require`
+   * dead-letters a record refused for who wrote it and publishes violation.detected; `warn` logs
+   * and delivers. The in-memory bus carries no signatures and ignores it.
+   */
+  verify?: VerificationMode;
 }
 
 export interface SubscriptionSpec<E extends AgentEvent = AgentEvent> extends SubscribeOptions {

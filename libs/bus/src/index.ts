@@ -10,7 +10,7 @@ export type {
   SubscriptionSpec,
   CloseOptions,
 } from './eventBus';
-export { InvalidPatternError, InvalidFilterError, EventTooLargeError, BusClosedError, SubscriptionNameConflictError, BusErrorCodes } from './errors';
+export { InvalidPatternError, InvalidFilterError, EventTooLargeError, BusClosedError, SubscriptionNameConflictError, InvalidVerificationError, BusErrorCodes } from './errors';
 export { parsePattern, parseRoutingKey } from './routing/routingPattern';
 export type { RoutingPattern } from './routing/routingPattern';
 export { compileFilter } from './routing/contentFilter';
@@ -33,7 +33,12 @@ export { DeadLetterQueue, parseDeadLetter, deadLetterFacts, deadLetterMessage, s
 export type { DeadLetter } from './kafka/deadLetters';
 export { Headers, DeadLetterHeaders } from './kafka/headers';
 export { decodeRecord } from './kafka/decodeRecord';
-export type { DecodeWaiting } from './kafka/decodeRecord';
+export type { DecodeWaiting, DecodeIdentity } from './kafka/decodeRecord';
+export { RecordVerifier, assertVerificationMode, refusedEventOf } from './identity/recordVerifier';
+export type { RecordVerifierOptions, RefusedEvent, SignedRecord } from './identity/recordVerifier';
+export { violationFor } from './identity/violations';
+export type { RefusedRecord } from './identity/violations';
+export { asSigner, signHeaders, encodeSigned } from './identity/signedMessage';
 export { closeOnSignals } from './shutdown';
 export { EventDrivenAgent } from './agents/eventDrivenAgent';
 export type { TaskOutcome, TaskAssignedEvent } from './agents/eventDrivenAgent';

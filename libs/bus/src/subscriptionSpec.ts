@@ -1,7 +1,8 @@
 import type { AgentEvent, EventCategory } from '@agentbus/events';
+import { verificationModes, type VerificationMode } from '@agentbus/identity';
 import type { SchemaCatalog } from '@agentbus/codec';
 import type { EventHandler, SubscribeOptions, SubscriptionMode, SubscriptionSpec } from './eventBus';
-import { InvalidFilterError, InvalidPatternError } from './errors';
+import { InvalidFilterError, InvalidPatternError, InvalidVerificationError } from './errors';
 import { compileFilter } from './routing/contentFilter';
 import { enumPathsOf } from './routing/enumPaths';
 import { parsePattern, type RoutingPattern } from './routing/routingPattern';
@@ -21,6 +22,8 @@ export interface ResolvedSubscription {
   fromBeginning: boolean;
   maxInFlight: number;
   retry: RetryPolicy;
+  /** Unset: the bus's default. */
+  verify?: VerificationMode;
 }
 
 export const defaultMaxInFlight = 1000;
@@ -49,6 +52,9 @@ export const resolveSubscription = (spec: SubscriptionSpec, routes: Routes, cata
   if (!Number.isInteger(maxInFlight) || maxInFlight < 1) throw new InvalidFilterError('maxInFlight', `must be a positive integer, got ${spec.maxInFlight}`);
   const retry = { ...defaultRetryPolicy, ...spec.retry };
   if (!Number.isInteger(retry.maxAttempts) || retry.maxAttempts < 1) throw new InvalidFilterError('retry.maxAttempts', `must be a positive integer, got ${retry.maxAttempts}`);
+  if (spec.verify !== undefined && !(verificationModes as readonly unknown[]).includes(spec.verify)) {
+    throw new InvalidVerificationError('verify', `must be one of ${verificationModes.join(', ')}, got ${JSON.stringify(spec.verify)}`);
+  }
   const mode = spec.mode ?? 'competing';
   return {
     name: spec.name ?? defaultSubscriptionName(spec.topic, spec.filter),
@@ -61,5 +67,6 @@ export const resolveSubscription = (spec: SubscriptionSpec, routes: Routes, cata
     fromBeginning: spec.fromBeginning ?? mode === 'competing',
     maxInFlight,
     retry,
+    ...(spec.verify === undefined ? {} : { verify: spec.verify }),
   };
 };

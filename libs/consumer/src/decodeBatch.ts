@@ -1,5 +1,5 @@
 import type { KafkaMessage } from 'kafkajs';
-import { decodeRecord, type DecodeWaiting } from '@agentbus/bus';
+import { decodeRecord, type DecodeWaiting, type RecordVerifier } from '@agentbus/bus';
 import type { AvroEventCodec } from '@agentbus/codec';
 import { isRetriable } from '@agentbus/events';
 import type { ConsumedRecord } from './types';
@@ -28,13 +28,14 @@ export const decodeBatch = async (
   messages: readonly KafkaMessage[],
   waiting: DecodeWaiting,
   select?: (record: ConsumedRecord) => boolean,
+  verifier?: RecordVerifier,
 ): Promise<ConsumedRecord[] | undefined> => {
   const records: ConsumedRecord[] = [];
   for (const message of messages) {
     const record = toConsumedRecord(topic, partition, message);
     if (select && !select(record)) continue;
     try {
-      const decoded = await decodeRecord(codec, message, waiting);
+      const decoded = await decodeRecord(codec, message, waiting, verifier && { topic, verifier });
       record.event = decoded.event;
       record.schemaId = decoded.schemaId;
     } catch (error) {

@@ -1,7 +1,9 @@
 import type { ConsumerConfig, Kafka, PartitionAssigner } from 'kafkajs';
 import type { Knex } from 'knex';
 import { z } from 'zod';
+import type { RecordVerifier } from '@agentbus/bus';
 import type { AvroEventCodec } from '@agentbus/codec';
+import type { SigningKey } from '@agentbus/identity';
 import { AgentbusError } from '@agentbus/events';
 import type { Logger } from '@agentbus/logger';
 import { defaultRetryPolicy, type RetryPolicy } from '@agentbus/retry';
@@ -54,6 +56,12 @@ export interface PartitionConsumerOptions<Context = void> {
   onBatch?: (report: BatchReport) => void;
   /** Each database failure that will be retried. */
   onDatabaseError?: (error: unknown) => void;
+  /**
+   * Who wrote each record: in `require`, a record refused for it (EVENT_UNSIGNED,
+   * SIGNATURE_INVALID, SOURCE_MISMATCH, NOT_AUTHORIZED) is dead-lettered and reported as
+   * violation.detected, signed with `signingKey` when given.
+   */
+  identity?: { verifier: RecordVerifier; signingKey?: SigningKey };
 }
 
 const positiveInt = z.number().int().positive();

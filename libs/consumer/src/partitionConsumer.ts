@@ -4,6 +4,7 @@ import { offsetKey, isDatabaseSetupError, isRetriableDatabaseError, mapDatabaseE
 import { retry } from '@agentbus/retry';
 import { sendToDeadLetters } from './deadLetter';
 import { decodeBatch } from './decodeBatch';
+import { sendViolations } from './violations';
 import { applyOneByOne, applyWhole, BatchRefused } from './isolate';
 import { resolveOptions, type PartitionConsumerOptions, type ResolvedOptions } from './options';
 import { postgresOffsets, type Position, type PositionStore } from './positions';
@@ -124,6 +125,7 @@ export class PartitionConsumer<Context = void> {
         },
       },
       this.options.select,
+      this.options.identity?.verifier,
     );
     this.waitingFor = undefined;
     if (!records || !isRunning() || isStale()) return;
@@ -198,6 +200,7 @@ export class PartitionConsumer<Context = void> {
     const refused = decoded.length === 0 ? [] : isolate ? await applyOneByOne(trx, decoded, apply) : await applyWhole(trx, decoded, apply);
     const rejections = [...undecodable, ...refused];
     await sendToDeadLetters(this.producer!, this.options.deadLetterTopic, rejections, { service: this.options.name, logger: this.options.logger, now: Date.now() });
+    if (this.options.identity) await sendViolations(this.producer!, this.options.codec, rejections, { reporter: this.options.name, signingKey: this.options.identity.signingKey });
     await this.positions.write(trx, schema, [{ topic, partition, nextOffset: fresh.at(-1)! + 1n }]);
     return { applied: candidates.length - rejections.length, skipped: offsets.length - fresh.length, rejected: rejections.length, undecodable: candidates.filter((r) => r.decodeError !== undefined).length };
   }

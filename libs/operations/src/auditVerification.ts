@@ -16,7 +16,7 @@ async function* chainRows(db: Knex, topic: string, partition: number, fromPositi
   }
 }
 
-const resolveTopic = (prefix: string, topic: string): string =>
+export const resolveTopic = (prefix: string, topic: string): string =>
   (eventCategories as readonly string[]).includes(topic) || topic === 'dlq' ? topicName(prefix, topic as EventCategory) : topic;
 
 /** `agentbus audit verify` and the console's verification: recomputes every partition's hash chain from the stored rows. */

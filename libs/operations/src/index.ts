@@ -3,6 +3,8 @@ export type { DeadLetterMatch } from './deadLetters';
 export { replayDeadLetters } from './replayDeadLetters';
 export type { ReplayResult } from './replayDeadLetters';
 export { verifyAuditTrail, describeProblem } from './auditVerification';
+export { verifyAuditSignatures, describeSignatureProblem } from './auditSignatures';
+export type { SignatureProblem, SignatureReport } from './auditSignatures';
 export { loadTraceEvents } from './traces';
 export { loadSagaTimeline } from './sagaTimeline';
 export type { SagaRow, TimelineRow } from './sagaTimeline';

@@ -2,7 +2,7 @@ import type { Kafka } from 'kafkajs';
 import type { Knex } from 'knex';
 import type { AvroEventCodec } from '@agentbus/codec';
 import type { Logger } from '@agentbus/logger';
-import { PartitionConsumer, type BatchReport } from '@agentbus/consumer';
+import { PartitionConsumer, type BatchReport, type PartitionConsumerOptions } from '@agentbus/consumer';
 import { createOffsetsTable, offsetKey, readOffsets, writeOffsets } from '@agentbus/postgres-sink';
 import type { Projection } from '@agentbus/projections';
 import { createShadowGeneration, dropGeneration, abandonedGenerations, swapGeneration } from './generations';
@@ -28,6 +28,8 @@ export interface RebuildOptions {
   partitionsConcurrently?: number;
   /** Every applied batch, as the sink reports it (sizes and timings for metrics and benchmarks). */
   onBatch?: (report: BatchReport) => void;
+  /** Verify signatures as the live projector does, so a rebuild refuses what it refused. */
+  identity?: PartitionConsumerOptions['identity'];
 }
 
 export interface RebuildResult {
@@ -107,6 +109,7 @@ export const rebuildReadModels = async (options: RebuildOptions): Promise<Rebuil
       synchronousCommit: false,
       ...(stopAt ? { stopAt } : {}),
       ...(options.onBatch ? { onBatch: options.onBatch } : {}),
+      ...(options.identity ? { identity: options.identity } : {}),
     });
     await sink.start();
 

@@ -66,6 +66,7 @@ export const rebuildProjection = async (options: ProjectionRebuildOptions): Prom
       consumerConfig: { maxWaitTimeInMs: 250 },
       synchronousCommit: false,
       ...(options.onBatch ? { onBatch: options.onBatch } : {}),
+      ...(options.identity ? { identity: options.identity } : {}),
     });
     await sink.start();
     try {

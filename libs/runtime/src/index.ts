@@ -6,3 +6,5 @@ export type { Dependency, Unavailable } from './dependencies';
 export type { HealthReport, OpsServer, OpsHandlers, OpsRoute } from './opsServer';
 export { consumerHealth, consumerMetrics, startConsumerService } from './sinkMetrics';
 export type { BatchObservation, ConsumerBatch, ConsumerState } from './sinkMetrics';
+export { serviceIdentity } from './serviceIdentity';
+export type { ServiceIdentity } from './serviceIdentity';

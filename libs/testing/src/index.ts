@@ -14,3 +14,5 @@ export { confluentFramed, invoiceSchema, foreignTaskCreated, foreignTaskRecords 
 export type { ForeignRecord } from './foreignProducer';
 export { registryProxy } from './registryProxy';
 export type { RegistryProxy } from './registryProxy';
+export { identityAttacks, attackGrants, legitimateEvent } from './identityAttacks';
+export type { Attack, AttackKeys } from './identityAttacks';

@@ -44,7 +44,7 @@ describe('findUnknownCommand', () => {
 
   it('knows every command the root help lists', () => {
     const listed = program.commands.map((command) => command.name());
-    expect(listed).toEqual(['topics', 'migrate', 'tail', 'dlq', 'replay', 'state', 'saga', 'audit', 'trace']);
+    expect(listed).toEqual(['topics', 'migrate', 'tail', 'dlq', 'replay', 'state', 'saga', 'audit', 'trace', 'keys', 'agents']);
     for (const name of listed) expect(findUnknownCommand(program, [name, '--help'])).toBeUndefined();
   });
 });

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { connectionSchema, parseConfigs, type Env } from '@agentbus/config';
+import { identityEnvSchema } from '@agentbus/identity';
 import { defaultFailureTimeoutMs, parseClassTimeouts } from '@agentbus/presence';
 
 const presenceSchema = z.object({
@@ -33,8 +34,9 @@ const presenceSchema = z.object({
 });
 
 export const loadPresenceMonitorConfig = (env: Env = process.env) => {
-  const { own, connection } = parseConfigs({ own: presenceSchema, connection: connectionSchema }, env);
+  const { own, connection, identity } = parseConfigs({ own: presenceSchema, connection: connectionSchema, identity: identityEnvSchema }, env);
   return {
+    identity,
     httpPort: own.PRESENCE_MONITOR_HTTP_PORT,
     consumer: own.PRESENCE_MONITOR_CONSUMER,
     monitorId: own.PRESENCE_MONITOR_ID,

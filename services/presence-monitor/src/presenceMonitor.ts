@@ -8,7 +8,7 @@ import { PartitionConsumer, type Assignment, type ConsumerTarget } from '@agentb
 import { createDatabase, createOffsetsTable, offsetKey, readOffsets } from '@agentbus/postgres-sink';
 import { isPresenceEvent, loadPresence, migratePresence, presenceSchema, savePresence, timeoutPolicy, type DetectorEmission } from '@agentbus/presence';
 import { defaultRetryPolicy, retry } from '@agentbus/retry';
-import { consumerHealth, createMetricsRegistry, serveOps, type OpsServer } from '@agentbus/runtime';
+import { consumerHealth, createMetricsRegistry, serveOps, serviceIdentity, type OpsServer } from '@agentbus/runtime';
 import { AgentWatch, type HeardEvent } from './agentWatch';
 import { agentsRoute } from './agentsRoute';
 import type { PresenceMonitorConfig } from './config';
@@ -30,6 +30,7 @@ export const startPresenceMonitor = async (config: PresenceMonitorConfig, logger
   const db = createDatabase({ url: connection.databaseUrl, applicationName: 'agentbus-presence-monitor', poolMax: 4, logger });
   await migratePresence(db);
   await createOffsetsTable(db, presenceSchema);
+  const { verifier, signingKey } = await serviceIdentity(config.identity, db, logger);
   const policy = timeoutPolicy({ monitorId: config.monitorId, defaultTimeoutMs: config.timeoutMs, byClass: config.classTimeouts });
   const watch = new AgentWatch(policy);
   const agentTopic = topicName(connection.topicPrefix, 'agent');
@@ -51,7 +52,7 @@ export const startPresenceMonitor = async (config: PresenceMonitorConfig, logger
     },
   });
 
-  const bus = createKafkaEventBus({ connection, service: 'presence-monitor', logger });
+  const bus = createKafkaEventBus({ connection, service: 'presence-monitor', logger, ...(signingKey ? { signingKey } : {}) });
   const pending: DetectorEmission[] = [];
   let flushing: Promise<void> | undefined;
   const flush = (): Promise<void> =>
@@ -147,6 +148,7 @@ export const startPresenceMonitor = async (config: PresenceMonitorConfig, logger
     deadLetterTopic: topicName(connection.topicPrefix, deadLetterTopicSuffix),
     logger: logger.child({ component: 'sink' }),
     consumerConfig: { sessionTimeout: config.sessionTimeoutMs, maxWaitTimeInMs: 100 },
+    ...(verifier ? { identity: { verifier, ...(signingKey ? { signingKey } : {}) } } : {}),
     onAssigned,
     onBatch: (r) => {
       events.inc(r.applied);

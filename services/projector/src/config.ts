@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { connectionSchema, parseConfigs, type Env } from '@agentbus/config';
+import { identityEnvSchema } from '@agentbus/identity';
 
 const projectorSchema = z.object({
   PROJECTOR_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(9401),
@@ -17,8 +18,8 @@ const projectorSchema = z.object({
 });
 
 export const loadProjectorConfig = (env: Env = process.env) => {
-  const { own, connection } = parseConfigs({ own: projectorSchema, connection: connectionSchema }, env);
-  return { httpPort: own.PROJECTOR_HTTP_PORT, consumer: own.PROJECTOR_CONSUMER, sessionTimeoutMs: own.PROJECTOR_SESSION_TIMEOUT_MS, partitionsConcurrently: own.PROJECTOR_PARTITIONS_CONCURRENTLY, logLevel: own.LOG_LEVEL, connection };
+  const { own, connection, identity } = parseConfigs({ own: projectorSchema, connection: connectionSchema, identity: identityEnvSchema }, env);
+  return { identity, httpPort: own.PROJECTOR_HTTP_PORT, consumer: own.PROJECTOR_CONSUMER, sessionTimeoutMs: own.PROJECTOR_SESSION_TIMEOUT_MS, partitionsConcurrently: own.PROJECTOR_PARTITIONS_CONCURRENTLY, logLevel: own.LOG_LEVEL, connection };
 };
 
 export type ProjectorConfig = ReturnType<typeof loadProjectorConfig>;

@@ -6,7 +6,7 @@ import { PartitionConsumer } from '@agentbus/consumer';
 import { createDatabase } from '@agentbus/postgres-sink';
 import { allProjections } from '@agentbus/projections';
 import { ensureLiveReadModels, projectionTarget } from '@agentbus/read-models';
-import { consumerMetrics, createMetricsRegistry, startConsumerService, type OpsServer } from '@agentbus/runtime';
+import { consumerMetrics, createMetricsRegistry, serviceIdentity, startConsumerService, type OpsServer } from '@agentbus/runtime';
 import type { ProjectorConfig } from './config';
 
 export interface RunningProjector {
@@ -22,6 +22,7 @@ export const startProjector = async (config: ProjectorConfig, logger: Logger, op
   const db = createDatabase({ url: connection.databaseUrl, applicationName: 'agentbus-projector', poolMax: config.partitionsConcurrently + 2, logger });
   const live = await ensureLiveReadModels(db);
   logger.info({ schema: live.schema, generation: live.generation }, 'read models ready');
+  const { verifier, signingKey } = await serviceIdentity(config.identity, db, logger);
 
   const registry = createMetricsRegistry('projector');
   const metrics = consumerMetrics(registry, 'projector', { applied: 'Events applied to the read models', batch: 'Time to apply one batch' });
@@ -46,6 +47,7 @@ export const startProjector = async (config: ProjectorConfig, logger: Logger, op
     logger: logger.child({ component: 'sink' }),
     partitionsConcurrently: config.partitionsConcurrently,
     consumerConfig: { sessionTimeout: config.sessionTimeoutMs },
+    ...(verifier ? { identity: { verifier, ...(signingKey ? { signingKey } : {}) } } : {}),
     ...metrics,
   });
   const service = await startConsumerService(sink, { db, ops: options.ops, port: config.httpPort, registry, logger });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { connectionSchema, parseConfigs, type Env } from '@agentbus/config';
+import { identityEnvSchema } from '@agentbus/identity';
 
 const orchestratorSchema = z.object({
   SAGA_ORCHESTRATOR_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(9402),
@@ -21,8 +22,9 @@ const orchestratorSchema = z.object({
 });
 
 export const loadOrchestratorConfig = (env: Env = process.env) => {
-  const { own, connection } = parseConfigs({ own: orchestratorSchema, connection: connectionSchema }, env);
+  const { own, connection, identity } = parseConfigs({ own: orchestratorSchema, connection: connectionSchema, identity: identityEnvSchema }, env);
   return {
+    identity,
     httpPort: own.SAGA_ORCHESTRATOR_HTTP_PORT,
     groupId: own.SAGA_ORCHESTRATOR_GROUP ?? `${connection.topicPrefix}.saga-orchestrator`,
     sessionTimeoutMs: own.SAGA_ORCHESTRATOR_SESSION_TIMEOUT_MS,

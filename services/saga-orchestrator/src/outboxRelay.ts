@@ -1,8 +1,9 @@
 import type { Knex } from 'knex';
 import type { Message, Producer } from 'kafkajs';
-import { Headers, newTraceparent } from '@agentbus/bus';
+import { asSigner, Headers, newTraceparent, signHeaders } from '@agentbus/bus';
 import type { AvroEventCodec } from '@agentbus/codec';
 import { isEventValidationError } from '@agentbus/events';
+import type { SigningKey } from '@agentbus/identity';
 import type { Logger } from '@agentbus/logger';
 import { postponeTimers, sagaSchema, type OutboxRow } from './sagaStore';
 
@@ -10,6 +11,8 @@ export interface RelayOptions {
   db: Knex;
   producer: Producer;
   codec: AvroEventCodec;
+  /** Signs every relayed event; its source becomes the key's DID. */
+  signingKey?: SigningKey;
   logger: Logger;
   /** The saga partitions this instance owns; only their rows are relayed, in order. */
   ownedPartitions: () => readonly number[];
@@ -75,10 +78,11 @@ export class OutboxRelay {
       const sent: OutboxRow[] = [];
       for (const row of rows) {
         try {
-          const encoded = await codec.encode(row.event);
+          const encoded = await codec.encode(asSigner(row.event, this.options.signingKey));
           const messages = byTopic.get(encoded.topic) ?? [];
+          const headers = signHeaders(this.options.signingKey, encoded.topic, encoded.value, { [Headers.routingKey]: row.event.routingKey, [Headers.traceparent]: newTraceparent() });
           // No record timestamp: Kafka's CreateTime is then the moment of sending, which dispatch latency is measured to.
-          messages.push({ key: row.message_key, value: encoded.value, headers: { [Headers.routingKey]: row.event.routingKey, [Headers.traceparent]: newTraceparent() } });
+          messages.push({ key: row.message_key, value: encoded.value, headers });
           byTopic.set(encoded.topic, messages);
           sent.push(row);
         } catch (error) {

@@ -9,7 +9,7 @@ import { createKafka } from '@agentbus/kafka';
 import type { Logger } from '@agentbus/logger';
 import { createDatabase, offsetKey, readOffsets } from '@agentbus/postgres-sink';
 import { defaultRetryPolicy, retry } from '@agentbus/retry';
-import { consumerHealth, createMetricsRegistry, serveOps, type OpsServer } from '@agentbus/runtime';
+import { consumerHealth, createMetricsRegistry, serveOps, serviceIdentity, type OpsServer } from '@agentbus/runtime';
 import { builtInSagas, compileSaga, type AgentDirectory, type AgentSnapshot, type SagaDefinition } from '@agentbus/sagas';
 import { CachedDirectory, capabilitiesOf, presenceDirectory, readModelDirectory } from './agentDirectories';
 import type { OrchestratorConfig } from './config';
@@ -65,6 +65,7 @@ export const startSagaOrchestrator = async (config: OrchestratorConfig, logger: 
   // Each concurrently consumed partition holds a connection for its batch; the relay, the timers and positioning need theirs.
   const db = createDatabase({ url: connection.databaseUrl, applicationName: 'agentbus-saga-orchestrator', poolMax: config.concurrency + 3, logger });
   await migrateSagaStore(db);
+  const { verifier, signingKey } = await serviceIdentity(config.identity, db, logger);
   const directory = new CachedDirectory(options.directory ?? (config.agentDirectory === 'presence' ? presenceDirectory(db) : readModelDirectory(db)), (error, capability) =>
     logger.warn({ err: error, capability, directory: config.agentDirectory }, 'the agent directory did not answer; no agent for this capability until it does'),
   );
@@ -132,6 +133,7 @@ export const startSagaOrchestrator = async (config: OrchestratorConfig, logger: 
     db,
     producer,
     codec,
+    ...(signingKey ? { signingKey } : {}),
     logger: logger.child({ component: 'relay' }),
     ownedPartitions: () => ownedSagaPartitions,
     onPublished: (rows: readonly OutboxRow[], at: number) => {
@@ -187,6 +189,7 @@ export const startSagaOrchestrator = async (config: OrchestratorConfig, logger: 
       return routingKey === undefined || router.mayBeActedOn(routingKey);
     },
     partitionAssigners: [coPartitionedAssigner],
+    ...(verifier ? { identity: { verifier, ...(signingKey ? { signingKey } : {}) } } : {}),
     partitionsConcurrently: config.concurrency,
     consumerConfig: { sessionTimeout: config.sessionTimeoutMs, maxWaitTimeInMs: 100 },
     onAssigned: (assignment) => {

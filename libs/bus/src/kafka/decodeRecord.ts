@@ -2,6 +2,7 @@ import type { IHeaders } from 'kafkajs';
 import type { AvroEventCodec, DecodedEvent } from '@agentbus/codec';
 import { isRetriable } from '@agentbus/events';
 import { retry, type RetryPolicy } from '@agentbus/retry';
+import type { RecordVerifier } from '../identity/recordVerifier';
 import { Headers, headerValue } from './headers';
 
 export interface DecodeWaiting {
@@ -13,13 +14,22 @@ export interface DecodeWaiting {
   onRetry?: (error: unknown, attempt: number) => void;
 }
 
+/** Who wrote the record, checked after decoding: the topic is part of what was signed. */
+export interface DecodeIdentity {
+  topic: string;
+  verifier: RecordVerifier;
+}
+
 /**
  * The one decode step of every consumer. A retriable failure (the registry is unreachable) says
  * nothing about the record, so it is waited out in order, heartbeating; any other failure (bad
  * bytes, unknown schema, an invalid event) is thrown for the caller to dead-letter with its code.
+ * With a verifier in `require`, a record refused for who wrote it is thrown the same way
+ * (EVENT_UNSIGNED, SIGNATURE_INVALID, SOURCE_MISMATCH, NOT_AUTHORIZED); a policy outage is waited out.
  */
-export const decodeRecord = (codec: AvroEventCodec, record: { value: Buffer | null; headers?: IHeaders }, waiting: DecodeWaiting): Promise<DecodedEvent> => {
+export const decodeRecord = (codec: AvroEventCodec, record: { value: Buffer | null; headers?: IHeaders }, waiting: DecodeWaiting, identity?: DecodeIdentity): Promise<DecodedEvent> => {
   // The body is the truth; a routing-key header that disagrees with it is refused, never routed on.
   const context = { routingKeyHeader: headerValue(record.headers, Headers.routingKey) };
-  return retry(() => codec.decode(record.value, context), { policy: waiting.policy, isRetriable, heartbeat: waiting.heartbeat, shouldStop: waiting.shouldStop, onRetry: waiting.onRetry });
+  const decode = () => (identity ? identity.verifier.decodeVerified(identity.topic, record, () => codec.decode(record.value, context), () => codec.decode(record.value)) : codec.decode(record.value, context));
+  return retry(decode, { policy: waiting.policy, isRetriable, heartbeat: waiting.heartbeat, shouldStop: waiting.shouldStop, onRetry: waiting.onRetry });
 };

@@ -5,6 +5,7 @@ import type { AvroEventCodec, SchemaCatalog } from '@agentbus/codec';
 import { deadLetterTopicSuffix, isAgentbusError, isRetriable, topicName, type AgentEvent, type EventClock } from '@agentbus/events';
 import { mapKafkaError } from '@agentbus/kafka';
 import { loggerForEvent, type Logger } from '@agentbus/logger';
+import { isIdentityRefusal, type AgentPolicySource, type IdentityRefusal, type SigningKey, type VerificationMode } from '@agentbus/identity';
 import { retry } from '@agentbus/retry';
 import type { CloseOptions, EventBus, EventHandler, HandlerContext, PublishInput, PublishOptions, SubscribeOptions, Subscription, SubscriptionSpec } from '../eventBus';
 import { BusClosedError, EventTooLargeError } from '../errors';
@@ -15,6 +16,9 @@ import { entityKey, prepareEvent } from '../publishing';
 import { routesFromCatalog, type Routes } from '../routing/routes';
 import { SubscriptionNames } from '../subscriptionName';
 import { normalizeSubscribeArgs, resolveSubscription, type ResolvedSubscription } from '../subscriptionSpec';
+import { asSigner, signHeaders } from '../identity/signedMessage';
+import { assertVerificationMode, RecordVerifier } from '../identity/recordVerifier';
+import { violationFor } from '../identity/violations';
 import { decodeRecord } from './decodeRecord';
 import { deadLetterMessage, DeadLetterQueue } from './deadLetters';
 import { Headers, headerText, headerValue } from './headers';
@@ -38,10 +42,17 @@ export interface KafkaEventBusOptions {
   backpressureReportAfterMs?: number;
   /** Partitions of one subscription handled at the same time; order holds within a partition. */
   partitionsConsumedConcurrently?: number;
+  /** Signs every published event; its source becomes the key's did:key. */
+  signingKey?: SigningKey;
+  /** Default signature check of this bus's subscriptions (default off); each subscription may set its own. */
+  verify?: VerificationMode;
+  /** Who may emit what (e.g. postgresAgentPolicy(db)); needed by any subscription that verifies. */
+  policy?: AgentPolicySource;
 }
 
 interface RunningSubscription {
   sub: ResolvedSubscription;
+  verifier: RecordVerifier | undefined;
   consumer: Consumer;
   gate: InFlightGate;
   topics: string[];
@@ -70,6 +81,12 @@ export class KafkaEventBus implements EventBus {
     this.instanceId = options.instanceId ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 6)}`;
     this.deadLetterTopic = topicName(options.topicPrefix, deadLetterTopicSuffix);
     this.deadLetters = new DeadLetterQueue(options.kafka, this.deadLetterTopic, options.codec);
+    assertVerificationMode(options.verify ?? 'off', options.policy !== undefined, 'verify (bus option)');
+  }
+
+  /** The did:key this bus signs as, when it has a signing key. */
+  get did(): string | undefined {
+    return this.options.signingKey?.did;
   }
 
   /** Sets subject compatibility and registers every local schema version (idempotent). */
@@ -91,6 +108,7 @@ export class KafkaEventBus implements EventBus {
   async subscribe(patternOrSpec: string | SubscriptionSpec, handler?: EventHandler, options?: SubscribeOptions): Promise<Subscription> {
     if (this.closing) throw new BusClosedError('subscribe');
     const sub = resolveSubscription(normalizeSubscribeArgs(patternOrSpec, handler, options), this.routes, this.options.catalog);
+    const verifier = this.verifierFor(sub);
     const release = this.names.claim(sub);
     // The topic prefix is part of the group: kafkajs assigns a group's partitions as if every member
     // read the same topics, so two deployments on one cluster would take each other's partitions.
@@ -106,6 +124,7 @@ export class KafkaEventBus implements EventBus {
     const topics = sub.categories.map((c) => topicName(this.options.topicPrefix, c));
     const running: RunningSubscription = {
       sub,
+      verifier,
       consumer,
       gate: new InFlightGate(sub.maxInFlight),
       topics,
@@ -157,6 +176,17 @@ export class KafkaEventBus implements EventBus {
     else this.options.logger.info('bus closed');
   }
 
+  private verifierFor(sub: ResolvedSubscription): RecordVerifier | undefined {
+    const mode = sub.verify ?? this.options.verify ?? 'off';
+    if (mode === 'off') return undefined;
+    assertVerificationMode(mode, this.options.policy !== undefined, `verify of subscription ${sub.name}`);
+    return new RecordVerifier({
+      mode,
+      policy: this.options.policy!,
+      onWarning: (refusal, topic) => this.options.logger.warn({ err: refusal, topic, subscription: sub.name }, `${refusal.code}: delivered anyway (verify: warn)`),
+    });
+  }
+
   private brokers(): readonly string[] {
     return this.options.brokers;
   }
@@ -178,15 +208,16 @@ export class KafkaEventBus implements EventBus {
     return this.producerReady;
   }
 
-  private async send(inputs: readonly PublishInput[], key: string | undefined): Promise<AgentEvent[]> {
+  private async send(inputs: readonly PublishInput[], recordKey: string | undefined): Promise<AgentEvent[]> {
     if (this.closing && !currentHandling()) throw new BusClosedError('publish');
     const limit = this.options.maxEventBytes ?? defaultMaxEventBytes;
     const traceparent = childTraceparent(currentHandling()?.traceparent);
     const events: AgentEvent[] = [];
     const byTopic = new Map<string, Message[]>();
     // Everything is validated and encoded before anything is sent.
+    const key = this.options.signingKey;
     for (const input of inputs) {
-      const event = prepareEvent(input, this.options.clock);
+      const event = asSigner(prepareEvent(input, this.options.clock), key);
       this.routes.assertRoutingKey(event.type, event.routingKey);
       const encoded = await this.options.codec.encode(event);
       if (encoded.value.length > limit) throw new EventTooLargeError(event.type, encoded.value.length, limit);
@@ -196,8 +227,9 @@ export class KafkaEventBus implements EventBus {
         [Headers.routingKey]: event.routingKey,
         [Headers.traceparent]: traceparent,
       };
+      signHeaders(key, encoded.topic, encoded.value, headers);
       const messages = byTopic.get(encoded.topic) ?? [];
-      messages.push({ key: key ?? entityKey(event), value: encoded.value, headers, timestamp: String(event.timestamp) });
+      messages.push({ key: recordKey ?? entityKey(event), value: encoded.value, headers, timestamp: String(event.timestamp) });
       byTopic.set(encoded.topic, messages);
       events.push(encoded.event);
     }
@@ -285,10 +317,13 @@ export class KafkaEventBus implements EventBus {
         // Unresolved on shutdown, the record is redelivered after the restart.
         shouldStop: () => running.stopping,
         onRetry: (error, attempt) => this.options.logger.warn({ err: error, topic, partition, offset: message.offset, attempt }, 'cannot decode yet; retrying'),
-      }));
+      }, running.verifier && { topic, verifier: running.verifier }));
     } catch (error) {
       if (isRetriable(error)) throw error;
-      this.options.logger.error({ err: error, topic, partition, offset: message.offset, subscription: sub.name }, 'undecodable record; sending it to the dead-letter topic');
+      if (isIdentityRefusal(error)) {
+        this.options.logger.error({ err: error, topic, partition, offset: message.offset, subscription: sub.name }, `${error.code}: record refused; sending it to the dead-letter topic`);
+        await this.reportViolation(error, topic, partition, message);
+      } else this.options.logger.error({ err: error, topic, partition, offset: message.offset, subscription: sub.name }, 'undecodable record; sending it to the dead-letter topic');
       await this.deadLetter(running, topic, partition, message, error, 1);
       return;
     }
@@ -327,6 +362,13 @@ export class KafkaEventBus implements EventBus {
       log.error({ err: error, attempts, subscription: sub.name }, 'handler failed; sending the event to the dead-letter topic');
       await this.deadLetter(running, topic, partition, message, error, attempts);
     }
+  }
+
+  /** Reported before the dead letter; if the send fails the batch is redelivered and the same violation id is reported again. */
+  private async reportViolation(refusal: IdentityRefusal, topic: string, partition: number, message: KafkaMessage): Promise<void> {
+    if (!this.options.catalog.has('violation.detected')) return;
+    const violation = violationFor(refusal, { topic, partition, offset: message.offset, timestamp: Number(message.timestamp) }, this.did ?? this.options.service);
+    if (violation) await this.publish(violation);
   }
 
   private async deadLetter(running: RunningSubscription, topic: string, partition: number, message: KafkaMessage, error: unknown, attempts: number): Promise<void> {

@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { register as registerAudit } from './audit';
+import { register as registerAgents } from './agents';
 import { register as registerDlq } from './dlq';
+import { register as registerKeys } from './keys';
 import { register as registerMigrate } from './migrate';
 import { register as registerReplay } from './replay';
 import { register as registerSaga } from './saga';
@@ -19,4 +21,6 @@ export const registerCommands = (program: Command): void => {
   registerSaga(program);
   registerAudit(program);
   registerTrace(program);
+  registerKeys(program);
+  registerAgents(program);
 };

@@ -7,6 +7,7 @@ import { createDatabase } from '@agentbus/postgres-sink';
 import { allProjections } from '@agentbus/projections';
 import { rebuildProjection, rebuildReadModels, type RebuildOptions } from '@agentbus/read-models';
 import { cliLogger, connectKafka, createCodec, loadConnection, printJson, printLine, usageError } from '../cliSupport';
+import { replayIdentity } from './identityEnv';
 
 interface ReplayOptions {
   projection: string;
@@ -28,6 +29,9 @@ tables replace the old ones in one transaction.
 
 With --to, the rebuild stops at that time and does not go live: the schema it prints holds the
 read models as they were then.
+
+Set AGENTBUS_VERIFY_SIGNATURES as the live projector has it (require in the prod overlay): the
+rebuild then refuses, dead-letters and reports the same records (docs/identity.md).
 
 Examples:
   $ agentbus replay
@@ -84,6 +88,7 @@ const replay = async (options: ReplayOptions): Promise<void> => {
       databaseUrl: connection.databaseUrl,
       ...(from ? { from } : {}),
       ...(to ? { to } : {}),
+      ...(await replayIdentity(db)),
       onProgress: ({ done, total, phase }) => {
         if (!bar) return;
         const rate = Math.round(done / Math.max(0.001, (Date.now() - started) / 1000));

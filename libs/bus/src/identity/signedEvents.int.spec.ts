@@ -1,0 +1,115 @@
+import { Writable } from 'node:stream';
+import type { Knex } from 'knex';
+import { AvroEventCodec, createRegistryClient, loadSchemaCatalog } from '@agentbus/codec';
+import type { AgentEvent } from '@agentbus/events';
+import { allowAgent, generateSigningKey, migrateIdentity, postgresAgentPolicy, revokeAgent, signatureHeader, verifyRecordSignature } from '@agentbus/identity';
+import { createLogger } from '@agentbus/logger';
+import { createDatabase } from '@agentbus/postgres-sink';
+import { attackGrants, createTestDatabase, identityAttacks, legitimateEvent, type AttackKeys, type TestDatabase } from '@agentbus/testing';
+import { eventually } from '../testing';
+import { kafkaWorld } from '../kafka/kafkaWorld.spec-support';
+
+const wait = <T>(probe: () => T | Promise<T>, accept: (v: T) => boolean, what: string) => eventually(probe, accept, 45_000, what);
+const taskIdOf = (e: AgentEvent) => (e.payload as { taskId?: string; agentId?: string }).taskId ?? (e.payload as { agentId?: string }).agentId;
+
+describe('signed events on the Kafka bus (issue 15)', () => {
+  let world: Awaited<ReturnType<typeof kafkaWorld>>;
+  let database: TestDatabase;
+  let db: Knex;
+  let logText = '';
+  const keys: AttackKeys = { alice: generateSigningKey(), bob: generateSigningKey(), carol: generateSigningKey(), revoked: generateSigningKey(), mallory: generateSigningKey() };
+  const reader = generateSigningKey();
+  const logger = createLogger({
+    name: 'identity-test',
+    level: 'debug',
+    pretty: false,
+    destination: new Writable({
+      write(chunk, _enc, done) {
+        logText += String(chunk);
+        done();
+      },
+    }),
+  });
+
+  beforeAll(async () => {
+    world = await kafkaWorld('identity');
+    database = await createTestDatabase('identity', world.connection.databaseUrl);
+    db = createDatabase({ url: database.url, applicationName: 'identity-test' });
+    await migrateIdentity(db);
+    for (const grant of attackGrants(keys)) await allowAgent(db, grant);
+    await allowAgent(db, { did: reader.did, types: ['violation.detected'], name: 'reader' });
+    await revokeAgent(db, keys.revoked.did);
+  });
+  afterAll(async () => {
+    await world?.cleanup();
+    await db?.destroy();
+    await database?.drop();
+  });
+
+  it('signs what it publishes: source is the DID, and the signature verifies over the record as read', async () => {
+    const bus = await world.bus('signer', { signingKey: keys.alice });
+    const seen: { event: AgentEvent; headers: Record<string, string>; topic: string }[] = [];
+    await (await bus.subscribe('task.created', (event, ctx) => void seen.push({ event, headers: { ...ctx.headers }, topic: ctx.topic }), { name: 'raw' })).ready();
+    const published = await bus.publish({ type: 'task.created', source: 'worker-1', payload: { taskId: 'signed-1', description: 'd', priority: 'normal' } });
+    expect(published.source).toBe(keys.alice.did);
+    const [got] = await wait(() => seen, (s) => s.length === 1, 'the signed event');
+    expect(got!.event.source).toBe(keys.alice.did);
+    expect(got!.headers[signatureHeader]).toMatch(/^v=1;alg=ed25519;kid=did:key:z6Mk/);
+  });
+
+  it('refuses every attack with its code, dead-letters it, reports the offender, loses nothing else and keeps consuming', async () => {
+    const codec = new AvroEventCodec({ registry: createRegistryClient(world.connection.registry), catalog: loadSchemaCatalog(), topicPrefix: world.topics.prefix });
+    const attacks = await identityAttacks(codec, keys, 'bus');
+    const bus = await world.bus('guard', { signingKey: reader, policy: postgresAgentPolicy(db), logger });
+    const delivered: string[] = [];
+    const violations: AgentEvent[] = [];
+    await (await bus.subscribe('#', (e) => void (e.type === 'violation.detected' ? violations.push(e) : delivered.push(taskIdOf(e)!)), { name: 'guarded', verify: 'require', fromBeginning: false })).ready();
+
+    const producer = world.topics.kafka.producer();
+    await producer.connect();
+    const before = await legitimateEvent(codec, keys.alice, 'legit-before');
+    await producer.send({ topic: before.topic, messages: [before.message] });
+    for (const attack of attacks) await producer.send({ topic: attack.topic, messages: [attack.message] });
+    const after = await legitimateEvent(codec, keys.bob, 'legit-after');
+    await producer.send({ topic: after.topic, messages: [after.message] });
+    await producer.disconnect();
+
+    await wait(() => delivered, (d) => d.includes('legit-after') && d.includes('legit-before'), 'the signed events around the attacks');
+    expect(delivered.filter((id) => id.startsWith('legit-')).sort()).toEqual(['legit-after', 'legit-before']);
+    expect(delivered.filter((id) => id.startsWith('bus-'))).toEqual([]);
+
+    const dead = await wait(() => world.deadLetters.list(), (d) => d.length >= attacks.length, 'a dead letter per attack');
+    const codeByTask = new Map(dead.map((d) => [String(d.key), d.code]));
+    for (const attack of attacks) expect([attack.name, codeByTask.get(String(attack.message.key))]).toEqual([attack.name, attack.code]);
+    expect(dead).toHaveLength(attacks.length);
+
+    // The reports are signed by the reader and allowed, so they reach a verifying subscriber too.
+    await wait(() => violations, (v) => v.length === attacks.length, 'a violation.detected per attack');
+    const reported = new Map<string, number>();
+    for (const v of violations) {
+      const { agentId, evidence } = v.payload as { agentId: string; evidence: string };
+      const key = `${agentId} ${JSON.parse(evidence).code}`;
+      reported.set(key, (reported.get(key) ?? 0) + 1);
+    }
+    const expected = new Map<string, number>();
+    for (const a of attacks) expected.set(`${a.offender} ${a.code}`, (expected.get(`${a.offender} ${a.code}`) ?? 0) + 1);
+    expect(reported).toEqual(expected);
+    expect(violations.every((v) => v.source === reader.did)).toBe(true);
+  });
+
+  it('refuses a subscription that verifies without a policy, or names an unknown mode, before it starts', async () => {
+    const bus = await world.bus('no-policy');
+    await expect(bus.subscribe('task.#', () => undefined, { verify: 'require' })).rejects.toMatchObject({ code: 'INVALID_VERIFICATION', message: expect.stringContaining('needs an agent policy') });
+    await expect(bus.subscribe('task.#', () => undefined, { verify: 'strict' as 'require' })).rejects.toMatchObject({ code: 'INVALID_VERIFICATION', message: expect.stringContaining('off, warn, require') });
+  });
+
+  it('never writes a private key to its logs', async () => {
+    await wait(() => logText, (t) => t.includes('SIGNATURE_INVALID'), 'the refusals in the log');
+    for (const key of [...Object.values(keys), reader]) {
+      const body = key.exportPem().split('\n').slice(1, -2).join('');
+      expect(logText).not.toContain(body);
+      expect(logText).not.toContain(body.slice(0, 40));
+    }
+    expect(() => verifyRecordSignature({ topic: 't', routingKey: undefined, value: null, signature: undefined })).toThrow();
+  });
+});

@@ -1,0 +1,33 @@
+export { base58Encode, base58Decode } from './base58';
+export { didKeyFromPublicKey, publicKeyOfDid, publicKeyBytesOfDid, isDidKey } from './didKey';
+export { SigningKey, generateSigningKey, signingKeyFromPem, readSigningKeyFile } from './signingKey';
+export { signingInput, signingDomain } from './signingInput';
+export type { SignedParts } from './signingInput';
+export { signatureHeader, signatureAlgorithm, formatSignatureHeader, parseSignatureHeader } from './signatureHeader';
+export type { SignatureHeader } from './signatureHeader';
+export { signRecord, verifyRecordSignature } from './recordSignature';
+export type { RecordToSign, RecordToVerify } from './recordSignature';
+export {
+  IdentityErrorCodes,
+  EventUnsignedError,
+  SignatureInvalidError,
+  SourceMismatchError,
+  NotAuthorizedError,
+  SigningKeyInvalidError,
+  DidInvalidError,
+  PolicyUnavailableError,
+  isIdentityRefusal,
+  isEventUnsignedError,
+  isSignatureInvalidError,
+  isSourceMismatchError,
+  isNotAuthorizedError,
+  isSigningKeyInvalidError,
+  isDidInvalidError,
+} from './errors';
+export type { IdentityRefusal, NotAuthorizedReason } from './errors';
+export { staticAgentPolicy } from './policy/agentPolicy';
+export type { AgentGrant, AgentPolicySource } from './policy/agentPolicy';
+export { migrateIdentity, identitySchema, policyReaderRole } from './policy/migrations';
+export { allowAgent, revokeAgent, listAgents, postgresAgentPolicy } from './policy/postgresAgentPolicy';
+export { identityEnvSchema, verificationModes } from './config';
+export type { IdentityEnv, VerificationMode } from './config';
