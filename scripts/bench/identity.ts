@@ -7,7 +7,7 @@ import { config, type BenchWorld } from './world';
 import type { TaskCreatedInput } from './workload';
 
 /**
- * Issue 15's figures, for the bench run to call (not wired into main.ts yet):
+ * Issue 15's figures: publishSigningComparison is the `identity` group of bench/run.ts;
  *
  *   - publishSigningComparison: publishMany through an unsigned bus and a signed one, same
  *     prefix, same inputs; the goal is signed >= 0.8x unsigned.

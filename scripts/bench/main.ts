@@ -13,6 +13,7 @@ import { replayBenchmark } from './replay';
 import { latencyEntries, replayEntries } from './replayEntries';
 import { auditBenchmark, auditEntries } from './audit';
 import { sagaEntries, sagasBenchmark } from './sagas';
+import { publishSigningComparison } from './identity';
 import { median, percentile, round } from './stats';
 import { benchLogger, benchWorld, closeLogs, config, ensureInfra } from './world';
 import { chunk, taskCreatedInputs } from './workload';
@@ -55,7 +56,7 @@ const plans: Record<'full' | 'quick', Plan> = {
 
 const goals = { 'publish.bus': 0.8, 'consume.bus': 0.7 } as const;
 
-const benchGroups = ['throughput', 'replay', 'latency', 'presence', 'audit', 'sagas'] as const;
+const benchGroups = ['throughput', 'replay', 'latency', 'presence', 'audit', 'sagas', 'identity'] as const;
 type BenchGroup = (typeof benchGroups)[number];
 
 const usage = `usage: npx tsx bench/run.ts [--quick] [--reps N] [--up] [--out FILE] [--only GROUPS]
@@ -63,7 +64,7 @@ const usage = `usage: npx tsx bench/run.ts [--quick] [--reps N] [--up] [--out FI
   --reps N  measured repetitions per benchmark (default 5); the median is reported
   --up      start Kafka and the registry if they are not running (as npm run infra -- up)
   --out     where to write the JSON (default bench/results/latest.json); entries of other benchmarks in it are kept
-  --only    comma-separated groups to run: throughput (publish.*, consume.*), replay (replay.*), latency (projector.latency), presence (presence.*), audit (audit.*), sagas (sagas.*)`;
+  --only    comma-separated groups to run: throughput (publish.*, consume.*), replay (replay.*), latency (projector.latency), presence (presence.*), audit (audit.*), sagas (sagas.*), identity (publish.signed)`;
 
 const parseArgs = (argv: string[]): { plan: Plan; start: boolean; out: string; quick: boolean; groups: Set<BenchGroup> } => {
   let quick = false;
@@ -324,6 +325,34 @@ export const main = async (argv: string[]): Promise<void> => {
     say(`\nsagas: ${plan.sagas.toLocaleString('en-US')} three-step sagas through the orchestrator as its own process, instant in-process agents; baseline: the same hops chained by the agents`);
     const sagas = await sagasBenchmark(plan.sagas, log, say);
     Object.assign(results, sagaEntries(sagas, host, { runAt, commit: commit(), quick }));
+  }
+  if (groups.has('identity')) {
+    say(`\nidentity: publishMany of ${plan.publishEvents.toLocaleString('en-US')} task.created through a signing bus (Ed25519, did:key) and an unsigned one, alternating, batches of ${plan.batchSize}`);
+    const world = await benchWorld('identity', log);
+    const signed: PublishRun[] = [];
+    const unsigned: PublishRun[] = [];
+    try {
+      const inputs = taskCreatedInputs(plan.publishEvents, Date.now().toString(36));
+      for (let rep = 1; rep <= plan.reps; rep++) {
+        const run = await publishSigningComparison(world, inputs, plan.batchSize, log);
+        signed.push(run.signed);
+        unsigned.push(run.unsigned);
+        say(`  rep ${rep}: signed ${fmt(run.signed.eventsPerSec)} events/s (${round(run.signed.cpuUsPerEvent, 1)} µs CPU/event), unsigned ${fmt(run.unsigned.eventsPerSec)} events/s (${round(run.unsigned.cpuUsPerEvent, 1)} µs)`);
+      }
+    } finally {
+      await world.cleanup();
+    }
+    const s = median(signed.map((r) => r.eventsPerSec));
+    const u = median(unsigned.map((r) => r.eventsPerSec));
+    results['publish.signed'] = {
+      value: round(s),
+      unit: 'events/s',
+      baseline: 'publish.bus without a signing key, same run',
+      baselineValue: round(u),
+      ratio: round(s / u, 3),
+      machine: host,
+      details: { runAt, commit: commit(), quick, repetitions: plan.reps, goal: 0.8, goalMet: s / u >= 0.8, cpuUsPerEvent: round(median(signed.map((r) => r.cpuUsPerEvent)), 1), unsignedCpuUsPerEvent: round(median(unsigned.map((r) => r.cpuUsPerEvent)), 1), runs: signed.map(publishRepDetail), unsignedRuns: unsigned.map(publishRepDetail) },
+    };
   }
 
   // Merge: a partial run (--only) replaces its own entries and keeps the others.
