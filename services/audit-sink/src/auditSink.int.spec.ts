@@ -251,9 +251,10 @@ describe('audit sink', () => {
 
     const text = await agentbusCli(env, 'trace', root.id);
     expect(text.stdout.split('\n').slice(1, 4)).toEqual([
-      `task.created  by planner  +0 ms  ${root.id}`,
-      `└─ task.assigned  by orchestrator  +40 ms (40 ms after its cause)  ${assigned.id}`,
-      `   ├─ action.proposed  by worker-1  +80 ms (40 ms after its cause)  ${proposed.id}`,
+      // Written without signing keys: each event is marked as not verified, with the reason.
+      `task.created  by planner  ✗ NOT VERIFIED (EVENT_UNSIGNED)  +0 ms  ${root.id}`,
+      `└─ task.assigned  by orchestrator  ✗ NOT VERIFIED (EVENT_UNSIGNED)  +40 ms (40 ms after its cause)  ${assigned.id}`,
+      `   ├─ action.proposed  by worker-1  ✗ NOT VERIFIED (EVENT_UNSIGNED)  +80 ms (40 ms after its cause)  ${proposed.id}`,
     ]);
     expect((await agentbusCli(env, 'trace', 'no-such-workflow')).code).toBe(3);
   });
