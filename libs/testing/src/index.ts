@@ -16,3 +16,4 @@ export { registryProxy } from './registryProxy';
 export type { RegistryProxy } from './registryProxy';
 export { identityAttacks, attackGrants, legitimateEvent } from './identityAttacks';
 export type { Attack, AttackKeys } from './identityAttacks';
+export { sampleDeadLetter } from './deadLetters';
