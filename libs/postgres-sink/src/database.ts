@@ -90,3 +90,27 @@ export const assertDatabaseReachable = async (url: string): Promise<void> => {
     await db.destroy();
   }
 };
+
+/** One step of a schema's history, applied once, in name order. */
+export interface SchemaMigration {
+  name: string;
+  up(knex: Knex): Promise<void>;
+}
+
+/**
+ * Creates `schema` if needed and applies its migrations not applied yet, tracking them in the
+ * schema's own `knex_migrations` table; returns the names applied now. Migrations only go forward.
+ */
+export const runMigrations = async (db: Knex, schema: string, migrations: readonly SchemaMigration[]): Promise<string[]> => {
+  await db.raw('create schema if not exists ??', [schema]);
+  const [, done] = await db.migrate.latest({
+    schemaName: schema,
+    tableName: 'knex_migrations',
+    migrationSource: {
+      getMigrations: async () => [...migrations],
+      getMigrationName: (m: SchemaMigration) => m.name,
+      getMigration: async (m: SchemaMigration) => ({ up: (knex: Knex) => m.up(knex), down: async () => undefined }),
+    },
+  });
+  return done as string[];
+};

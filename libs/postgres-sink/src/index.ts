@@ -1,5 +1,5 @@
-export { createDatabase, assertDatabaseReachable, DatabaseUnavailableError, isRetriableDatabaseError, isDatabaseSetupError, mapDatabaseError, assertIdentifier } from './database';
-export type { DatabaseSettings } from './database';
+export { createDatabase, assertDatabaseReachable, DatabaseUnavailableError, isRetriableDatabaseError, isDatabaseSetupError, mapDatabaseError, assertIdentifier, runMigrations } from './database';
+export type { DatabaseSettings, SchemaMigration } from './database';
 export { createOffsetsTable, readOffsets, writeOffsets, offsetsTable, offsetKey } from './offsets';
 export type { StoredOffsets, ReadOffsetsOptions } from './offsets';
 export { bulkInsert } from './bulkInsert';

@@ -1,16 +1,13 @@
 import type { Knex } from 'knex';
 import type { AgentEvent } from '@agentbus/events';
+import { runMigrations, type SchemaMigration } from '@agentbus/postgres-sink';
 import { initialSagaState, type SagaState } from '@agentbus/sagas';
 
 /** The orchestrator's own schema: saga state, the outbox, the inbox of handled events, durable timers. */
 export const sagaSchema = 'saga_orchestrator';
 
-interface Migration {
-  name: string;
-  up(knex: Knex): Promise<void>;
-}
 
-const migrations: Migration[] = [
+const migrations: SchemaMigration[] = [
   {
     name: '001_sagas_outbox_inbox',
     up: async (knex) => {
@@ -55,19 +52,10 @@ const migrations: Migration[] = [
 ];
 
 export const migrateSagaStore = async (db: Knex): Promise<void> => {
-  await db.raw('create schema if not exists ??', [sagaSchema]);
   // Several instances may start together; one migrates, the others wait for it.
   await db.raw('select pg_advisory_lock(hashtext(?))', ['agentbus.saga_orchestrator.migrate']);
   try {
-    await db.migrate.latest({
-      schemaName: sagaSchema,
-      tableName: 'knex_migrations',
-      migrationSource: {
-        getMigrations: async () => migrations,
-        getMigrationName: (m: Migration) => m.name,
-        getMigration: async (m: Migration) => ({ up: (knex: Knex) => m.up(knex), down: async () => undefined }),
-      },
-    });
+    await runMigrations(db, sagaSchema, migrations);
   } finally {
     await db.raw('select pg_advisory_unlock(hashtext(?))', ['agentbus.saga_orchestrator.migrate']);
   }

@@ -1,15 +1,12 @@
 import type { Knex } from 'knex';
+import { runMigrations, type SchemaMigration } from '@agentbus/postgres-sink';
 
 export const identitySchema = 'identity';
 /** What services read the policy as: SELECT on the agents table, nothing else. */
 export const policyReaderRole = 'agentbus_policy_reader';
 
-interface Migration {
-  name: string;
-  up(knex: Knex): Promise<void>;
-}
 
-const migrations: Migration[] = [
+const migrations: SchemaMigration[] = [
   {
     name: '001_agent_policy',
     up: async (knex) => {
@@ -32,15 +29,5 @@ const migrations: Migration[] = [
 
 /** Brings the policy schema up to date; run as the role that manages the policy (the CLI's). Idempotent, safe from several processes. */
 export const migrateIdentity = async (db: Knex): Promise<string[]> => {
-  await db.raw('create schema if not exists ??', [identitySchema]);
-  const [, done] = await db.migrate.latest({
-    schemaName: identitySchema,
-    tableName: 'knex_migrations',
-    migrationSource: {
-      getMigrations: async () => migrations,
-      getMigrationName: (m: Migration) => m.name,
-      getMigration: async (m: Migration) => ({ up: (knex: Knex) => m.up(knex), down: async () => undefined }),
-    },
-  });
-  return done as string[];
+  return runMigrations(db, identitySchema, migrations);
 };

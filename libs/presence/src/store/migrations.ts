@@ -1,13 +1,10 @@
 import type { Knex } from 'knex';
+import { runMigrations, type SchemaMigration } from '@agentbus/postgres-sink';
 import { analystRole, readSchema } from '@agentbus/read-models';
 import { presenceSchema, presenceTable, presenceView } from './presenceTable';
 
-interface Migration {
-  name: string;
-  up(knex: Knex): Promise<void>;
-}
 
-const migrations: Migration[] = [
+const migrations: SchemaMigration[] = [
   {
     name: '001_presence_agents',
     up: async (knex) => {
@@ -55,22 +52,13 @@ const migrations: Migration[] = [
 export const migratePresence = async (db: Knex): Promise<string[]> => {
   await db.raw('select pg_advisory_lock(hashtext(?))', ['agentbus.presence.setup']);
   try {
-    await db.raw('create schema if not exists ??', [presenceSchema]);
-    const [, done] = await db.migrate.latest({
-      schemaName: presenceSchema,
-      tableName: 'knex_migrations',
-      migrationSource: {
-        getMigrations: async () => migrations,
-        getMigrationName: (m: Migration) => m.name,
-        getMigration: async (m: Migration) => ({ up: (knex: Knex) => m.up(knex), down: async () => undefined }),
-      },
-    });
+    const done = await runMigrations(db, presenceSchema, migrations);
     await db.raw('create schema if not exists ??', [readSchema]);
     await db.raw(`do $$ begin if not exists (select from pg_roles where rolname = '${analystRole}') then create role ${analystRole} nologin; end if; end $$`);
     await db.raw(`create or replace view ${readSchema}.${presenceView} as select * from ${presenceSchema}.${presenceTable}`);
     await db.raw(`grant usage on schema ${readSchema} to ${analystRole}`);
     await db.raw(`grant select on ${readSchema}.${presenceView} to ${analystRole}`);
-    return done as string[];
+    return done;
   } finally {
     await db.raw('select pg_advisory_unlock(hashtext(?))', ['agentbus.presence.setup']);
   }

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { assertIdentifier } from '@agentbus/postgres-sink';
+import { assertIdentifier, runMigrations } from '@agentbus/postgres-sink';
 import * as m001 from './001_event_store_and_read_models';
 import * as m002 from './002_sagas';
 
@@ -19,15 +19,5 @@ const migrations: Migration[] = [
  */
 export const migrateSchema = async (db: Knex, schema: string): Promise<string[]> => {
   assertIdentifier(schema);
-  await db.raw('create schema if not exists ??', [schema]);
-  const [, done] = await db.migrate.latest({
-    schemaName: schema,
-    tableName: 'knex_migrations',
-    migrationSource: {
-      getMigrations: async () => migrations,
-      getMigrationName: (m: Migration) => m.name,
-      getMigration: async (m: Migration) => ({ up: (knex: Knex) => m.up(knex, schema), down: async () => undefined }),
-    },
-  });
-  return done as string[];
+  return runMigrations(db, schema, migrations.map((m) => ({ name: m.name, up: (knex: Knex) => m.up(knex, schema) })));
 };
