@@ -1,10 +1,10 @@
 import { execSync } from 'node:child_process';
 import { mkdtempSync, realpathSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { InfraError } from './infraError';
-import { assertPortFree } from './processes';
+import { assertPortFree, waitForPortsFree } from './processes';
 import { runInfraCli as cli } from './runInfraCli';
 import { requireJava } from './toolchain';
 
@@ -61,5 +61,27 @@ describe('infra script errors say what to do in one line', () => {
     expect(result.status).toBe(1);
     expect(result.stderr).toContain('AGENTBUS_REGISTRY_PORT');
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
+  });
+});
+
+describe('waitForPortsFree', () => {
+  it('waits for a port a dying process still holds, then returns once it is released', async () => {
+    const server = createServer();
+    const port = await new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
+    let released = false;
+    const releasing = new Promise<void>((resolve) => setTimeout(() => server.close(() => ((released = true), resolve())), 300));
+    await waitForPortsFree([{ port, owner: 'Kafka', variable: 'AGENTBUS_KAFKA_PORT' }], 30_000);
+    expect(released).toBe(true);
+    await releasing;
+  });
+
+  it('names the port and its variable when it stays taken', async () => {
+    const server = createServer();
+    const port = await new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
+    try {
+      await expect(waitForPortsFree([{ port, owner: 'Kafka', variable: 'AGENTBUS_KAFKA_PORT' }], 300)).rejects.toThrow(`port ${port} (Kafka) is already in use`);
+    } finally {
+      server.close();
+    }
   });
 });

@@ -73,13 +73,27 @@ export const killProcess = async (pid: number): Promise<void> => {
   while (isAlive(pid)) await sleep(50);
 };
 
-export const assertPortFree = async (port: number, owner: string, variable: string): Promise<void> => {
-  const free = await new Promise<boolean>((resolve) => {
+const isPortFree = (port: number): Promise<boolean> =>
+  new Promise<boolean>((resolve) => {
     const server = createServer();
     server.once('error', () => resolve(false));
     server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
-  if (!free) throw new InfraError(`port ${port} (${owner}) is already in use by another process: stop it, or pick another port with ${variable}=<port>`);
+
+export const assertPortFree = async (port: number, owner: string, variable: string): Promise<void> => {
+  if (!(await isPortFree(port))) throw new InfraError(`port ${port} (${owner}) is already in use by another process: stop it, or pick another port with ${variable}=<port>`);
+};
+
+/**
+ * After a kill: the process group's leader can be gone while a child (the JVM) is still exiting
+ * and holding its ports, longer on a loaded machine. Waits for the ports to be released.
+ */
+export const waitForPortsFree = async (ports: readonly { port: number; owner: string; variable: string }[], timeoutMs = 60_000): Promise<void> => {
+  const deadline = Date.now() + timeoutMs;
+  for (const p of ports) {
+    while (!(await isPortFree(p.port)) && Date.now() < deadline) await sleep(100);
+    await assertPortFree(p.port, p.owner, p.variable);
+  }
 };
 
 export const waitFor = async (what: string, check: () => Promise<boolean>, options: { timeoutMs: number; logFile?: string; pid?: number }): Promise<void> => {

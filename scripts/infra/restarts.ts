@@ -4,7 +4,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { InfraError } from './infraError';
 import { startKafka, stopKafka } from './kafka';
 import { postgresReady, startPostgres, stopPostgres } from './postgres';
-import { commandOutput, killProcess, waitFor } from './processes';
+import { commandOutput, killProcess, waitFor, waitForPortsFree } from './processes';
 import type { InfraSettings } from './settings';
 import { readState, updatePart, type PartState } from './state';
 
@@ -23,6 +23,11 @@ export const killKafka = async (s: InfraSettings): Promise<void> => {
 export const restartKafka = async (s: InfraSettings, options: { kill?: boolean } = {}): Promise<PartState> => {
   if (options.kill) await killKafka(s);
   else if (!(await stopKafka(s))) throw new InfraError(`cannot restart Kafka: no broker started by "npm run infra -- up" is recorded in ${s.stateDir}`);
+  await waitForPortsFree([
+    { port: s.ports.AGENTBUS_KAFKA_PORT, owner: 'Kafka', variable: 'AGENTBUS_KAFKA_PORT' },
+    { port: s.ports.AGENTBUS_KAFKA_CONTROLLER_PORT, owner: 'Kafka controller', variable: 'AGENTBUS_KAFKA_CONTROLLER_PORT' },
+    { port: s.ports.AGENTBUS_KAFKA_SCRAM_PORT, owner: 'Kafka SASL/SCRAM listener', variable: 'AGENTBUS_KAFKA_SCRAM_PORT' },
+  ]);
   return startKafka(s, { readyTimeoutMs: 300_000 });
 };
 
@@ -36,6 +41,7 @@ export const restartPostgres = async (s: InfraSettings): Promise<void> => {
   const state = readState(s.stateDir).postgres;
   if (state?.pid) {
     await stopPostgres(s);
+    await waitForPortsFree([{ port: s.ports.AGENTBUS_PG_PORT, owner: 'Postgres', variable: 'AGENTBUS_PG_PORT' }]);
     await startPostgres(s);
     return;
   }
