@@ -4,6 +4,10 @@
  * languages.
  */
 export const signingDomain = 'agentbus-event-signature/v1';
+/** A v2 leaf: the same fields under its own tag, so a v1 input is never a v2 leaf or the reverse. */
+export const batchLeafDomain = 'agentbus-event-signature/v2';
+/** What a v2 signature signs: the batch's Merkle root. */
+export const batchRootDomain = 'agentbus-batch-signature/v2';
 
 export interface SignedParts {
   algorithm: string;
@@ -23,12 +27,19 @@ const field = (bytes: Buffer): Buffer[] => {
   return [length, bytes];
 };
 
-export const signingInput = (parts: SignedParts): Buffer =>
+export const signingInput = (parts: SignedParts, domain: string = signingDomain): Buffer =>
   Buffer.concat([
-    ...field(Buffer.from(signingDomain, 'utf8')),
+    ...field(Buffer.from(domain, 'utf8')),
     ...field(Buffer.from(parts.algorithm, 'utf8')),
     ...field(Buffer.from(parts.keyId, 'utf8')),
     ...field(Buffer.from(parts.topic, 'utf8')),
     ...field(Buffer.from(parts.routingKey ?? '', 'utf8')),
     ...field(parts.value ?? Buffer.alloc(0)),
   ]);
+
+/** The input of a v2 signature: tag, algorithm, key id, the batch size (4 bytes, big-endian) and the root. */
+export const batchRootInput = (algorithm: string, keyId: string, size: number, root: Buffer): Buffer => {
+  const count = Buffer.alloc(4);
+  count.writeUInt32BE(size);
+  return Buffer.concat([...field(Buffer.from(batchRootDomain, 'utf8')), ...field(Buffer.from(algorithm, 'utf8')), ...field(Buffer.from(keyId, 'utf8')), ...field(count), ...field(root)]);
+};

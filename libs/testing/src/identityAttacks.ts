@@ -1,7 +1,7 @@
 import type { IHeaders, Message } from 'kafkajs';
 import { encodeSigned, Headers } from '@agentbus/bus';
 import { createEvent, type AgentEvent } from '@agentbus/events';
-import { base58Encode, formatSignatureHeader, parseSignatureHeader, signatureHeader, signRecord, type SigningKey } from '@agentbus/identity';
+import { base58Encode, formatSignatureHeader, parseSignatureHeader, signatureHeader, signRecord, signRecords, type SigningKey } from '@agentbus/identity';
 
 type AvroEventCodec = Parameters<typeof encodeSigned>[0];
 
@@ -99,6 +99,16 @@ export const identityAttacks = async (codec: AvroEventCodec, keys: AttackKeys, l
     // A signed task record copied onto the agent topic: the signature covers the topic.
     const { topic, message } = await signed(id('cross-topic'), keys.alice);
     add('cross-topic', { topic: topic.replace(/task$/, 'agent'), message }, 'SIGNATURE_INVALID', keys.alice.did);
+  }
+  {
+    // Batch signatures (v2): one record given another's leaf and path, one with a byte flipped.
+    const batch = await Promise.all(['batch-path-swapped', 'batch-value-flipped', 'batch-unused'].map((name) => codec.encode(taskCreated(id(name), keys.alice.did))));
+    const headers = signRecords(keys.alice, batch.map((e) => ({ topic: e.topic, routingKey: e.event.routingKey, value: e.value })));
+    const message = (i: number, header: string, value = batch[i]!.value): Message => ({ key: batch[i]!.event.id, value, headers: { [Headers.routingKey]: batch[i]!.event.routingKey, [signatureHeader]: header } });
+    add('batch-path-swapped', { topic: batch[0]!.topic, message: message(0, headers[2]!) }, 'SIGNATURE_INVALID', keys.alice.did);
+    const flipped = Buffer.from(batch[1]!.value);
+    flipped[flipped.indexOf(Buffer.from('forged-'))] = 'F'.charCodeAt(0);
+    add('batch-value-flipped', { topic: batch[1]!.topic, message: message(1, headers[1]!, flipped) }, 'SIGNATURE_INVALID', keys.alice.did);
   }
   return attacks;
 };

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
-import type { Message, Producer } from 'kafkajs';
-import { asSigner, Headers, newTraceparent, signHeaders } from '@agentbus/bus';
+import type { IHeaders, Message, Producer } from 'kafkajs';
+import { asSigner, Headers, newTraceparent, signBatchHeaders } from '@agentbus/bus';
 import type { AvroEventCodec } from '@agentbus/codec';
 import { isEventValidationError } from '@agentbus/events';
 import type { SigningKey } from '@agentbus/identity';
@@ -75,12 +75,14 @@ export class OutboxRelay {
         .limit(this.options.batchSize ?? 500);
       if (rows.length === 0) return;
       const byTopic = new Map<string, Message[]>();
+      const toSign: { topic: string; value: Buffer; headers: IHeaders }[] = [];
       const sent: OutboxRow[] = [];
       for (const row of rows) {
         try {
           const encoded = await codec.encode(asSigner(row.event, this.options.signingKey));
           const messages = byTopic.get(encoded.topic) ?? [];
-          const headers = signHeaders(this.options.signingKey, encoded.topic, encoded.value, { [Headers.routingKey]: row.event.routingKey, [Headers.traceparent]: newTraceparent() });
+          const headers: IHeaders = { [Headers.routingKey]: row.event.routingKey, [Headers.traceparent]: newTraceparent() };
+          toSign.push({ topic: encoded.topic, value: encoded.value, headers });
           // No record timestamp: Kafka's CreateTime is then the moment of sending, which dispatch latency is measured to.
           messages.push({ key: row.message_key, value: encoded.value, headers });
           byTopic.set(encoded.topic, messages);
@@ -93,6 +95,7 @@ export class OutboxRelay {
         }
       }
       if (sent.length > 0) {
+        signBatchHeaders(this.options.signingKey, toSign);
         await producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
         const publishedAt = Date.now();
         await db.withSchema(sagaSchema).table('outbox').whereIn('seq', sent.map((r) => r.seq)).delete();

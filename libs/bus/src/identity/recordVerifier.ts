@@ -7,6 +7,7 @@ import {
   signatureHeader,
   verificationModes,
   verifyRecordSignature,
+  VerifiedBatches,
   type AgentGrant,
   type AgentPolicySource,
   type IdentityRefusal,
@@ -57,14 +58,21 @@ export const assertVerificationMode = (mode: unknown, hasPolicy: boolean, where:
 /**
  * Who wrote a record and whether they were allowed to: the signature over the record's bytes, the
  * body's source against the signer, and the signer's grant against the event type. One verifier
- * per reader; public keys and compiled patterns are cached, so a record costs one Ed25519 verify.
+ * per reader; public keys and compiled patterns are cached, so a record costs one Ed25519 verify,
+ * and the records of a batch signature (v2) one between them.
  */
 export class RecordVerifier {
   readonly mode: VerificationMode;
   private readonly patterns = new Map<string, RoutingPattern>();
+  private readonly verifiedBatches = new VerifiedBatches();
 
   constructor(private readonly options: RecordVerifierOptions) {
     this.mode = assertVerificationMode(options.mode, options.policy !== undefined, 'verify');
+  }
+
+  /** Batch-signed records checked against a root already verified, and Ed25519 verifications of batch roots. */
+  get verifiedBatchCounts(): VerifiedBatches['counts'] {
+    return { ...this.verifiedBatches.counts };
   }
 
   /**
@@ -123,7 +131,7 @@ export class RecordVerifier {
   }
 
   private signerOf(topic: string, record: SignedRecord): string {
-    return verifyRecordSignature({ topic, routingKey: headerValue(record.headers, Headers.routingKey), value: record.value, signature: headerValue(record.headers, signatureHeader) });
+    return verifyRecordSignature({ topic, routingKey: headerValue(record.headers, Headers.routingKey), value: record.value, signature: headerValue(record.headers, signatureHeader) }, this.verifiedBatches);
   }
 
   private async authorize(signer: string, event: AgentEvent): Promise<void> {

@@ -57,6 +57,20 @@ describe('signed events on the Kafka bus (issue 15)', () => {
     expect(got!.headers[signatureHeader]).toMatch(/^v=1;alg=ed25519;kid=did:key:z6Mk/);
   });
 
+  it('signs a publishMany batch with one signature per 64 records (v2), and a reader that requires signatures takes them all', async () => {
+    const bus = await world.bus('batch-signer', { signingKey: keys.alice });
+    const verifying = await world.bus('batch-reader', { policy: postgresAgentPolicy(db), logger });
+    const seen: { taskId: string; header: string }[] = [];
+    await (await verifying.subscribe('task.created', (event, ctx) => void seen.push({ taskId: taskIdOf(event)!, header: String(ctx.headers[signatureHeader]) }), { name: 'batch', verify: 'require', fromBeginning: false })).ready();
+    const taskIds = Array.from({ length: 100 }, (_, i) => `batch-${i}`);
+    await bus.publishMany(taskIds.map((taskId) => ({ type: 'task.created', source: 'worker-1', payload: { taskId, description: 'd', priority: 'normal' } })));
+    await wait(() => seen, (s) => s.length === taskIds.length, 'every record of the batch');
+    expect(seen.map((s) => s.taskId).sort()).toEqual([...taskIds].sort());
+    expect(seen.every((s) => /^v=2;alg=ed25519;kid=did:key:z6Mk[^;]+;sig=[^;]+;leaf=\d+\/(64|36);path=/.test(s.header))).toBe(true);
+    expect(new Set(seen.map((s) => s.header.split(';')[3])).size).toBe(2);
+    expect(await world.deadLetters.list()).toHaveLength(0);
+  });
+
   it('refuses every attack with its code, dead-letters it, reports the offender, loses nothing else and keeps consuming', async () => {
     const codec = new AvroEventCodec({ registry: createRegistryClient(world.connection.registry), catalog: loadSchemaCatalog(), topicPrefix: world.topics.prefix });
     const attacks = await identityAttacks(codec, keys, 'bus');

@@ -1,7 +1,7 @@
 import type { IHeaders, Message } from 'kafkajs';
 import type { AvroEventCodec, EncodedEvent } from '@agentbus/codec';
 import type { AgentEvent } from '@agentbus/events';
-import { signatureHeader, signRecord, type SigningKey } from '@agentbus/identity';
+import { signatureHeader, signRecord, signRecords, type SigningKey } from '@agentbus/identity';
 import { Headers } from '../kafka/headers';
 import { entityKey } from '../publishing';
 
@@ -11,9 +11,22 @@ export const asSigner = (event: AgentEvent, key: SigningKey | undefined): AgentE
 /** Adds the `agentbus-signature` header over the encoded record; the headers it covers must already be set. */
 export const signHeaders = (key: SigningKey | undefined, topic: string, value: Buffer, headers: IHeaders): IHeaders => {
   if (!key) return headers;
-  const routingKey = headers[Headers.routingKey];
-  headers[signatureHeader] = signRecord(key, { topic, routingKey: routingKey === undefined ? undefined : String(routingKey), value });
+  headers[signatureHeader] = signRecord(key, { topic, routingKey: routingKeyOf(headers), value });
   return headers;
+};
+
+const routingKeyOf = (headers: IHeaders): string | undefined => (headers[Headers.routingKey] === undefined ? undefined : String(headers[Headers.routingKey]));
+
+/** Adds the `agentbus-signature` header to records produced together: one Ed25519 signature per batch (v2). */
+export const signBatchHeaders = (key: SigningKey | undefined, records: readonly { topic: string; value: Buffer; headers: IHeaders }[]): void => {
+  if (!key || records.length === 0) return;
+  const signatures = signRecords(
+    key,
+    records.map((r) => ({ topic: r.topic, routingKey: routingKeyOf(r.headers), value: r.value })),
+  );
+  records.forEach((r, i) => {
+    r.headers[signatureHeader] = signatures[i]!;
+  });
 };
 
 /** Encodes, and signs when there is a key: one Kafka message, for producers outside the bus (services' relays and reports). */

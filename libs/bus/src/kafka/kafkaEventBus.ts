@@ -16,7 +16,7 @@ import { entityKey, prepareEvent } from '../publishing';
 import { routesFromCatalog, type Routes } from '../routing/routes';
 import { SubscriptionNames } from '../subscriptionName';
 import { normalizeSubscribeArgs, resolveSubscription, type ResolvedSubscription } from '../subscriptionSpec';
-import { asSigner, signHeaders } from '../identity/signedMessage';
+import { asSigner, signBatchHeaders } from '../identity/signedMessage';
 import { assertVerificationMode, RecordVerifier } from '../identity/recordVerifier';
 import { violationFor } from '../identity/violations';
 import { decodeRecord } from './decodeRecord';
@@ -216,6 +216,7 @@ export class KafkaEventBus implements EventBus {
     const traceparent = childTraceparent(currentHandling()?.traceparent);
     const events: AgentEvent[] = [];
     const byTopic = new Map<string, Message[]>();
+    const toSign: { topic: string; value: Buffer; headers: IHeaders }[] = [];
     // Everything is validated and encoded before anything is sent.
     const key = this.options.signingKey;
     for (const input of inputs) {
@@ -229,12 +230,13 @@ export class KafkaEventBus implements EventBus {
         [Headers.routingKey]: event.routingKey,
         [Headers.traceparent]: traceparent,
       };
-      signHeaders(key, encoded.topic, encoded.value, headers);
+      if (key) toSign.push({ topic: encoded.topic, value: encoded.value, headers });
       const messages = byTopic.get(encoded.topic) ?? [];
       messages.push({ key: recordKey ?? entityKey(event), value: encoded.value, headers, timestamp: String(event.timestamp) });
       byTopic.set(encoded.topic, messages);
       events.push(encoded.event);
     }
+    signBatchHeaders(key, toSign);
     const producer = await this.getProducer();
     try {
       const topicMessages = [...byTopic].map(([topic, messages]) => ({ topic, messages }));
