@@ -1,9 +1,16 @@
-import { createKafkaEventBus, Headers } from '@agentbus/bus';
-import { generateSigningKey, signatureHeader, signRecord, verifyRecordSignature } from '@agentbus/identity';
+import { createKafkaEventBus, Headers, RecordVerifier } from '@agentbus/bus';
+import { deadLetterTopicSuffix, topicName } from '@agentbus/events';
+import { generateSigningKey, signatureHeader, signRecord, signRecords, staticAgentPolicy, VerifiedBatches, verifyRecordSignature, type SigningKey } from '@agentbus/identity';
+import { createKafka } from '@agentbus/kafka';
 import type { Logger } from '@agentbus/logger';
+import { createDatabase } from '@agentbus/postgres-sink';
+import { allProjections } from '@agentbus/projections';
+import { ensureLiveReadModels, rebuildReadModels } from '@agentbus/read-models';
+import { createTestDatabase } from '@agentbus/testing';
 import { publishThroughBus, type PublishRun } from './publish';
-import { nowMs } from './stats';
-import { config, type BenchWorld } from './world';
+import { prefill } from './replay';
+import { cpuMicros, nowMs } from './stats';
+import { benchWorld, config, type BenchWorld } from './world';
 import type { TaskCreatedInput } from './workload';
 
 /**
@@ -11,10 +18,9 @@ import type { TaskCreatedInput } from './workload';
  *
  *   - publishSigningComparison: publishMany through an unsigned bus and a signed one, same
  *     prefix, same inputs; the goal is signed >= 0.8x unsigned.
- *   - replay with AGENTBUS_VERIFY_SIGNATURES=require vs off: rebuildReadModels takes `identity`
- *     ({ verifier: new RecordVerifier({ mode: 'require', policy }) }); the prefill must then be
- *     signed (signHeaders from @agentbus/bus on each pre-encoded message) and the key allowed,
- *     or every record is refused.
+ *   - replayVerificationComparison: the same signed topics rebuilt into all read models with
+ *     verification off and with `require` (the projector's AGENTBUS_VERIFY_SIGNATURES); the goal
+ *     is require >= 0.8x off.
  *
  * Per-record CPU costs alone, no broker: npx tsx scripts/bench/identity.ts
  */
@@ -33,6 +39,64 @@ export const publishSigningComparison = async (world: BenchWorld, inputs: readon
   }
 };
 
+export interface RebuildRun {
+  seconds: number;
+  eventsPerSec: number;
+  cpuUsPerEvent: number;
+}
+
+/** Alternating rebuilds of one set of signed topics, without and with verification (require). */
+export const replayVerificationComparison = async (events: number, reps: number, log: Logger, say: (line: string) => void): Promise<{ off: RebuildRun[]; require: RebuildRun[]; verifiedBatches: VerifiedBatches['counts'] }> => {
+  const world = await benchWorld('verify', log);
+  const database = await createTestDatabase('bench_verify', config.databaseUrl);
+  const db = createDatabase({ url: database.url, poolMax: 4, applicationName: 'agentbus-bench-verify' });
+  const key: SigningKey = generateSigningKey();
+  const counts = { cached: 0, verified: 0 };
+  try {
+    const filled = await prefill(world.prefix, world.subjects, events, say, key);
+    say(`  pre-filled ${events.toLocaleString('en-US')} events signed by ${key.did.slice(0, 20)}… in ${filled.prefillSeconds.toFixed(1)} s`);
+    const topics = world.topics.topics.filter((t) => t !== topicName(world.prefix, deadLetterTopicSuffix));
+    await ensureLiveReadModels(db);
+    const rebuild = async (verify: boolean): Promise<RebuildRun> => {
+      const verifier = verify ? new RecordVerifier({ mode: 'require', policy: staticAgentPolicy([{ did: key.did, types: ['#'], name: 'bench', allowedAt: new Date(), revokedAt: null }]) }) : undefined;
+      const t = nowMs();
+      const cpu = cpuMicros();
+      const rebuilt = await rebuildReadModels({
+        db,
+        kafka: createKafka({ ...config.kafka, clientId: `${config.kafka.clientId}-bench-verify` }, log.child({ component: 'kafka' })),
+        codec: filled.codec,
+        topics,
+        consumer: 'projector',
+        projections: allProjections,
+        deadLetterTopic: topicName(world.prefix, deadLetterTopicSuffix),
+        logger: log,
+        databaseUrl: database.url,
+        ...(verifier ? { identity: { verifier } } : {}),
+      });
+      const seconds = (nowMs() - t) / 1000;
+      if (rebuilt.events !== events) throw new Error(`the rebuild (verify ${verify ? 'require' : 'off'}) reports ${rebuilt.events} events, ${events} were produced: refused records went to the dead-letter topic`);
+      if (verifier) {
+        const c = verifier.verifiedBatchCounts;
+        counts.cached += c.cached;
+        counts.verified += c.verified;
+      }
+      return { seconds, eventsPerSec: events / seconds, cpuUsPerEvent: (cpuMicros() - cpu) / events };
+    };
+    const off: RebuildRun[] = [];
+    const required: RebuildRun[] = [];
+    for (let rep = 1; rep <= reps; rep++) {
+      off.push(await rebuild(false));
+      required.push(await rebuild(true));
+      say(`  rep ${rep}: verify off ${Math.round(off.at(-1)!.eventsPerSec).toLocaleString('en-US')} events/s (${off.at(-1)!.cpuUsPerEvent.toFixed(1)} µs CPU/event), require ${Math.round(required.at(-1)!.eventsPerSec).toLocaleString('en-US')} events/s (${required.at(-1)!.cpuUsPerEvent.toFixed(1)} µs)`);
+    }
+    return { off, require: required, verifiedBatches: counts };
+  } finally {
+    await db.destroy();
+    await database.drop().catch((e: Error) => say(`  could not drop ${database.name}: ${e.message}`));
+    await world.cleanup();
+  }
+};
+
 const time = (label: string, n: number, fn: (i: number) => unknown): void => {
   for (let i = 0; i < n / 4; i++) fn(i);
   const start = nowMs();
@@ -46,7 +110,13 @@ if (require.main === module) {
   const record = { topic: 'agentbus.task', routingKey: 'task.created', value };
   const signature = signRecord(key, record);
   console.log('per record, a 480-byte value:');
-  time('sign (signing input + Ed25519)', 20_000, () => signRecord(key, record));
-  time('verify (header parse + cached did:key + Ed25519)', 20_000, () => verifyRecordSignature({ ...record, signature }));
+  time('sign v1 (signing input + Ed25519)', 20_000, () => signRecord(key, record));
+  time('verify v1 (header parse + cached did:key + Ed25519)', 20_000, () => verifyRecordSignature({ ...record, signature }));
+  const batch = Array.from({ length: 64 }, (_, i) => ({ ...record, value: Buffer.concat([value, Buffer.from([i])]) }));
+  time('sign v2, per record of a batch of 64 (leaf, tree, one Ed25519 per batch)', 6400, (i) => i % 64 === 0 && signRecords(key, batch));
+  const headers = signRecords(key, batch);
+  const verified = new VerifiedBatches();
+  time('verify v2, per record of a batch of 64, batch already verified (leaf + hashes up to a proven node)', 64_000, (i) => verifyRecordSignature({ ...batch[i % 64]!, signature: headers[i % 64] }, verified));
+  time('verify v2, no cache (leaf + path + Ed25519)', 20_000, (i) => verifyRecordSignature({ ...batch[i % 64]!, signature: headers[i % 64] }));
   time('headers object with the signature', 200_000, () => ({ [Headers.routingKey]: 'task.created', [signatureHeader]: signature }));
 }

@@ -13,7 +13,7 @@ import { replayBenchmark } from './replay';
 import { latencyEntries, replayEntries } from './replayEntries';
 import { auditBenchmark, auditEntries } from './audit';
 import { sagaEntries, sagasBenchmark } from './sagas';
-import { publishSigningComparison } from './identity';
+import { publishSigningComparison, replayVerificationComparison } from './identity';
 import { median, percentile, round } from './stats';
 import { benchLogger, benchWorld, closeLogs, config, ensureInfra } from './world';
 import { chunk, taskCreatedInputs } from './workload';
@@ -47,11 +47,13 @@ interface Plan {
   presence: PresencePlan;
   /** sagas.*: three-step sagas run. */
   sagas: number;
+  /** replay.verified: signed events pre-filled and rebuilt with verification off and required. */
+  verifyEvents: number;
 }
 
 const plans: Record<'full' | 'quick', Plan> = {
-  full: { reps: 5, batchSize: 500, publishEvents: 150_000, publishWarmup: 30_000, perfRecords: 300_000, perfWarmup: 50_000, consumeEvents: 300_000, consumeWarmup: 50_000, replayEvents: 1_000_000, latencyRate: 1000, latencySeconds: 20, presence: { agents: 10_000, heartbeatMs: 5000, timeoutMs: 30_000, seconds: 60, stopped: 200 }, sagas: 5000 },
-  quick: { reps: 2, batchSize: 500, publishEvents: 20_000, publishWarmup: 5_000, perfRecords: 50_000, perfWarmup: 10_000, consumeEvents: 30_000, consumeWarmup: 5_000, replayEvents: 50_000, latencyRate: 1000, latencySeconds: 5, presence: { agents: 1000, heartbeatMs: 5000, timeoutMs: 10_000, seconds: 15, stopped: 50 }, sagas: 500 },
+  full: { reps: 5, batchSize: 500, publishEvents: 150_000, publishWarmup: 30_000, perfRecords: 300_000, perfWarmup: 50_000, consumeEvents: 300_000, consumeWarmup: 50_000, replayEvents: 1_000_000, latencyRate: 1000, latencySeconds: 20, presence: { agents: 10_000, heartbeatMs: 5000, timeoutMs: 30_000, seconds: 60, stopped: 200 }, sagas: 5000, verifyEvents: 200_000 },
+  quick: { reps: 2, batchSize: 500, publishEvents: 20_000, publishWarmup: 5_000, perfRecords: 50_000, perfWarmup: 10_000, consumeEvents: 30_000, consumeWarmup: 5_000, replayEvents: 50_000, latencyRate: 1000, latencySeconds: 5, presence: { agents: 1000, heartbeatMs: 5000, timeoutMs: 10_000, seconds: 15, stopped: 50 }, sagas: 500, verifyEvents: 20_000 },
 };
 
 const goals = { 'publish.bus': 0.8, 'consume.bus': 0.7 } as const;
@@ -64,7 +66,7 @@ const usage = `usage: npx tsx bench/run.ts [--quick] [--reps N] [--up] [--out FI
   --reps N  measured repetitions per benchmark (default 5); the median is reported
   --up      start Kafka and the registry if they are not running (as npm run infra -- up)
   --out     where to write the JSON (default bench/results/latest.json); entries of other benchmarks in it are kept
-  --only    comma-separated groups to run: throughput (publish.*, consume.*), replay (replay.*), latency (projector.latency), presence (presence.*), audit (audit.*), sagas (sagas.*), identity (publish.signed)`;
+  --only    comma-separated groups to run: throughput (publish.*, consume.*), replay (replay.*), latency (projector.latency), presence (presence.*), audit (audit.*), sagas (sagas.*), identity (publish.signed, replay.verified)`;
 
 const parseArgs = (argv: string[]): { plan: Plan; start: boolean; out: string; quick: boolean; groups: Set<BenchGroup> } => {
   let quick = false;
@@ -352,6 +354,36 @@ export const main = async (argv: string[]): Promise<void> => {
       ratio: round(s / u, 3),
       machine: host,
       details: { runAt, commit: commit(), quick, repetitions: plan.reps, goal: 0.8, goalMet: s / u >= 0.8, cpuUsPerEvent: round(median(signed.map((r) => r.cpuUsPerEvent)), 1), unsignedCpuUsPerEvent: round(median(unsigned.map((r) => r.cpuUsPerEvent)), 1), runs: signed.map(publishRepDetail), unsignedRuns: unsigned.map(publishRepDetail) },
+    };
+
+    const verifyReps = Math.min(plan.reps, 3);
+    say(`
+identity: ${plan.verifyEvents.toLocaleString('en-US')} signed events (publishMany's batches of 64) rebuilt into all read models with verification off and require, alternating, ${verifyReps} times`);
+    const verified = await replayVerificationComparison(plan.verifyEvents, verifyReps, log, say);
+    const on = median(verified.require.map((r) => r.eventsPerSec));
+    const off = median(verified.off.map((r) => r.eventsPerSec));
+    results['replay.verified'] = {
+      value: round(on),
+      unit: 'events/s',
+      baseline: 'the same rebuild with verification off, same run',
+      baselineValue: round(off),
+      ratio: round(on / off, 3),
+      machine: host,
+      details: {
+        runAt,
+        commit: commit(),
+        quick,
+        events: plan.verifyEvents,
+        repetitions: verifyReps,
+        goal: 0.8,
+        goalMet: on / off >= 0.8,
+        cpuUsPerEvent: round(median(verified.require.map((r) => r.cpuUsPerEvent)), 1),
+        offCpuUsPerEvent: round(median(verified.off.map((r) => r.cpuUsPerEvent)), 1),
+        batchSignatures: verified.verifiedBatches,
+        note: 'rebuildReadModels from the beginning into a new generation; require = RecordVerifier with a static policy allowing the key every type (signature, source and grant checked per record)',
+        runs: verified.require.map((r) => ({ eventsPerSec: round(r.eventsPerSec), seconds: round(r.seconds, 2), cpuUsPerEvent: round(r.cpuUsPerEvent, 1) })),
+        offRuns: verified.off.map((r) => ({ eventsPerSec: round(r.eventsPerSec), seconds: round(r.seconds, 2), cpuUsPerEvent: round(r.cpuUsPerEvent, 1) })),
+      },
     };
   }
 

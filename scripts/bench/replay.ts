@@ -1,16 +1,17 @@
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { entityKey, Headers, newTraceparent } from '@agentbus/bus';
+import { asSigner, entityKey, Headers, newTraceparent, signBatchHeaders } from '@agentbus/bus';
 import { AvroEventCodec, createRegistryClient, loadSchemaCatalog } from '@agentbus/codec';
 import { createEvent, deadLetterTopicSuffix, topicName } from '@agentbus/events';
 import { createKafka } from '@agentbus/kafka';
+import type { SigningKey } from '@agentbus/identity';
 import type { Logger } from '@agentbus/logger';
 import { createDatabase } from '@agentbus/postgres-sink';
 import { allProjections } from '@agentbus/projections';
 import { ensureLiveReadModels, rebuildReadModels } from '@agentbus/read-models';
 import { createTestDatabase, mixedWorkload } from '@agentbus/testing';
-import type { Message, TopicMessages } from 'kafkajs';
+import type { IHeaders, Message, TopicMessages } from 'kafkajs';
 import { consumeRaw } from './consume';
 import { cpuMicros, nowMs } from './stats';
 import { benchWorld, config } from './world';
@@ -32,9 +33,10 @@ const readTables = ['events', ...allProjections.flatMap((p) => p.tables.map((t) 
  * Fills the topics with `events` distinct events: the mixed workload of the integration tests
  * (every kind the read models project), repeated with distinct run names so ids, tasks and agents
  * never repeat. Encoded with the codec in chunks (the bus's bytes, headers and keys) and produced
- * with raw kafkajs sendBatch in large batches.
+ * with raw kafkajs sendBatch in large batches. With a key, every event is signed by it (source =
+ * its DID), as a signing bus's publishMany signs: one signature per 64 records of a topic.
  */
-export const prefill = async (prefix: string, subjects: Set<string>, events: number, say: (line: string) => void) => {
+export const prefill = async (prefix: string, subjects: Set<string>, events: number, say: (line: string) => void, signingKey?: SigningKey) => {
   const codec = new AvroEventCodec({ registry: createRegistryClient(config.registry), catalog: loadSchemaCatalog(), topicPrefix: prefix });
   for (const { subject } of await codec.registerSchemas()) subjects.add(subject);
   const producer = createKafka({ ...config.kafka, clientId: `${config.kafka.clientId}-bench-prefill` }).producer({ idempotent: true, maxInFlightRequests: 5, allowAutoTopicCreation: false });
@@ -50,12 +52,13 @@ export const prefill = async (prefix: string, subjects: Set<string>, events: num
       const grouped = new Map<string, Message[]>();
       const traceparent = newTraceparent();
       for (const input of inputs) {
-        const event = createEvent(input);
+        const event = asSigner(createEvent(input), signingKey);
         const encoded = await codec.encode(event);
         const list = grouped.get(encoded.topic) ?? [];
         list.push({ key: entityKey(event), value: encoded.value, headers: { [Headers.routingKey]: event.routingKey, [Headers.traceparent]: traceparent }, timestamp: String(event.timestamp) });
         grouped.set(encoded.topic, list);
       }
+      for (const [topic, messages] of grouped) signBatchHeaders(signingKey, messages.map((m) => ({ topic, value: m.value as Buffer, headers: m.headers as IHeaders })));
       encodeMs += nowMs() - t;
       const topicMessages: TopicMessages[] = [...grouped].map(([topic, messages]) => ({ topic, messages }));
       await producer.sendBatch({ acks: -1, topicMessages });
