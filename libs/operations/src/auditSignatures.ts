@@ -33,12 +33,18 @@ interface SignedRow {
   event_id: string | null;
   type: string | null;
   source: string | null;
+  recorded_at: Date;
 }
 
 const singleHeaders = (headers: Record<string, string | string[]>): Record<string, string> =>
   Object.fromEntries(Object.entries(headers ?? {}).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : v]));
 
-/** Every stored record's signature, source and grant, against the policy as it stands now. */
+/**
+ * Every stored record's signature, source and grant, against the policy as it stands now, except
+ * that a revocation counts from its time: a record the trail recorded (recorded_at, set by Postgres,
+ * not by the producer) before its key was revoked was allowed then, so a key rotation does not
+ * turn the trail red. The types granted are today's.
+ */
 export const verifyAuditSignatures = async (db: Knex, options: { prefix: string; topic?: string; from?: Date }): Promise<SignatureReport> => {
   const hasPolicy = (await db.raw('select to_regclass(?) as t', [`${identitySchema}.agents`])).rows[0].t;
   const verifier = new RecordVerifier({ mode: 'require', policy: staticAgentPolicy(hasPolicy ? await listAgents(db) : []) });
@@ -47,7 +53,7 @@ export const verifyAuditSignatures = async (db: Knex, options: { prefix: string;
   const report: SignatureReport = { checked: 0, verified: 0, problems: [] };
   let after: { topic: string; partition: number; position: string } | undefined;
   for (;;) {
-    let query = db.withSchema('audit').from<SignedRow>('records').select('topic', 'partition', 'kafka_offset', 'position', 'raw', 'headers', 'event_id', 'type', 'source');
+    let query = db.withSchema('audit').from<SignedRow>('records').select('topic', 'partition', 'kafka_offset', 'position', 'raw', 'headers', 'event_id', 'type', 'source', 'recorded_at');
     if (topic) query = query.where({ topic });
     if (options.from) query = query.andWhere('kafka_timestamp', '>=', options.from);
     if (after) query = query.andWhereRaw('(topic, partition, position) > (?, ?, ?)', [after.topic, after.partition, after.position]);
@@ -57,7 +63,7 @@ export const verifyAuditSignatures = async (db: Knex, options: { prefix: string;
       // A dead letter keeps the original bytes and headers; it was signed for the topic it came from.
       const signedTopic = row.topic === dlq ? (headers[DeadLetterHeaders.sourceTopic] ?? row.topic) : row.topic;
       const event = row.event_id && row.type && row.source !== null ? ({ id: row.event_id, type: row.type, source: row.source } as AgentEvent) : undefined;
-      const refusal = await verifier.check(signedTopic, { value: row.raw, headers }, event);
+      const refusal = await verifier.check(signedTopic, { value: row.raw, headers }, event, row.recorded_at);
       report.checked++;
       if (!refusal) report.verified++;
       else report.problems.push({ topic: row.topic, partition: row.partition, offset: String(row.kafka_offset), eventId: row.event_id, type: row.type, source: row.source, code: refusal.code, reason: refusal.message });

@@ -131,5 +131,17 @@ describe('keys, the agent policy, audit verify --signatures and trace marks, thr
     expect((await agentbusCli(env, 'trace', root.metadata.correlationId!)).stdout).toContain('✗ NOT VERIFIED (EVENT_UNSIGNED)');
 
     for (const name of ['alice', 'bob']) for (const run of [verify, text, trace]) expect(run.stdout + run.stderr).not.toContain(pemBody(join(dir, `${name}.key`)).slice(0, 40));
+
+    // Rotation: alice's key is revoked now. What the trail recorded while it was allowed still
+    // verifies; what it records after the revocation does not.
+    expect((await agentbusCli(env, 'agents', 'revoke', alice)).code).toBe(0);
+    await aliceBus.publish({ ...task('sig-after-revocation'), ...causedBy(root) });
+    await until(async () => (await countRows(db)) === 6, 60_000, 'the record signed after the revocation in the audit trail');
+    const rotated = JSON.parse((await agentbusCli(env, 'audit', 'verify', '--signatures', '--json')).stdout) as { signatures: { checked: number; verified: number; problems: { code: string; source: string; eventId: string; reason: string }[] } };
+    expect(rotated.signatures.checked).toBe(6);
+    expect(rotated.signatures.verified).toBe(2);
+    const late = rotated.signatures.problems.filter((p) => p.source === alice && p.code === 'NOT_AUTHORIZED');
+    expect(late).toHaveLength(1);
+    expect(late[0]!.reason).toContain('revoked');
   });
 });

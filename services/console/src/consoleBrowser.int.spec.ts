@@ -80,6 +80,37 @@ describe('operator console in a real browser (chromium) against the real service
     await page.close();
   });
 
+  it('sagas: a declined order shows its failed step and the compensations in reverse, with their agents; its trace is the whole workflow', async () => {
+    await stack.spawn('services/saga-orchestrator/src/main.ts', 'saga orchestrator running', { SAGA_AGENT_DIRECTORY: 'presence' });
+    await stack.spawn('scripts/demo/orderAgents.ts', 'order agents ready', { ORDER_AGENTS_SUFFIX: 'web', ORDER_AGENTS_DECLINE_ABOVE: '1000', LOG_LEVEL: 'warn' });
+    const capabilities = async () => Number((await stack.db.raw(`select count(distinct c) as n from read.presence_agents, unnest(capabilities) c where status = 'online' and c in ('orders', 'inventory', 'payments')`)).rows[0].n);
+    await until(async () => (await capabilities()) === 3, 90_000, 'the order agents in the presence read model');
+    const sagaId = `order-piano-${Date.now().toString(36)}`;
+    await stack.bus.publish({ type: 'workflow.requested', source: 'did:agent:shop', payload: { sagaId, sagaName: 'order', input: JSON.stringify({ orderId: sagaId, items: [{ sku: 'piano', quantity: 1 }], amount: 8000 }), requestedBy: 'did:agent:shop' } });
+    await until(async () => (await stack.db.raw(`select status from read.sagas where saga_id = ?`, [sagaId])).rows[0]?.status === 'failed', 120_000, 'the declined saga to end failed');
+
+    const page = await newPage();
+    await logIn(page, 'victor', '/sagas');
+    await page.getByRole('link', { name: sagaId }).click();
+    await page.getByTestId('failed-step').waitFor();
+    expect(await page.getByTestId('failed-step').textContent()).toMatch(/failed at process-payment: .*declined/);
+    const undo = page.getByTestId('timeline').locator('tbody tr[data-phase="compensation"]');
+    await until(async () => (await undo.count()) >= 2, 30_000, 'both compensations on the page');
+    const undone = await undo.evaluateAll((rows) => rows.map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent ?? '')));
+    const steps = [...new Set(undone.map((cells) => cells[2]))];
+    expect(steps).toEqual(['reserve-inventory (undo)', 'create-order (undo)']);
+    expect(undone.filter((cells) => cells[2] === 'reserve-inventory (undo)').some((cells) => cells[3] === 'stock-web')).toBe(true);
+    expect(undone.filter((cells) => cells[2] === 'create-order (undo)').some((cells) => cells[3] === 'orders-web')).toBe(true);
+    await shot(page, 'saga-declined');
+
+    await page.getByRole('link', { name: /^[0-9A-Z]{26}$/ }).first().click();
+    await page.getByTestId('waterfall').waitFor();
+    const types = await page.getByTestId('waterfall').locator('tbody tr td:first-child').allTextContents();
+    for (const type of ['workflow.requested', 'saga.started', 'task.assigned', 'task.completed', 'task.failed', 'saga.compensating', 'saga.failed']) expect(types).toContain(type);
+    await shot(page, 'saga-trace');
+    await page.close();
+  });
+
   it('dead letters: a poison record appears; a viewer cannot replay; an operator replays it with a confirmation and it leaves the list', async () => {
     const kafka = createKafka(parseConfig(connectionSchema, { ...process.env, ...stack.env }).kafka);
     const producer = kafka.producer();

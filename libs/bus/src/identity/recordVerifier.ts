@@ -77,14 +77,14 @@ export class RecordVerifier {
 
   /**
    * The refusal, or undefined when the record is signed by its source and the source may emit its
-   * type. The signature is checked on the bytes alone; without the decoded event only it is.
-   * Policy outages throw (retriable).
+   * type. The signature is checked on the bytes alone; without the decoded event only it is. With
+   * `at`, a revocation counts only from its time on. Policy outages throw (retriable).
    */
-  async check(topic: string, record: SignedRecord, event: AgentEvent | undefined): Promise<IdentityRefusal | undefined> {
+  async check(topic: string, record: SignedRecord, event: AgentEvent | undefined, at?: Date): Promise<IdentityRefusal | undefined> {
     let signer: string | undefined;
     try {
       signer = this.signerOf(topic, record);
-      if (event) await this.authorize(signer, event);
+      if (event) await this.authorize(signer, event, at);
       return undefined;
     } catch (error) {
       if (!isIdentityRefusal(error)) throw error;
@@ -134,15 +134,16 @@ export class RecordVerifier {
     return verifyRecordSignature({ topic, routingKey: headerValue(record.headers, Headers.routingKey), value: record.value, signature: headerValue(record.headers, signatureHeader) }, this.verifiedBatches);
   }
 
-  private async authorize(signer: string, event: AgentEvent): Promise<void> {
+  /** `at`: judge the grant as it stood then (an audit of what was recorded before a revocation); now by default. */
+  private async authorize(signer: string, event: AgentEvent, at?: Date): Promise<void> {
     if (event.source !== signer) throw new SourceMismatchError(event.source, signer);
-    const reason = this.refusalOf(await this.options.policy!.grantOf(signer), event.type);
+    const reason = this.refusalOf(await this.options.policy!.grantOf(signer), event.type, at);
     if (reason) throw new NotAuthorizedError(signer, event.type, reason);
   }
 
-  private refusalOf(grant: AgentGrant | undefined, eventType: string): 'unknown' | 'revoked' | 'type' | undefined {
+  private refusalOf(grant: AgentGrant | undefined, eventType: string, at?: Date): 'unknown' | 'revoked' | 'type' | undefined {
     if (!grant) return 'unknown';
-    if (grant.revokedAt) return 'revoked';
+    if (grant.revokedAt && (at === undefined || at.getTime() >= new Date(grant.revokedAt).getTime())) return 'revoked';
     return grant.types.some((t) => this.pattern(t)?.matches(eventType)) ? undefined : 'type';
   }
 

@@ -45,6 +45,15 @@ describe('RecordVerifier', () => {
     expect((await revoked.check(topic, signed(alice, event), event))?.message).toMatch(/was revoked/);
   });
 
+  it('judged as of a time (an audit), counts a revocation only from when it was made', async () => {
+    const revokedAt = new Date('2026-11-30T12:00:00Z');
+    const verifier = new RecordVerifier({ mode: 'require', policy: staticAgentPolicy([grant(alice, ['task.*'], revokedAt)]) });
+    const event = created(alice.did);
+    expect(await verifier.check(topic, signed(alice, event), event, new Date('2026-11-30T11:59:59Z'))).toBeUndefined();
+    expect((await verifier.check(topic, signed(alice, event), event, revokedAt))?.message).toMatch(/was revoked/);
+    expect((await verifier.check(topic, signed(alice, event), event, new Date('2026-12-01T00:00:00Z')))?.message).toMatch(/was revoked/);
+  });
+
   it('checks the signature before decoding: a tampered record is SIGNATURE_INVALID even when it no longer decodes', async () => {
     const event = created(alice.did);
     const record = signed(alice, event);
