@@ -1,14 +1,11 @@
 import { createKafkaEventBus, Headers, RecordVerifier } from '@agentbus/bus';
-import { deadLetterTopicSuffix, topicName } from '@agentbus/events';
 import { generateSigningKey, signatureHeader, signRecord, signRecords, staticAgentPolicy, VerifiedBatches, verifyRecordSignature, type SigningKey } from '@agentbus/identity';
-import { createKafka } from '@agentbus/kafka';
 import type { Logger } from '@agentbus/logger';
 import { createDatabase } from '@agentbus/postgres-sink';
-import { allProjections } from '@agentbus/projections';
-import { ensureLiveReadModels, rebuildReadModels } from '@agentbus/read-models';
+import { ensureLiveReadModels } from '@agentbus/read-models';
 import { createTestDatabase } from '@agentbus/testing';
 import { publishThroughBus, type PublishRun } from './publish';
-import { prefill } from './replay';
+import { prefill, rebuildBenchTopics } from './replay';
 import { cpuMicros, nowMs } from './stats';
 import { benchWorld, config, type BenchWorld } from './world';
 import type { TaskCreatedInput } from './workload';
@@ -55,24 +52,12 @@ export const replayVerificationComparison = async (events: number, reps: number,
   try {
     const filled = await prefill(world.prefix, world.subjects, events, say, key);
     say(`  pre-filled ${events.toLocaleString('en-US')} events signed by ${key.did.slice(0, 20)}… in ${filled.prefillSeconds.toFixed(1)} s`);
-    const topics = world.topics.topics.filter((t) => t !== topicName(world.prefix, deadLetterTopicSuffix));
     await ensureLiveReadModels(db);
     const rebuild = async (verify: boolean): Promise<RebuildRun> => {
       const verifier = verify ? new RecordVerifier({ mode: 'require', policy: staticAgentPolicy([{ did: key.did, types: ['#'], name: 'bench', allowedAt: new Date(), revokedAt: null }]) }) : undefined;
       const t = nowMs();
       const cpu = cpuMicros();
-      const rebuilt = await rebuildReadModels({
-        db,
-        kafka: createKafka({ ...config.kafka, clientId: `${config.kafka.clientId}-bench-verify` }, log.child({ component: 'kafka' })),
-        codec: filled.codec,
-        topics,
-        consumer: 'projector',
-        projections: allProjections,
-        deadLetterTopic: topicName(world.prefix, deadLetterTopicSuffix),
-        logger: log,
-        databaseUrl: database.url,
-        ...(verifier ? { identity: { verifier } } : {}),
-      });
+      const rebuilt = await rebuildBenchTopics(world, database, db, filled.codec, log, verifier ? { identity: { verifier } } : {});
       const seconds = (nowMs() - t) / 1000;
       if (rebuilt.events !== events) throw new Error(`the rebuild (verify ${verify ? 'require' : 'off'}) reports ${rebuilt.events} events, ${events} were produced: refused records went to the dead-letter topic`);
       if (verifier) {

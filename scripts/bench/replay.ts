@@ -9,12 +9,13 @@ import type { SigningKey } from '@agentbus/identity';
 import type { Logger } from '@agentbus/logger';
 import { createDatabase } from '@agentbus/postgres-sink';
 import { allProjections } from '@agentbus/projections';
-import { ensureLiveReadModels, rebuildReadModels } from '@agentbus/read-models';
+import { ensureLiveReadModels, rebuildReadModels, type RebuildOptions } from '@agentbus/read-models';
 import { createTestDatabase, mixedWorkload } from '@agentbus/testing';
+import type { Knex } from 'knex';
 import type { IHeaders, Message, TopicMessages } from 'kafkajs';
 import { consumeRaw } from './consume';
 import { cpuMicros, nowMs } from './stats';
-import { benchWorld, config } from './world';
+import { benchWorld, config, type BenchWorld } from './world';
 
 export interface ReplayResult {
   events: number;
@@ -105,6 +106,28 @@ const copyLimit = async (databaseUrl: string, schema: string) => {
   return { rows, seconds, rowsPerSec: rows / seconds, tables, method: "server-side COPY … FROM '<csv file>' (format csv) into LIKE-copies without indexes; CSV exported with COPY … TO" };
 };
 
+/** rebuildReadModels as the bench runs it: every projection from the beginning of the bench world's topics. */
+export const rebuildBenchTopics = (
+  world: BenchWorld,
+  database: { url: string },
+  db: Knex,
+  codec: AvroEventCodec,
+  log: Logger,
+  extra: Pick<RebuildOptions, 'onBatch' | 'identity'> = {},
+) =>
+  rebuildReadModels({
+    ...extra,
+    db,
+    kafka: createKafka({ ...config.kafka, clientId: `${config.kafka.clientId}-bench-rebuild` }, log.child({ component: 'kafka' })),
+    codec,
+    topics: world.topics.topics.filter((t) => t !== topicName(world.prefix, deadLetterTopicSuffix)),
+    consumer: 'projector',
+    projections: allProjections,
+    deadLetterTopic: topicName(world.prefix, deadLetterTopicSuffix),
+    logger: log,
+    databaseUrl: database.url,
+  });
+
 /** replay.rebuild, replay.raw-consume and replay.postgres-copy over one set of pre-filled topics. */
 /** `around` wraps the rebuild alone (the profiler starts and stops sampling there). */
 export const replayBenchmark = async (events: number, log: Logger, say: (line: string) => void, around: <T>(work: () => Promise<T>) => Promise<T> = (work) => work()): Promise<ReplayResult> => {
@@ -121,20 +144,7 @@ export const replayBenchmark = async (events: number, log: Logger, say: (line: s
     const batches: { fetched: number; durationMs: number; at: number }[] = [];
     const t = nowMs();
     const cpu = cpuMicros();
-    const rebuilt = await around(() =>
-      rebuildReadModels({
-      onBatch: (b) => batches.push({ fetched: b.fetched, durationMs: b.durationMs, at: nowMs() - t }),
-      db,
-      kafka: createKafka({ ...config.kafka, clientId: `${config.kafka.clientId}-bench-rebuild` }, log.child({ component: 'kafka' })),
-      codec: filled.codec,
-      topics,
-      consumer: 'projector',
-      projections: allProjections,
-      deadLetterTopic: topicName(world.prefix, deadLetterTopicSuffix),
-      logger: log,
-      databaseUrl: database.url,
-      }),
-    );
+    const rebuilt = await around(() => rebuildBenchTopics(world, database, db, filled.codec, log, { onBatch: (b) => batches.push({ fetched: b.fetched, durationMs: b.durationMs, at: nowMs() - t }) }));
     const rebuildSeconds = (nowMs() - t) / 1000;
     const cpuUsPerEvent = (cpuMicros() - cpu) / events;
     const batchStats = { firstAtMs: Math.round(batches[0]?.at ?? 0), lastAtMs: Math.round(batches.at(-1)?.at ?? 0), count: batches.length, meanEvents: events / Math.max(1, batches.length), meanMs: batches.reduce((n, b) => n + b.durationMs, 0) / Math.max(1, batches.length) };

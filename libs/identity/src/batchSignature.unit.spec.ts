@@ -9,6 +9,7 @@ import { leafHash, merkleTree, rootFromPath } from './merkleTree';
 import { maxBatchLeaves, signRecords, VerifiedBatches, verifyRecordSignature } from './recordSignature';
 import { formatBatchSignatureHeader, parseSignatureHeader, type BatchSignatureHeader } from './signatureHeader';
 import { generateSigningKey } from './signingKey';
+import { codeOf } from './identityTesting.spec-support';
 
 // An independent reading of docs/identity.md and RFC 9162 §2.1.1, written out again on purpose.
 const sha256 = (...parts: Buffer[]) => crypto.createHash('sha256').update(Buffer.concat(parts)).digest();
@@ -24,14 +25,6 @@ const referenceLeaf = (did: string, r: { topic: string; routingKey: string; valu
   sha256(Buffer.from([0]), lengthPrefixed(ascii('agentbus-event-signature/v2'), ascii('ed25519'), ascii(did), ascii(r.topic), ascii(r.routingKey), r.value));
 const referenceRootInput = (did: string, size: number, root: Buffer) => lengthPrefixed(ascii('agentbus-batch-signature/v2'), ascii('ed25519'), ascii(did), Buffer.from([0, 0, (size >>> 8) & 255, size & 255]), root);
 
-const codeOf = (fn: () => unknown): string | undefined => {
-  try {
-    fn();
-  } catch (error) {
-    return (error as { code?: string }).code;
-  }
-  return undefined;
-};
 
 describe('Merkle tree (RFC 9162)', () => {
   const leavesOf = (n: number) => Array.from({ length: n }, (_, i) => leafHash(Buffer.from(`record ${i}`)));

@@ -11,15 +11,8 @@ import { signRecord, verifyRecordSignature } from './recordSignature';
 import { formatSignatureHeader, parseSignatureHeader } from './signatureHeader';
 import { generateSigningKey, signingKeyFromPem } from './signingKey';
 import { signingInput } from './signingInput';
+import { codeOf } from './identityTesting.spec-support';
 
-const codeOf = (fn: () => unknown): string | undefined => {
-  try {
-    fn();
-  } catch (error) {
-    return (error as { code?: string }).code;
-  }
-  return undefined;
-};
 
 describe('base58btc', () => {
   it('encodes the draft-msporny-base58 examples and decodes them back', () => {
