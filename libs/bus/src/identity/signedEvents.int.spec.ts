@@ -69,6 +69,9 @@ describe('signed events on the Kafka bus (issue 15)', () => {
     expect(seen.every((s) => /^v=2;alg=ed25519;kid=did:key:z6Mk[^;]+;sig=[^;]+;leaf=\d+\/(64|36);path=/.test(s.header))).toBe(true);
     expect(new Set(seen.map((s) => s.header.split(';')[3])).size).toBe(2);
     expect(await world.deadLetters.list()).toHaveLength(0);
+    // The next test counts the dead letters of its own subscription only.
+    await verifying.close();
+    await bus.close();
   });
 
   it('refuses every attack with its code, dead-letters it, reports the offender, loses nothing else and keeps consuming', async () => {
