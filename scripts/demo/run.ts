@@ -1,5 +1,6 @@
 // `npm run demo`: starts the infrastructure, sets up topics and schemas, runs a swarm of agents
-// over real Kafka (Avro through the registry) with the bus SDK, and prints what happened.
+// over real Kafka (Avro through the registry) with the bus SDK, and prints what happened. In a
+// terminal, the services and the operator console keep running afterwards until Ctrl-C.
 import { createKafkaEventBus, sourceOf, type KafkaEventBus } from '@agentbus/bus';
 import { connectionSchema, parseConfig } from '@agentbus/config';
 import type { AgentEvent, AgentOnlinePayload, TaskCreatedPayload } from '@agentbus/events';
@@ -7,11 +8,12 @@ import { agentbusTopics, createKafka, ensureTopics } from '@agentbus/kafka';
 import { createLogger } from '@agentbus/logger';
 import { createDatabase } from '@agentbus/postgres-sink';
 import { ensureLiveReadModels } from '@agentbus/read-models';
-import { spawnService } from '@agentbus/testing';
+import { spawnService, type ServiceProcess } from '@agentbus/testing';
 import { up } from '../infra/infra';
 import { loadInfraSettings } from '../infra/settings';
 import { DemoWorker } from './agents';
 import { showAuditTrail, startAuditSinkProcess } from './auditTrail';
+import { consoleOverviewLine, startConsoleProcess } from './consoleScene';
 import { identityScene } from './identityScene';
 import { presenceScene, startPresenceMonitor } from './presenceScene';
 import { runOrderSagas, startOrderSagaServices } from './orderSagas';
@@ -25,6 +27,21 @@ const t0 = Date.now();
 const say = (line: string) => console.log(`${`+${((Date.now() - t0) / 1000).toFixed(2)}s`.padStart(8)}  ${line}`);
 const short = (id: string | undefined) => (id ? `…${id.slice(-5)}` : '-');
 const taskOf = (e: AgentEvent) => (e.payload as { taskId?: string }).taskId ?? '';
+// Every service process the demo started, stopped when it ends, however it ends.
+const services: ServiceProcess[] = [];
+const started = <T extends ServiceProcess>(service: T): T => {
+  services.push(service);
+  return service;
+};
+let interrupted = false;
+const isRunning = (s: ServiceProcess) => s.child.exitCode === null && s.child.signalCode === null;
+const stopServices = async (): Promise<void> => {
+  // Ctrl-C reached the services too (one process group): a second signal would make them exit at
+  // once, so they get a while to stop by themselves; only one that did not get it is sent SIGTERM.
+  const deadline = Date.now() + (interrupted ? 30_000 : 0);
+  while (services.some(isRunning) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  await Promise.all(services.map((s) => s.kill('SIGTERM')));
+};
 
 const main = async (): Promise<void> => {
   console.log('agentbus demo: real Kafka + schema registry + Postgres, no Docker\n');
@@ -50,16 +67,20 @@ const main = async (): Promise<void> => {
   say(`setup    ${created.length ? `created ${created.length} topics` : 'topics already there'}; ${subjects.length} schema versions registered, BACKWARD_TRANSITIVE; read models in ${readModels.schema}`);
 
   // The projector runs as its own process, as in production.
-  const projector = spawnService('services/projector/src/main.ts', { PROJECTOR_HTTP_PORT: '0', LOG_LEVEL: 'info' });
+  const projector = started(spawnService('services/projector/src/main.ts', { PROJECTOR_HTTP_PORT: '0', LOG_LEVEL: 'info' }));
   const projectorStart = Date.now();
   while (!projector.output().includes('projector running')) {
     if (projector.child.exitCode !== null || Date.now() - projectorStart > 60_000) throw new Error(`the projector did not start:\n${projector.output().slice(-2000)}`);
     await new Promise((r) => setTimeout(r, 100));
   }
   say(`service  projector running (pid ${projector.child.pid}): every category into Postgres, offsets in the same transaction`);
-  const auditSink = await startAuditSinkProcess();
+  const auditSink = started(await startAuditSinkProcess());
   say(`service  audit sink running (pid ${auditSink.child.pid}): every record of every topic into a hash-chained, append-only trail`);
   const presence = await startPresenceMonitor(say);
+  started(presence.process);
+  const operatorConsole = await startConsoleProcess(say);
+  started(operatorConsole.process);
+  say(`service  console running (pid ${operatorConsole.process.child.pid}) on ${operatorConsole.url}: agents, sagas, traces, dead letters and the audit trail, live`);
 
   // The observer sees everything, as the seed's "#" audit subscription.
   const runStart = Date.now();
@@ -174,8 +195,6 @@ const main = async (): Promise<void> => {
   await Promise.all(workers.map((w) => w.leave()));
   await new Promise((r) => setTimeout(r, 300));
   await Promise.all(buses.map((b) => b.close({ deadlineMs: 5000 })));
-  await projector.kill('SIGTERM');
-  await presence.process.kill('SIGTERM');
   await db.destroy();
 
   const mine = seen.filter((e) => taskOf(e).startsWith(run));
@@ -202,18 +221,45 @@ const main = async (): Promise<void> => {
   for (const a of agentRows) console.log(`  read.agents ${a.agent_id.padEnd(10)} ${a.state.padEnd(8)} capacity=${a.capacity} health=${a.health} last heartbeat ${a.beat}`);
   console.log(`  read.events ${storedEvents} events stored for the first workflow (correlation ${mine0(seen, run).slice(-8)})`);
   await showAuditTrail(auditSink, connection, mine0(seen, run));
+  console.log('\nOperator console (GET /api/overview, logged in as the operator)');
+  console.log(`  ${await consoleOverviewLine(operatorConsole)}`);
   console.log('\nThe infrastructure is still running. Stop it with: npm run infra -- down');
   if (completed.length + failed.length < TASKS) throw new Error(`only ${completed.length + failed.length} of ${TASKS} tasks finished within 60 s`);
   if (deadSources.size !== 1) throw new Error('the garbage record did not reach the dead-letter topic');
   if (orderReport.problem) throw new Error(orderReport.problem);
+
+  const login = `${operatorConsole.url} (user ${operatorConsole.user}, password ${operatorConsole.password})`;
+  if (!process.stdout.isTTY) {
+    console.log(`console: ${login}; stopped with the demo (run npm run demo in a terminal to keep it)`);
+    return;
+  }
+  // The trail records what is done in the console from now on (replays, verifications), as the rest does.
+  started(await startAuditSinkProcess());
+  console.log(`console: ${login}; Ctrl-C to stop`);
+  await untilInterrupted();
+  console.log('\nstopping the console and the services');
 };
+
+const untilInterrupted = (): Promise<void> =>
+  new Promise((resolve) => {
+    const keepAlive = setInterval(() => undefined, 60_000);
+    process.once('SIGINT', () => {
+      interrupted = true;
+      clearInterval(keepAlive);
+      resolve();
+    });
+  });
 
 const mine0 = (seen: AgentEvent[], run: string): string => seen.find((e) => e.type === 'task.created' && taskOf(e).startsWith(run))?.id ?? '';
 
 main().then(
-  () => process.exit(0),
-  (error: Error) => {
+  async () => {
+    await stopServices();
+    process.exit(0);
+  },
+  async (error: Error) => {
     console.error(`demo failed: ${error.message}`);
+    await stopServices();
     process.exit(1);
   },
 );

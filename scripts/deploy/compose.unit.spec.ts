@@ -6,15 +6,18 @@ import { deployedServices } from './deployedServices';
 import { repoRoot } from './manifests';
 import { kafkaTopics } from './strimzi';
 
+// The console's logins come from the environment of `docker compose`; these stand in for yours.
+const consoleLogins = { CONSOLE_USERS: 'olga:operator:00:00', CONSOLE_SESSION_SECRET: 'a-test-secret-that-is-long-enough-0123456789' };
+
 describe('docker compose', () => {
   let config: ComposeFile;
   beforeAll(() => {
-    config = composeConfig([composeFile]);
+    config = composeConfig([composeFile], consoleLogins);
   });
 
   it('validates with docker-compose config, Confluent registry variant included', () => {
-    expect(Object.keys(config.services).sort()).toEqual(['audit-sink', 'demo-agents', 'kafka', 'keys', 'postgres', 'presence-monitor', 'projector', 'registry', 'saga-orchestrator', 'setup']);
-    const confluent = composeConfig([composeFile, join(repoRoot, 'infra', 'compose', 'confluent-registry.yml')], { SCHEMA_REGISTRY_URL: 'http://registry:8080' });
+    expect(Object.keys(config.services).sort()).toEqual(['audit-sink', 'console', 'demo-agents', 'kafka', 'keys', 'postgres', 'presence-monitor', 'projector', 'registry', 'saga-orchestrator', 'setup']);
+    const confluent = composeConfig([composeFile, join(repoRoot, 'infra', 'compose', 'confluent-registry.yml')], { ...consoleLogins, SCHEMA_REGISTRY_URL: 'http://registry:8080' });
     expect(confluent.services.registry!.image).toMatch(/^confluentinc\/cp-schema-registry:/);
     expect(confluent.services.projector!.environment!.SCHEMA_REGISTRY_URL).toBe('http://registry:8080');
   });
@@ -60,7 +63,7 @@ describe('docker compose', () => {
   });
 
   it('gives each service that publishes its own signing key from the generated agent-keys volume, never from the repository', () => {
-    for (const name of ['projector', 'saga-orchestrator', 'presence-monitor']) {
+    for (const name of ['projector', 'saga-orchestrator', 'presence-monitor', 'console']) {
       const service = config.services[name]!;
       expect(service.environment!.AGENTBUS_SIGNING_KEY_FILE).toBe(`/keys/${name}.key`);
       expect(JSON.stringify(service.volumes)).toContain('agent-keys');
@@ -71,6 +74,7 @@ describe('docker compose', () => {
 
   it('moves every Kafka client to an existing cluster with SASL/SCRAM, TLS and its CA when existing-kafka.yml is added', () => {
     const external = composeConfig([composeFile, join(repoRoot, 'infra', 'compose', 'existing-kafka.yml')], {
+      ...consoleLogins,
       KAFKA_BROKERS: 'k1.example.com:9094',
       KAFKA_SASL_USERNAME: 'agentbus',
       KAFKA_SASL_PASSWORD: 'secret',
@@ -92,6 +96,15 @@ describe('docker compose', () => {
     // A cold JVM's TLS handshake and SCRAM login take longer than the tool's and the base check's defaults.
     expect(external.services.kafka!.command![0]).toContain("'socket.connection.setup.timeout.ms=60000'");
     expect(composeDurationMs(external.services.kafka!.healthcheck!.timeout!)).toBeGreaterThanOrEqual(60_000);
+  });
+
+  it('runs the console with the logins and session secret of your environment, refusing to start without them, and lets its key sign operator actions', () => {
+    expect(config.services.console!.environment).toMatchObject(consoleLogins);
+    // `:?` refuses an empty value as well as an unset one, whatever the caller's environment holds.
+    const without = (missing: keyof typeof consoleLogins) => () => composeConfig([composeFile], { ...consoleLogins, [missing]: '' });
+    expect(without('CONSOLE_USERS')).toThrow(/set CONSOLE_USERS to the console's user:role:salt:hash entries; make one with `npx tsx services\/console\/src\/hashPassword.ts/);
+    expect(without('CONSOLE_SESSION_SECRET')).toThrow(/set CONSOLE_SESSION_SECRET to at least 32 random characters/);
+    expect(config.services.keys!.command!.join('\n')).toContain("keys ensure --out /keys/console.key --name console --allow 'operator.action'");
   });
 
   it('reads compose durations as config prints them', () => {
@@ -134,8 +147,16 @@ describe('Dockerfiles', () => {
     expect(readFileSync(join(repoRoot, 'services', name, 'src', 'config.ts'), 'utf8')).toContain(`${image.variable}:`);
   });
 
+  it.each(deployedServices.filter((s) => s.webApp).map((s) => [s.name, s.webApp!] as const))('%s: builds its web app with Vite and serves it from the folder it copies it to', (name, webApp) => {
+    const dockerfile = readFileSync(join(repoRoot, 'services', name, 'Dockerfile'), 'utf8');
+    expect(dockerfile).toContain(`RUN npx vite build ${webApp.dir}\n`);
+    const copied = new RegExp(`^COPY --from=build /src/${webApp.dir}/dist/ \\./(\\w+)/$`, 'm').exec(dockerfile)?.[1];
+    expect(dockerfile).toMatch(new RegExp(`^ENV [^\n]* ${webApp.variable}=/app/${copied}$`, 'm'));
+    expect(readFileSync(join(repoRoot, 'services', name, 'src', 'config.ts'), 'utf8')).toContain(`${webApp.variable}:`);
+  });
+
   it('send no node_modules, build output or local state to the build', () => {
     const ignored = readFileSync(join(repoRoot, '.dockerignore'), 'utf8').split('\n');
-    expect(ignored).toEqual(expect.arrayContaining(['**/node_modules', 'dist', '.git', '.agentbus', '.nx']));
+    expect(ignored).toEqual(expect.arrayContaining(['**/node_modules', 'dist', 'services/*/web/dist', '.git', '.agentbus', '.nx']));
   });
 });

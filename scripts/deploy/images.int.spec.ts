@@ -4,11 +4,13 @@
 // a CA of its own, as Strimzi's cluster would (the same KAFKA_* settings as the Kubernetes
 // ConfigMap); the registry and Postgres are the shared ones. The CLI does the setup step as the
 // operators' user and the Kubernetes migration Job, each service runs as its own Kafka user and
-// passes its Dockerfile's HEALTHCHECK, and the demo agents complete a saga through all four.
+// passes its Dockerfile's HEALTHCHECK, and the demo agents complete a saga through all four; the
+// console serves its web app and replays a dead letter as its own user.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { deadLetterMessage } from '@agentbus/bus';
 import { agentbusTopics } from '@agentbus/kafka';
 import { createDatabase } from '@agentbus/postgres-sink';
 import { createTestDatabase, integrationConfig, uniquePrefix, type TestDatabase } from '@agentbus/testing';
@@ -20,6 +22,7 @@ import { requireJava } from '../infra/toolchain';
 import { freePort, startAclBroker, type AclBroker } from './aclBroker.spec-support';
 import { bundleEntry, bundleService } from './bundle';
 import { composeConfig, composeDurationMs, composeFile } from './compose';
+import { consoleUserEntry, oneTimePassword, sessionSecret } from './consoleUsers';
 import { deployedServices } from './deployedServices';
 import { kustomize, parseYamlDocuments, repoRoot, type K8sObject } from './manifests';
 import { clusterSettings, kafkaUsers, operatorUser } from './strimzi';
@@ -33,6 +36,8 @@ const users = kafkaUsers({ ...clusterSettings, prefix });
 const k8sConfig = (): Record<string, string> =>
   parseYamlDocuments<K8sObject>(kustomize('prod')).find((o) => o.kind === 'ConfigMap')!.data as Record<string, string>;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const consolePassword = oneTimePassword();
+const consoleLogins = { CONSOLE_USERS: consoleUserEntry('olga', 'operator', consolePassword), CONSOLE_SESSION_SECRET: sessionSecret() };
 
 interface Running {
   name: string;
@@ -42,11 +47,13 @@ interface Running {
   dir: string;
 }
 
-/** The runtime stage of a Dockerfile: WORKDIR /app with schemas/ and the bundle's files. */
+/** The runtime stage of a Dockerfile: WORKDIR /app with schemas/, the bundle's files and a web app's in web/. */
 const imageRoot = (name: string): string => {
   const dir = mkdtempSync(join(tmpdir(), `agentbus-image-${name}-`));
   cpSync(join(repoRoot, 'schemas'), join(dir, 'schemas'), { recursive: true });
   cpSync(dirname(bundleEntry(name).outfile), dir, { recursive: true });
+  const webApp = deployedServices.find((s) => s.name === name)?.webApp;
+  if (webApp) cpSync(join(repoRoot, webApp.dir, 'dist'), join(dir, 'web'), { recursive: true });
   return dir;
 };
 
@@ -94,7 +101,9 @@ const cli = (...args: string[]) =>
 const start = async (name: string, kafkaUser: string | undefined, env: Record<string, string>, portVariable: string): Promise<Running> => {
   const dir = imageRoot(name);
   const port = await freePort();
-  const child = spawn(process.execPath, ['--enable-source-maps', 'main.js'], { cwd: dir, env: imageEnv(dir, kafkaUser, { ...env, [portVariable]: String(port) }), stdio: ['ignore', 'pipe', 'pipe'] });
+  const webApp = deployedServices.find((s) => s.name === name)?.webApp;
+  const own = { ...env, [portVariable]: String(port), ...(webApp ? { [webApp.variable]: join(dir, 'web') } : {}) };
+  const child = spawn(process.execPath, ['--enable-source-maps', 'main.js'], { cwd: dir, env: imageEnv(dir, kafkaUser, own), stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
@@ -121,6 +130,12 @@ beforeAll(async () => {
   database = await createTestDatabase('deploy', config.databaseUrl);
   db = createDatabase({ url: database.url, applicationName: 'deploy-test' });
   for (const name of ['cli', ...deployedServices.map((s) => s.name), 'demo-agents']) await bundleService(name);
+  for (const { webApp } of deployedServices) {
+    if (webApp && !existsSync(join(repoRoot, webApp.dir, 'dist', 'index.html'))) {
+      const build = spawnSync(process.execPath, [join(repoRoot, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', join(repoRoot, webApp.dir)], { stdio: 'inherit' });
+      if (build.status !== 0) throw new Error(`vite build of ${webApp.dir} failed`);
+    }
+  }
   cliDir = imageRoot('cli');
 });
 
@@ -170,6 +185,7 @@ describe('the images, run from their bundles alone', () => {
       'saga-orchestrator': { SAGA_ORCHESTRATOR_SESSION_TIMEOUT_MS: '6000' },
       'presence-monitor': { PRESENCE_MONITOR_SESSION_TIMEOUT_MS: '6000' },
       'audit-sink': { AUDIT_SINK_SESSION_TIMEOUT_MS: '6000' },
+      console: consoleLogins,
     };
     const services = [];
     for (const service of deployedServices) services.push(await start(service.name, service.name, own[service.name]!, service.portVariable));
@@ -224,12 +240,45 @@ describe('the images, run from their bundles alone', () => {
     expect(await produce('audit-sink', 'dlq')).toBe('written');
   });
 
+  it('the console serves its web app and, as its own Kafka user, replays a dead letter to its source topic', async () => {
+    const service = running.find((s) => s.name === 'console')!;
+    const url = `http://127.0.0.1:${service.port}`;
+    const shell = await fetch(`${url}/sagas`);
+    expect(shell.status).toBe(200);
+    expect(shell.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(await shell.text()).toContain('<div id="root"></div>');
+
+    // A dead letter of a record in the task topic, as a subscription would have written it.
+    const admin = new Kafka({ brokers: [broker.adminBrokers], clientId: 'deploy-test', logLevel: logLevel.NOTHING });
+    const producer = admin.producer();
+    await producer.connect();
+    const original = { key: Buffer.from('replayed-by-the-console'), value: Buffer.from('not avro'), headers: {}, offset: '0', timestamp: String(Date.now()), attributes: 0 };
+    const failure = { error: new Error('poison'), attempts: 1, subscription: 'deploy-test', service: 'deploy-test', failedAt: Date.now() };
+    const [sent] = await producer.send({ topic: `${prefix}.dlq`, messages: [deadLetterMessage(original, { topic: `${prefix}.task`, partition: 0 }, failure)] });
+    await producer.disconnect();
+
+    const login = await fetch(`${url}/api/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ user: 'olga', password: consolePassword }) });
+    expect(login.status).toBe(200);
+    const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
+    const replay = await fetch(`${url}/api/dead-letters/replay`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Cookie: cookie },
+      body: JSON.stringify({ refs: [`${sent!.partition}:${sent!.baseOffset}`] }),
+    });
+    expect({ status: replay.status, body: await replay.json(), log: replay.status === 200 ? '' : service.output().slice(-2000) }).toEqual({
+      status: 200,
+      body: { matchingDeadLetters: 1, republished: 1, sourceRecords: [`${prefix}.task/0/0`] },
+      log: '',
+    });
+  });
+
   it("compose's existing-kafka probe logs in to a SASL/SCRAM + TLS cluster, and fails with a wrong password", () => {
     // The override's kafka service, run here: its command writes the client config, its health check
     // runs Kafka's broker-api-versions tool with it (the image's script, called by its class here)
     // within the check's own compose timeout, as the container runtime would.
     const probe = (password: string): { status: number | null; stderr: string } => {
       const external = composeConfig([composeFile, join(repoRoot, 'infra', 'compose', 'existing-kafka.yml')], {
+        ...consoleLogins,
         KAFKA_BROKERS: broker.saslBrokers,
         KAFKA_SASL_USERNAME: operatorUser,
         KAFKA_SASL_PASSWORD: password,

@@ -31,7 +31,12 @@ const named = (objects: K8sObject[], kind: string, name: string): K8sObject => {
 
 // Secrets are referenced, never committed: these are created by the operator or by hand (docs/deploy.md).
 const strimziSecrets = new Set([...kafkaUsers().map((u) => u.metadata.name), `${clusterSettings.cluster}-cluster-ca-cert`]);
-const handMadeSecrets = new Set(['agentbus-database', 'agentbus-registry-database', ...deployedServices.filter((s) => s.signs).map((s) => `agentbus-signing-${s.name}`)]);
+const handMadeSecrets = new Set([
+  'agentbus-database',
+  'agentbus-registry-database',
+  ...deployedServices.filter((s) => s.signs).map((s) => `agentbus-signing-${s.name}`),
+  ...deployedServices.flatMap((s) => (s.secretEnv ? [s.secretEnv.secret] : [])),
+]);
 
 describe.each(overlays)('kustomize overlay %s', (overlay) => {
   let rendered: string;
@@ -94,6 +99,16 @@ describe.each(overlays)('kustomize overlay %s', (overlay) => {
     }
     expect([...referenced].filter((name) => !strimziSecrets.has(name) && !handMadeSecrets.has(name))).toEqual([]);
     expect([...handMadeSecrets].every((name) => referenced.has(name))).toBe(true);
+  });
+
+  it('gives the console its users and session secret from the Secret agentbus-console, and its own Service on 9405', () => {
+    const env = podSpec(named(objects, 'Deployment', 'console')).containers[0]!.env ?? [];
+    expect(env.filter((e) => e.name.startsWith('CONSOLE_'))).toEqual([
+      { name: 'CONSOLE_HTTP_PORT', value: '9405' },
+      { name: 'CONSOLE_USERS', valueFrom: { secretKeyRef: { name: 'agentbus-console', key: 'users' } } },
+      { name: 'CONSOLE_SESSION_SECRET', valueFrom: { secretKeyRef: { name: 'agentbus-console', key: 'session-secret' } } },
+    ]);
+    expect(named(objects, 'Service', 'console').spec).toMatchObject({ selector: { 'app.kubernetes.io/name': 'console' }, ports: [{ name: 'http', port: 9405, targetPort: 'http' }] });
   });
 
   it('signs with a key per service from its own Secret, and requires signatures where state is written in prod', () => {

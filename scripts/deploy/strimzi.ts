@@ -2,7 +2,7 @@
 // `agentbus topics setup` use (libs/kafka agentbusTopics over libs/events eventCategories), so
 // Kubernetes never knows a topic the code does not, nor misses one.
 import { deadLetterTopicSuffix, topicName, type EventCategory } from '@agentbus/events';
-import { agentbusTopics, type TopicSpec } from '@agentbus/kafka';
+import { agentbusTopics, readerGroupPrefix, type TopicSpec } from '@agentbus/kafka';
 import { stringify } from 'yaml';
 import { deployedServices, type DeployedService } from './deployedServices';
 
@@ -72,9 +72,13 @@ export interface KafkaUserResource {
 
 const acl = (resource: Acl['resource'], ...operations: AclOperation[]): Acl => ({ resource, operations, host: '*' });
 
+/** `dlq list` and replay read the dead-letter topic with a throwaway group each time (libs/kafka readToEnd). */
+const readerGroups = (): Acl => acl({ type: 'group', name: readerGroupPrefix, patternType: 'prefix' }, 'Read', 'Describe');
+
 /**
  * A service reads every agentbus topic, writes the dead-letter topic and the categories it publishes,
- * and owns its consumer group, `<prefix>.<service>` (one group per topic prefix). The Strimzi user
+ * and owns its consumer group, `<prefix>.<service>` (one group per topic prefix); one that replays
+ * dead letters also joins readToEnd's throwaway groups. The Strimzi user
  * operator keeps the password in a Secret of the user's name.
  */
 export const serviceAcls = (service: DeployedService, settings: ClusterSettings): Acl[] => {
@@ -83,13 +87,19 @@ export const serviceAcls = (service: DeployedService, settings: ClusterSettings)
   const writes = service.writes.includes('*')
     ? [acl(everyTopic, 'Write')]
     : targets.map((category) => acl({ type: 'topic', name: topicName(settings.prefix, category), patternType: 'literal' }, 'Write'));
-  return [acl(everyTopic, 'Describe', 'Read'), ...writes, acl({ type: 'group', name: `${settings.prefix}.${service.name}`, patternType: 'prefix' }, 'Read', 'Describe')];
+  return [
+    acl(everyTopic, 'Describe', 'Read'),
+    ...writes,
+    acl({ type: 'group', name: `${settings.prefix}.${service.name}`, patternType: 'prefix' }, 'Read', 'Describe'),
+    ...(service.readsDeadLetters ? [readerGroups()] : []),
+  ];
 };
 
-/** The operators' user for the agentbus CLI (tail, dlq replay, topics setup): every agentbus topic, the CLI's groups. */
+/** The operators' user for the agentbus CLI (tail, dlq list and replay, topics setup): every agentbus topic, the CLI's groups and readToEnd's. */
 export const operatorAcls = (settings: ClusterSettings): Acl[] => [
   acl({ type: 'topic', name: `${settings.prefix}.`, patternType: 'prefix' }, 'Describe', 'DescribeConfigs', 'Read', 'Write', 'Create'),
   acl({ type: 'group', name: 'agentbus-cli', patternType: 'prefix' }, 'Read', 'Describe'),
+  readerGroups(),
 ];
 
 export const operatorUser = 'agentbus-operator';

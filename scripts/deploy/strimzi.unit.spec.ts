@@ -1,5 +1,5 @@
 import { eventCategories } from '@agentbus/events';
-import { agentbusTopics } from '@agentbus/kafka';
+import { agentbusTopics, readerGroupPrefix } from '@agentbus/kafka';
 import { deployedServices } from './deployedServices';
 import { clusterSettings, kafkaTopics, kafkaUsers, operatorUser, resourceName } from './strimzi';
 
@@ -36,5 +36,14 @@ describe('generated Strimzi resources', () => {
     expect(presence.filter((a) => a.operations.includes('Write')).map((a) => a.resource.name)).toEqual(['agentbus.agent', 'agentbus.dlq']);
     const saga = users.find((u) => u.metadata.name === 'saga-orchestrator')!.spec.authorization.acls;
     expect(saga).toContainEqual({ resource: { type: 'topic', name: 'agentbus.', patternType: 'prefix' }, operations: ['Write'], host: '*' });
+  });
+
+  it('let the console write every category (operator actions, replayed records) and, like the operators, join the throwaway groups that read dead letters', () => {
+    const acls = (name: string) => kafkaUsers().find((u) => u.metadata.name === name)!.spec.authorization.acls;
+    expect(acls('console')).toContainEqual({ resource: { type: 'topic', name: 'agentbus.', patternType: 'prefix' }, operations: ['Write'], host: '*' });
+    const readers = { resource: { type: 'group', name: readerGroupPrefix, patternType: 'prefix' }, operations: ['Read', 'Describe'], host: '*' };
+    expect(acls('console')).toContainEqual(readers);
+    expect(acls(operatorUser)).toContainEqual(readers);
+    expect(acls('projector')).not.toContainEqual(readers);
   });
 });

@@ -31,7 +31,7 @@ export { createKafkaEventBus } from './kafka/createKafkaEventBus';
 export type { KafkaEventBusSettings } from './kafka/createKafkaEventBus';
 export { DeadLetterQueue, parseDeadLetter, deadLetterFacts, deadLetterMessage, sourceOf } from './kafka/deadLetters';
 export type { DeadLetter } from './kafka/deadLetters';
-export { Headers, DeadLetterHeaders } from './kafka/headers';
+export { Headers, DeadLetterHeaders, republishedFromHeader } from './kafka/headers';
 export { decodeRecord } from './kafka/decodeRecord';
 export type { DecodeWaiting, DecodeIdentity } from './kafka/decodeRecord';
 export { RecordVerifier, assertVerificationMode, refusedEventOf } from './identity/recordVerifier';

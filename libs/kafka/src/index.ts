@@ -8,5 +8,5 @@ export {
 } from './kafkaErrors';
 export { agentbusTopics, ensureTopics, waitForTopics, TopicsNotReadyError } from './topics';
 export type { TopicSpec, TopicSettings, TopicReadiness, WaitForTopicsOptions } from './topics';
-export { readToEnd } from './readToEnd';
+export { readToEnd, readerGroupPrefix } from './readToEnd';
 export type { ReadRecord } from './readToEnd';

@@ -7,6 +7,9 @@ export interface ReadRecord {
   message: KafkaMessage;
 }
 
+/** The throwaway consumer groups' names start so; a Kafka user that reads to the end needs Read on this prefix. */
+export const readerGroupPrefix = 'agentbus-reader-';
+
 /**
  * Reads a topic from the beginning up to the high watermarks taken at the start, then stops.
  * Uses a throwaway consumer group and commits nothing.
@@ -23,7 +26,7 @@ export const readToEnd = async (kafka: Kafka, topic: string, onRecord: (record: 
   const remaining = new Set([...ends].filter(([, high]) => high > 0n).map(([p]) => p));
   if (remaining.size === 0) return 0;
 
-  const consumer = kafka.consumer({ groupId: `agentbus-reader-${randomUUID()}` });
+  const consumer = kafka.consumer({ groupId: `${readerGroupPrefix}${randomUUID()}` });
   await consumer.connect();
   let count = 0;
   try {

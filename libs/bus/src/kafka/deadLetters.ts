@@ -2,7 +2,7 @@ import type { IHeaders, Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
 import { readToEnd } from '@agentbus/kafka';
 import { isAgentbusError, type AgentEvent } from '@agentbus/events';
 import type { AvroEventCodec } from '@agentbus/codec';
-import { DeadLetterHeaders, headerText } from './headers';
+import { DeadLetterHeaders, headerText, republishedFromHeader } from './headers';
 
 export interface Failure {
   error: unknown;
@@ -127,7 +127,7 @@ export class DeadLetterQueue {
           messages: group.map((d) => ({
             key: d.key,
             value: d.value,
-            headers: { ...d.headers, 'agentbus-republished-from': `${this.topic}/${d.partition}/${d.offset}` },
+            headers: { ...d.headers, [republishedFromHeader]: `${this.topic}/${d.partition}/${d.offset}` },
           })),
         })),
       });

@@ -7,6 +7,9 @@ export const Headers = {
   traceparent: 'traceparent',
 } as const;
 
+/** On a record re-published from the dead-letter topic: `<dead-letter topic>/<partition>/<offset>` of the dead letter it came from. */
+export const republishedFromHeader = 'agentbus-republished-from';
+
 export const DeadLetterHeaders = {
   reason: 'agentbus-dlq-reason',
   code: 'agentbus-dlq-code',

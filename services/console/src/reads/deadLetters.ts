@@ -1,18 +1,15 @@
 import type { Knex } from 'knex';
-import { DeadLetterHeaders, deadLetterFacts } from '@agentbus/bus';
+import { DeadLetterHeaders, deadLetterFacts, republishedFromHeader } from '@agentbus/bus';
 import { pageOf } from './analyst';
 import type { Page, DeadLetterView } from '../views';
-
-const republishedFrom = 'agentbus-republished-from';
-
 
 // A dead letter waits until its source record has been re-published (by the console or by
 // `agentbus dlq replay`, which mark the copy with the dead letter it came from). The copy reaches
 // the audit trail like every record, so the analysts' view answers this. (No jsonb `?` here: knex
-// reads it as a binding.)
+// reads it as a binding.) The audit sink's migration 002 indexes both lookups, with these expressions.
 const waiting = `not exists (
   select 1 from audit_read.records copy
-  join audit_read.records origin on origin.topic = d.topic and copy.headers ->> '${republishedFrom}' = origin.topic || '/' || origin.partition || '/' || origin.kafka_offset
+  join audit_read.records origin on origin.topic = d.topic and copy.headers ->> '${republishedFromHeader}' = origin.topic || '/' || origin.partition || '/' || origin.kafka_offset
   where origin.headers ->> '${DeadLetterHeaders.sourceTopic}' = d.headers ->> '${DeadLetterHeaders.sourceTopic}'
     and origin.headers ->> '${DeadLetterHeaders.sourcePartition}' = d.headers ->> '${DeadLetterHeaders.sourcePartition}'
     and origin.headers ->> '${DeadLetterHeaders.sourceOffset}' = d.headers ->> '${DeadLetterHeaders.sourceOffset}')`;
