@@ -19,7 +19,7 @@ import { LiveUpdates } from './liveUpdates';
 import { agentStatuses, capableAgents, listAgents } from './reads/agents';
 import { asAnalyst, pageLimit } from './reads/analyst';
 import { readAuditHeads } from './reads/auditHeads';
-import { consumerLag, publishPositionsView } from './reads/consumerLag';
+import { consumerLag, positionsViewKeeper } from './reads/consumerLag';
 import { findDeadLetter, listDeadLetters, parseRef } from './reads/deadLetters';
 import { readOverview } from './reads/overview';
 import { listSagas } from './reads/sagas';
@@ -56,7 +56,9 @@ export const startConsole = async (config: ConsoleConfig, logger: Logger, option
   const { connection } = config;
   const deadLetterTopic = topicName(connection.topicPrefix, deadLetterTopicSuffix);
   const db: Knex = createDatabase({ url: connection.databaseUrl, applicationName: 'agentbus-console', logger });
-  await publishPositionsView(db).catch((error: unknown) => logger.warn({ err: error }, 'cannot publish read.consumer_positions (needs a role that may create views); consumer lag stays empty'));
+  const keepPositionsView = positionsViewKeeper(db, 10_000, now);
+  const refreshPositions = () => keepPositionsView().catch((error: unknown) => logger.warn({ err: error }, 'cannot publish read.consumer_positions (needs a role that may create views); consumer lag stays empty'));
+  await refreshPositions();
   const kafka = createKafka({ ...connection.kafka, clientId: `${connection.kafka.clientId}-console` }, logger.child({ component: 'kafka' }));
   const catalog = loadSchemaCatalog();
   const codec = new AvroEventCodec({ registry: createRegistryClient(connection.registry), catalog, topicPrefix: connection.topicPrefix });
@@ -68,6 +70,7 @@ export const startConsole = async (config: ConsoleConfig, logger: Logger, option
   const logins = new Counter({ name: 'console_logins_total', help: 'Login attempts', labelNames: ['outcome'], registers: [registry] });
 
   const overviewOf = async () => {
+    await refreshPositions();
     const [overview, lag] = await Promise.all([
       asAnalyst(db, (trx) => readOverview(trx, { deadLetterTopic, topicPrefix: connection.topicPrefix })),
       asAnalyst(db, (trx) => consumerLag(trx, kafka, connection.topicPrefix)).catch((error: unknown) => {
