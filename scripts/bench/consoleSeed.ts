@@ -69,7 +69,7 @@ const functions = [
   `create function bench_seed.ulid(t_ms bigint, salt text, n bigint) returns text language sql immutable parallel safe
      as $$ select ${ulidTimeSql('t_ms')} || upper(substr(md5(salt || n::text), 1, 16)) $$`,
   `create function bench_seed.agent_id(k bigint) returns text language sql immutable parallel safe
-     as $$ select (${array(agentClasses)})[1 + k % ${agentClasses.length}] || '-' || lpad(k::text, 5, '0') $$`,
+     as $$ select (${array(agentClasses)})[1 + (k % ${agentClasses.length})::int] || '-' || lpad(k::text, 5, '0') $$`,
   `create function bench_seed.category(type text) returns text language sql immutable parallel safe
      as $$ select ${categorySql('type')} $$`,
 ];
@@ -137,7 +137,7 @@ select event_id, type,
        null,
        case type
          when 'agent.heartbeat' then jsonb_build_object('agentId', bench_seed.agent_id(agent), 'status', 'healthy', 'load', round(bench_seed.u('load', o)::numeric, 3), 'memoryUsageBytes', 200000000 + (o % 1000) * 100000, 'inFlight', o % 4)
-         when 'task.created' then jsonb_build_object('taskId', 'task-' || (o / 4), 'description', 'Summarise the attached quarterly filing and list every figure that changed by more than ten percent since the previous quarter', 'priority', (array['low', 'normal', 'high', 'critical'])[1 + o % 4], 'domain', 'financial')
+         when 'task.created' then jsonb_build_object('taskId', 'task-' || (o / 4), 'description', 'Summarise the attached quarterly filing and list every figure that changed by more than ten percent since the previous quarter', 'priority', (array['low', 'normal', 'high', 'critical'])[1 + (o % 4)::int], 'domain', 'financial')
          when 'operator.action' then jsonb_build_object('operator', 'olga', 'role', 'operator', 'action', 'audit.verify', 'target', '{"topic":"all"}', 'outcome', '{"ok":true,"verified":' || o || ',"partitions":24,"problems":[]}')
          else jsonb_build_object('entity', type, 'agentId', bench_seed.agent_id(agent), 'detail', md5(o::text) || md5((o + 1)::text))
        end
@@ -195,7 +195,7 @@ const deadLetterRows = `
 create unlogged table bench_seed.dead as
 select e.*, (d % 3)::int as dlq_partition, (d - 1) / 3 as dlq_offset,
        case when bench_seed.u('code', d) < 0.2 then 'EVENT_UNDECODABLE' when bench_seed.u('code', d) < 0.8 then 'HANDLER_FAILED' when bench_seed.u('code', d) < 0.9 then 'EVENT_INVALID' else 'SCHEMA_NOT_FOUND' end as code,
-       (array['projector', 'worker.tasks', 'saga-orchestrator', 'billing.invoices'])[1 + d % 4] as subscription,
+       (array['projector', 'worker.tasks', 'saga-orchestrator', 'billing.invoices'])[1 + (d % 4)::int] as subscription,
        e.recorded_at + (1 + bench_seed.u('late', d) * 600) * interval '1 second' as failed_at,
        bench_seed.u('replayed', d) < 0.3 as replayed
 from (select row_number() over (order by bench_seed.u('dead', hashtext(event_id)), event_id) as d, * from bench_seed.events) e, bench_seed.params p
@@ -232,8 +232,8 @@ select d.topic, d.partition, last.next_offset + row_number() over (partition by 
        d.event_id, d.type, d.routing_key, d.source, d.occurred_at, d.correlation_id, d.causation_id, 1, '1', d.payload, null,
        decode(md5('rp' || d.d) || md5('rq' || d.d), 'hex'), decode(md5('rh' || d.d) || md5('ri' || d.d), 'hex'), d.failed_at + interval '10 minutes'
 from bench_seed.dead d, (select prefix || '.${deadLetterTopicSuffix}' as dlq_topic from bench_seed.params) p,
-     lateral (select max(e.kafka_offset) + 1 as next_offset from bench_seed.events e where e.topic = d.topic and e.partition = d.partition) last
-where d.replayed`;
+     (select topic, partition, max(kafka_offset) + 1 as next_offset from bench_seed.events group by topic, partition) last
+where d.replayed and last.topic = d.topic and last.partition = d.partition`;
 
 const chainHeads = `
 insert into audit.chain_heads (topic, partition, next_offset, rows, last_hash, updated_at)
