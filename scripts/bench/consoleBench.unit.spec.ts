@@ -62,7 +62,7 @@ const expected: CapturedStatement[] = [
 ];
 
 const machine: Machine = { cpu: 'test', cores: 2, memoryGb: 8, node: 'v20', kafka: '4.4.0', os: 'test' };
-const page = (name: string, apiMs: number[], sqlMs: number[]): PageResult => ({ name, what: name, path: `/api/${name}`, paths: 1, apiMs, sqlMs, statements: 4, connections: 1, rows: 50, responseBytes: 1000, facts: {}, budgetHit: false });
+const page = (name: string, apiMs: number[], sqlMs: number[]): PageResult => ({ name, what: name, path: `/api/${name}`, paths: 1, apiMs, sqlMs, statements: 4, connections: 1, rows: 50, responseBytes: 1000, facts: {}, budgetHit: false, timedOut: false });
 const spread = (low: number, high: number) => Array.from({ length: 100 }, (_, i) => low + ((high - low) * i) / 99);
 
 describe('console bench', () => {
@@ -124,7 +124,7 @@ describe('console bench', () => {
   it('asks every page the web app has, as the web app asks, with ids encoded and rotated', () => {
     const ids = Array.from({ length: 50 }, (_, i) => `01KB${String(i).padStart(22, '0')}`);
     const pages = consolePages({ agentCursor: 'coder-05000', capability: 'draft email', sagaCursor: ids[25]!, sagaIds: ids, tracedSagaIds: ids, eventIds: ids });
-    expect(pages.map((p) => p.name)).toEqual(['agents', 'agents-deep', 'agents-capability', 'sagas', 'sagas-status', 'sagas-search', 'sagas-deep', 'saga', 'trace', 'event', 'dead-letters', 'dead-letters-all', 'audit', 'overview']);
+    expect(pages.map((p) => p.name)).toEqual(['agents', 'agents-deep', 'agents-capability', 'sagas', 'sagas-status', 'sagas-search', 'sagas-search-name', 'sagas-search-none', 'sagas-deep', 'saga', 'trace', 'event', 'dead-letters', 'dead-letters-all', 'audit', 'overview']);
     const byName = Object.fromEntries(pages.map((p) => [p.name, p]));
     expect(byName['agents-capability']!.paths).toEqual(['/api/agents?capability=draft%20email']);
     expect(byName['sagas-deep']!.paths).toEqual([`/api/sagas?limit=50&status=&q=&after=${ids[25]}`]);
@@ -141,7 +141,7 @@ describe('console bench', () => {
         counts: { events: 1000 },
         seedSeconds: 12.34,
         keyset: { '/api/agents': 'ok' },
-        plan: { events: 1000, agents: 10, sagas: 100, deadLetters: 5, requests: 100, warmup: 5, secondsPerPage: 10 },
+        plan: { events: 1000, agents: 10, sagas: 100, deadLetters: 5, requests: 100, warmup: 5, secondsPerPage: 10, timeoutMs: 20_000 },
       },
       machine,
       { runAt: 'now', commit: 'abc', quick: true },

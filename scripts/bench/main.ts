@@ -55,8 +55,8 @@ interface Plan {
 }
 
 const plans: Record<'full' | 'quick', Plan> = {
-  full: { reps: 5, batchSize: 500, publishEvents: 150_000, publishWarmup: 30_000, perfRecords: 300_000, perfWarmup: 50_000, consumeEvents: 300_000, consumeWarmup: 50_000, replayEvents: 1_000_000, latencyRate: 1000, latencySeconds: 20, presence: { agents: 10_000, heartbeatMs: 5000, timeoutMs: 30_000, seconds: 60, stopped: 200 }, sagas: 5000, verifyEvents: 200_000, console: { events: 1_000_000, agents: 10_000, sagas: 100_000, deadLetters: 1000, requests: 200, warmup: 20, secondsPerPage: 150 } },
-  quick: { reps: 2, batchSize: 500, publishEvents: 20_000, publishWarmup: 5_000, perfRecords: 50_000, perfWarmup: 10_000, consumeEvents: 30_000, consumeWarmup: 5_000, replayEvents: 50_000, latencyRate: 1000, latencySeconds: 5, presence: { agents: 1000, heartbeatMs: 5000, timeoutMs: 10_000, seconds: 15, stopped: 50 }, sagas: 500, verifyEvents: 20_000, console: { events: 100_000, agents: 1000, sagas: 10_000, deadLetters: 100, requests: 50, warmup: 10, secondsPerPage: 40 } },
+  full: { reps: 5, batchSize: 500, publishEvents: 150_000, publishWarmup: 30_000, perfRecords: 300_000, perfWarmup: 50_000, consumeEvents: 300_000, consumeWarmup: 50_000, replayEvents: 1_000_000, latencyRate: 1000, latencySeconds: 20, presence: { agents: 10_000, heartbeatMs: 5000, timeoutMs: 30_000, seconds: 60, stopped: 200 }, sagas: 5000, verifyEvents: 200_000, console: { events: 1_000_000, agents: 10_000, sagas: 100_000, deadLetters: 1000, requests: 200, warmup: 20, secondsPerPage: 150, timeoutMs: 20_000 } },
+  quick: { reps: 2, batchSize: 500, publishEvents: 20_000, publishWarmup: 5_000, perfRecords: 50_000, perfWarmup: 10_000, consumeEvents: 30_000, consumeWarmup: 5_000, replayEvents: 50_000, latencyRate: 1000, latencySeconds: 5, presence: { agents: 1000, heartbeatMs: 5000, timeoutMs: 10_000, seconds: 15, stopped: 50 }, sagas: 500, verifyEvents: 20_000, console: { events: 100_000, agents: 1000, sagas: 10_000, deadLetters: 100, requests: 50, warmup: 10, secondsPerPage: 40, timeoutMs: 5000 } },
 };
 
 const goals = { 'publish.bus': 0.8, 'consume.bus': 0.7 } as const;

@@ -145,9 +145,15 @@ export const replay = async (clients: readonly Client[], byConnection: readonly 
   const rows = await Promise.all(
     byConnection.map(async (statements, i) => {
       let n = 0;
-      for (const s of statements) {
-        const result = s.params ? await clients[i]!.query({ text: s.sql, values: s.params }) : await clients[i]!.query(s.sql);
-        n += (Array.isArray(result) ? result : [result]).reduce((sum, r) => sum + (r.command === 'SELECT' ? r.rowCount ?? 0 : 0), 0);
+      try {
+        for (const s of statements) {
+          const result = s.params ? await clients[i]!.query({ text: s.sql, values: s.params }) : await clients[i]!.query(s.sql);
+          n += (Array.isArray(result) ? result : [result]).reduce((sum, r) => sum + (r.command === 'SELECT' ? r.rowCount ?? 0 : 0), 0);
+        }
+      } catch (error) {
+        // A failed statement (a timeout) leaves its transaction open and aborted: end it, so the client can go on.
+        await clients[i]!.query('rollback').catch(() => undefined);
+        throw error;
       }
       return n;
     }),
