@@ -14,6 +14,7 @@ import { latencyEntries, replayEntries } from './replayEntries';
 import { auditBenchmark, auditEntries } from './audit';
 import { sagaEntries, sagasBenchmark } from './sagas';
 import { publishSigningComparison, replayVerificationComparison } from './identity';
+import { consoleBenchmark, consoleEntries, type ConsolePlan } from './console';
 import { median, percentile, round } from './stats';
 import { benchLogger, benchWorld, closeLogs, config, ensureInfra } from './world';
 import { chunk, taskCreatedInputs } from './workload';
@@ -49,16 +50,18 @@ interface Plan {
   sagas: number;
   /** replay.verified: signed events pre-filled and rebuilt with verification off and required. */
   verifyEvents: number;
+  /** console.*: the seeded read models (issue 16's scale) and requests per page. */
+  console: ConsolePlan;
 }
 
 const plans: Record<'full' | 'quick', Plan> = {
-  full: { reps: 5, batchSize: 500, publishEvents: 150_000, publishWarmup: 30_000, perfRecords: 300_000, perfWarmup: 50_000, consumeEvents: 300_000, consumeWarmup: 50_000, replayEvents: 1_000_000, latencyRate: 1000, latencySeconds: 20, presence: { agents: 10_000, heartbeatMs: 5000, timeoutMs: 30_000, seconds: 60, stopped: 200 }, sagas: 5000, verifyEvents: 200_000 },
-  quick: { reps: 2, batchSize: 500, publishEvents: 20_000, publishWarmup: 5_000, perfRecords: 50_000, perfWarmup: 10_000, consumeEvents: 30_000, consumeWarmup: 5_000, replayEvents: 50_000, latencyRate: 1000, latencySeconds: 5, presence: { agents: 1000, heartbeatMs: 5000, timeoutMs: 10_000, seconds: 15, stopped: 50 }, sagas: 500, verifyEvents: 20_000 },
+  full: { reps: 5, batchSize: 500, publishEvents: 150_000, publishWarmup: 30_000, perfRecords: 300_000, perfWarmup: 50_000, consumeEvents: 300_000, consumeWarmup: 50_000, replayEvents: 1_000_000, latencyRate: 1000, latencySeconds: 20, presence: { agents: 10_000, heartbeatMs: 5000, timeoutMs: 30_000, seconds: 60, stopped: 200 }, sagas: 5000, verifyEvents: 200_000, console: { events: 1_000_000, agents: 10_000, sagas: 100_000, deadLetters: 1000, requests: 200, warmup: 20, secondsPerPage: 150, timeoutMs: 20_000 } },
+  quick: { reps: 2, batchSize: 500, publishEvents: 20_000, publishWarmup: 5_000, perfRecords: 50_000, perfWarmup: 10_000, consumeEvents: 30_000, consumeWarmup: 5_000, replayEvents: 50_000, latencyRate: 1000, latencySeconds: 5, presence: { agents: 1000, heartbeatMs: 5000, timeoutMs: 10_000, seconds: 15, stopped: 50 }, sagas: 500, verifyEvents: 20_000, console: { events: 100_000, agents: 1000, sagas: 10_000, deadLetters: 100, requests: 50, warmup: 10, secondsPerPage: 40, timeoutMs: 5000 } },
 };
 
 const goals = { 'publish.bus': 0.8, 'consume.bus': 0.7 } as const;
 
-const benchGroups = ['throughput', 'replay', 'latency', 'presence', 'audit', 'sagas', 'identity'] as const;
+const benchGroups = ['throughput', 'replay', 'latency', 'presence', 'audit', 'sagas', 'identity', 'console'] as const;
 type BenchGroup = (typeof benchGroups)[number];
 
 const usage = `usage: npx tsx bench/run.ts [--quick] [--reps N] [--up] [--out FILE] [--only GROUPS]
@@ -66,7 +69,7 @@ const usage = `usage: npx tsx bench/run.ts [--quick] [--reps N] [--up] [--out FI
   --reps N  measured repetitions per benchmark (default 5); the median is reported
   --up      start Kafka and the registry if they are not running (as npm run infra -- up)
   --out     where to write the JSON (default bench/results/latest.json); entries of other benchmarks in it are kept
-  --only    comma-separated groups to run: throughput (publish.*, consume.*), replay (replay.*), latency (projector.latency), presence (presence.*), audit (audit.*), sagas (sagas.*), identity (publish.signed, replay.verified)`;
+  --only    comma-separated groups to run: throughput (publish.*, consume.*), replay (replay.*), latency (projector.latency), presence (presence.*), audit (audit.*), sagas (sagas.*), identity (publish.signed, replay.verified), console (console.*)`;
 
 const parseArgs = (argv: string[]): { plan: Plan; start: boolean; out: string; quick: boolean; groups: Set<BenchGroup> } => {
   let quick = false;
@@ -110,7 +113,8 @@ const commit = (): string | undefined => {
   }
 };
 
-const fmt = (n: number): string => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : String(n));
+// Milliseconds below 100 keep a decimal; throughputs are whole numbers.
+const fmt = (n: number): string => (!Number.isFinite(n) ? String(n) : Math.abs(n) < 100 && !Number.isInteger(n) ? n.toFixed(1) : Math.round(n).toLocaleString('en-US'));
 
 const publishRepDetail = (r: PublishRun) => ({ eventsPerSec: round(r.eventsPerSec), seconds: round(r.seconds, 2), batchP50Ms: round(r.batchP50Ms, 1), batchP99Ms: round(r.batchP99Ms, 1), cpuUsPerEvent: round(r.cpuUsPerEvent, 1) });
 const consumeRepDetail = (r: ConsumeRun) => ({ eventsPerSec: round(r.eventsPerSec), seconds: round(r.seconds, 2), startupSeconds: round(r.startupSeconds, 2), cpuUsPerEvent: round(r.cpuUsPerEvent, 1) });
@@ -385,6 +389,14 @@ identity: ${plan.verifyEvents.toLocaleString('en-US')} signed events (publishMan
         offRuns: verified.off.map((r) => ({ eventsPerSec: round(r.eventsPerSec), seconds: round(r.seconds, 2), cpuUsPerEvent: round(r.cpuUsPerEvent, 1) })),
       },
     };
+  }
+
+  if (groups.has('console')) {
+    const c = plan.console;
+    say(`\nconsole: ${c.events.toLocaleString('en-US')} events, ${c.agents.toLocaleString('en-US')} agents, ${c.sagas.toLocaleString('en-US')} sagas seeded; each page's API call ${c.requests} times (+${c.warmup} warm-up) against the same SQL replayed as the analyst role`);
+    const consoleRun = await consoleBenchmark(c, log, say);
+    Object.assign(results, consoleEntries(consoleRun, host, { runAt, commit: commit(), quick }));
+    say(`  EXPLAIN (ANALYZE, BUFFERS) of every page's statements: ${consoleRun.plansFile}`);
   }
 
   // Merge: a partial run (--only) replaces its own entries and keeps the others.
