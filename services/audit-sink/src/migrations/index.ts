@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import { runMigrations, type SchemaMigration } from '@agentbus/postgres-sink';
 import { analystRole } from '@agentbus/read-models';
 import * as m001 from './001_audit_trail';
+import * as m002 from './002_records_event_id';
 
 export const auditSchema = 'audit';
 /** Not in `read`: blue/green rebuilds of the read models recreate that schema's views. */
@@ -11,7 +12,10 @@ export const auditWriterRole = 'agentbus_audit_writer';
 
 
 const names = { schema: auditSchema, readSchema: auditReadSchema, writerRole: auditWriterRole, analystRole };
-const migrations: SchemaMigration[] = [{ name: '001_audit_trail', up: (knex) => m001.up(knex, names) }];
+const migrations: SchemaMigration[] = [
+  { name: '001_audit_trail', up: (knex) => m001.up(knex, names) },
+  { name: '002_records_event_id', up: (knex) => m002.up(knex, names) },
+];
 
 /** Brings the audit schema up to date; run as the role that will own the trail. Idempotent, and safe to run from several processes. */
 export const migrateAudit = async (db: Knex): Promise<string[]> => {
