@@ -83,8 +83,8 @@ export const consolePages = (t: Pick<SeededTargets, 'agentCursor' | 'capability'
     { name: 'agents-deep', what: 'GET /api/agents, a page of 100 from a cursor in the middle', paths: [`/api/agents?limit=100&after=${q(t.agentCursor)}`], problem: fullList(100), facts: listFacts },
     {
       name: 'agents-capability',
-      what: `GET /api/agents?capability=${t.capability} (the capability most online agents have; top 50 by backpressure, load, spare capacity)`,
-      paths: [`/api/agents?capability=${q(t.capability)}`],
+      what: `GET /api/agents?capability=${t.capability}&minCapacity=0 as the web app asks (the capability most online agents have; top 50 by backpressure, load, spare capacity)`,
+      paths: [`/api/agents?capability=${q(t.capability)}&minCapacity=0`],
       problem: (b) => needs(((b as Json).agents as unknown[]).length > 0, 'no capable agent'),
       facts: (b) => ({ agents: ((b as Json).agents as unknown[]).length }),
     },

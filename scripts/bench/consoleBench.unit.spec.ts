@@ -126,7 +126,7 @@ describe('console bench', () => {
     const pages = consolePages({ agentCursor: 'coder-05000', capability: 'draft email', sagaCursor: ids[25]!, sagaIds: ids, tracedSagaIds: ids, eventIds: ids });
     expect(pages.map((p) => p.name)).toEqual(['agents', 'agents-deep', 'agents-capability', 'sagas', 'sagas-status', 'sagas-search', 'sagas-search-name', 'sagas-search-none', 'sagas-deep', 'saga', 'trace', 'event', 'dead-letters', 'dead-letters-all', 'audit', 'overview']);
     const byName = Object.fromEntries(pages.map((p) => [p.name, p]));
-    expect(byName['agents-capability']!.paths).toEqual(['/api/agents?capability=draft%20email']);
+    expect(byName['agents-capability']!.paths).toEqual(['/api/agents?capability=draft%20email&minCapacity=0']);
     expect(byName['sagas-deep']!.paths).toEqual([`/api/sagas?limit=50&status=&q=&after=${ids[25]}`]);
     expect(byName.trace!.paths).toHaveLength(20);
     expect(byName.agents!.problem({ items: new Array(100).fill({}), next: 'x' })).toBeUndefined();

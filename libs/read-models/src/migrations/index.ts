@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import { assertIdentifier, runMigrations } from '@agentbus/postgres-sink';
 import * as m001 from './001_event_store_and_read_models';
 import * as m002 from './002_sagas';
+import * as m003 from './003_console_reads';
 
 interface Migration {
   name: string;
@@ -11,6 +12,7 @@ interface Migration {
 const migrations: Migration[] = [
   { name: '001_event_store_and_read_models', up: m001.up },
   { name: '002_sagas', up: m002.up },
+  { name: '003_console_reads', up: m003.up },
 ];
 
 /**
