@@ -60,6 +60,9 @@ export class AvroEventCodec {
   private readonly topicPrefix: string;
   private readonly writerIds = new Map<EventSchema, Promise<number>>();
   private readonly readers = new Map<number, Promise<Reader>>();
+  // The settled entries of the two maps above: what the synchronous paths (encodeKnown, decodeKnown) use.
+  private readonly knownWriterIds = new Map<EventSchema, number>();
+  private readonly knownReaders = new Map<number, Reader>();
 
   constructor(options: AvroEventCodecOptions) {
     this.registry = options.registry;
@@ -86,6 +89,7 @@ export class AvroEventCodec {
         const subject = this.subjectFor(schema);
         const id = await this.registry.register(subject, schema.schema);
         this.writerIds.set(schema, Promise.resolve(id));
+        this.knownWriterIds.set(schema, id);
         registered.push({ subject, version: schema.version, id });
       }
     }
@@ -94,13 +98,34 @@ export class AvroEventCodec {
 
   /** Validates and encodes; nothing invalid ever reaches the wire. */
   async encode(event: AgentEvent, options: { version?: number } = {}): Promise<EncodedEvent> {
+    const schema = this.writerSchema(event, options.version);
+    const record = toAvroRecord(event, schema);
+    assertWritable(schema, record);
+    return this.encoded(schema, this.knownWriterIds.get(schema) ?? (await this.writerId(schema)), record);
+  }
+
+  /**
+   * `encode` without a promise, for a type whose schema id this codec already knows (registered, or
+   * used once): undefined otherwise, and the caller awaits `encode`. Publishing a batch pays one
+   * promise per batch instead of one per event.
+   */
+  encodeKnown(event: AgentEvent): EncodedEvent | undefined {
+    const schema = this.writerSchema(event, undefined);
+    const schemaId = this.knownWriterIds.get(schema);
+    if (schemaId === undefined) return undefined;
+    const record = toAvroRecord(event, schema);
+    assertWritable(schema, record);
+    return this.encoded(schema, schemaId, record);
+  }
+
+  private writerSchema(event: AgentEvent, version: number | undefined): EventSchema {
     if (typeof event?.type !== 'string' || !this.catalog.has(event.type)) {
       throw new EventValidationError(String(event?.type ?? ''), [{ path: 'type', message: `unknown event type ${JSON.stringify(event?.type)}` }]);
     }
-    const schema = options.version === undefined ? this.catalog.latest(event.type) : this.catalog.version(event.type, options.version);
-    const record = toAvroRecord(event, schema);
-    assertWritable(schema, record);
-    const schemaId = await this.writerId(schema);
+    return version === undefined ? this.catalog.latest(event.type) : this.catalog.version(event.type, version);
+  }
+
+  private encoded(schema: EventSchema, schemaId: number, record: AvroRecord): EncodedEvent {
     return { topic: topicName(this.topicPrefix, schema.category), schemaId, value: encodeToWireFormat(schemaId, schema.avroType, record), event: fromAvroRecord(record) };
   }
 
@@ -111,7 +136,20 @@ export class AvroEventCodec {
    */
   async decode(bytes: Buffer | null | undefined, context: DecodeContext = {}): Promise<DecodedEvent> {
     const { schemaId, body } = fromWireFormat(bytes);
-    const reader = await this.readerFor(schemaId);
+    return this.read(this.knownReaders.get(schemaId) ?? (await this.readerFor(schemaId)), schemaId, body, context);
+  }
+
+  /**
+   * `decode` without a promise, for a record whose writer schema this codec has already read: undefined
+   * when it has not (the caller awaits `decode`, which may need the registry). Throws what `decode` throws.
+   */
+  decodeKnown(bytes: Buffer | null | undefined, context: DecodeContext = {}): DecodedEvent | undefined {
+    const { schemaId, body } = fromWireFormat(bytes);
+    const reader = this.knownReaders.get(schemaId);
+    return reader && this.read(reader, schemaId, body, context);
+  }
+
+  private read(reader: Reader, schemaId: number, body: Buffer, context: DecodeContext): DecodedEvent {
     let record: unknown;
     try {
       record = reader.local.avroType.fromBuffer(body, reader.resolver);
@@ -128,7 +166,10 @@ export class AvroEventCodec {
     if (!id) {
       id = this.registry.lookup(this.subjectFor(schema), schema.schema);
       this.writerIds.set(schema, id);
-      id.catch(() => this.writerIds.delete(schema));
+      id.then(
+        (known) => this.knownWriterIds.set(schema, known),
+        () => this.writerIds.delete(schema),
+      );
     }
     return id;
   }
@@ -139,9 +180,12 @@ export class AvroEventCodec {
       reader = this.buildReader(schemaId);
       this.readers.set(schemaId, reader);
       // A registry outage must not poison the cache; a schema that is no event of ours stays refused.
-      reader.catch((error: unknown) => {
-        if (!isNotAnAgentbusEventError(error) && !isUnknownEventTypeError(error)) this.readers.delete(schemaId);
-      });
+      reader.then(
+        (known) => this.knownReaders.set(schemaId, known),
+        (error: unknown) => {
+          if (!isNotAnAgentbusEventError(error) && !isUnknownEventTypeError(error)) this.readers.delete(schemaId);
+        },
+      );
     }
     return reader;
   }

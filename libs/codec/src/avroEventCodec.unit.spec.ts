@@ -214,4 +214,33 @@ describe('AvroEventCodec', () => {
     await expect(codec.encode({ ...taskCreated, id: '' })).rejects.toMatchObject({ code: 'EVENT_INVALID' });
     await expect(codec.encode({ ...taskCreated, routingKey: 'task.#' })).rejects.toMatchObject({ code: 'ROUTING_KEY_INVALID' });
   });
+
+  describe('without a promise (encodeKnown, decodeKnown)', () => {
+    it('encodes and decodes exactly as encode and decode do, once the schema ids are known', async () => {
+      const viaPromise = await codec.encode(taskCreated);
+      const known = codec.encodeKnown(taskCreated)!;
+      expect(known).toEqual(viaPromise);
+      const decoded = await codec.decode(known.value, { routingKeyHeader: 'task.created' });
+      expect(codec.decodeKnown(known.value, { routingKeyHeader: 'task.created' })).toEqual(decoded);
+    });
+
+    it('answers undefined until the schema id is known, then knows it', async () => {
+      const fresh = new AvroEventCodec({ registry: fakeRegistry(), catalog: loadSchemaCatalog(), topicPrefix: 'agentbus' });
+      const bytes = (await codec.encode(taskCreated)).value;
+      expect(fresh.encodeKnown(taskCreated)).toBeUndefined();
+      const reader = new AvroEventCodec({ registry: (codec as unknown as { registry: RegistryClient }).registry, catalog: loadSchemaCatalog(), topicPrefix: 'agentbus' });
+      expect(reader.decodeKnown(bytes)).toBeUndefined();
+      await reader.decode(bytes);
+      expect(reader.decodeKnown(bytes)?.event).toEqual(taskCreated);
+    });
+
+    it('refuses what encode and decode refuse, with the same codes', async () => {
+      expect(() => codec.encodeKnown({ ...taskCreated, id: '' })).toThrow(expect.objectContaining({ code: 'EVENT_INVALID' }));
+      expect(() => codec.encodeKnown({ ...taskCreated, type: 'task.nope' })).toThrow(expect.objectContaining({ code: 'EVENT_INVALID' }));
+      const bytes = (await codec.encode(taskCreated)).value;
+      await codec.decode(bytes);
+      expect(() => codec.decodeKnown(bytes, { routingKeyHeader: 'task.created.other' })).toThrow(expect.objectContaining({ code: 'ROUTING_KEY_MISMATCH' }));
+      expect(() => codec.decodeKnown(Buffer.from([1, 0, 0, 0, 1]))).toThrow(expect.objectContaining({ code: 'EVENT_UNDECODABLE' }));
+    });
+  });
 });

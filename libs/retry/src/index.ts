@@ -1,4 +1,4 @@
 export { backoffDelay, defaultRetryPolicy, sleep } from './backoff';
 export type { RetryPolicy } from './backoff';
-export { retry, sleepWithHeartbeat } from './retry';
+export { retry, retryAfter, sleepWithHeartbeat } from './retry';
 export type { RetryOptions } from './retry';

@@ -17,6 +17,8 @@ export interface RetryOptions {
   heartbeat?: () => Promise<void>;
   heartbeatEveryMs?: number;
   random?: () => number;
+  /** The number of the first try `fn` is called with (default 1); `retryAfter` starts at 2. */
+  firstAttempt?: number;
 }
 
 /**
@@ -36,7 +38,7 @@ export const sleepWithHeartbeat = async (ms: number, heartbeat: (() => Promise<v
 /** Runs `fn` until it succeeds, with exponential backoff and jitter between tries; stops at once on a non-retriable failure. */
 export const retry = async <T>(fn: (attempt: number) => T | Promise<T>, options: RetryOptions): Promise<T> => {
   const maxAttempts = options.maxAttempts ?? Infinity;
-  for (let attempt = 1; ; attempt++) {
+  for (let attempt = options.firstAttempt ?? 1; ; attempt++) {
     try {
       return await fn(attempt);
     } catch (error) {
@@ -45,4 +47,17 @@ export const retry = async <T>(fn: (attempt: number) => T | Promise<T>, options:
       await sleepWithHeartbeat(backoffDelay(options.policy, attempt, options.random), options.heartbeat, options.heartbeatEveryMs);
     }
   }
+};
+
+/**
+ * `retry` for work whose first try was already made, inline, and failed with `error`: decides, waits
+ * and tries again exactly as `retry` would have, so a hot path that seldom fails pays for no retry
+ * machinery (promise, closures) when it succeeds.
+ */
+export const retryAfter = async <T>(error: unknown, fn: (attempt: number) => T | Promise<T>, options: RetryOptions): Promise<T> => {
+  const maxAttempts = options.maxAttempts ?? Infinity;
+  if (!options.isRetriable(error) || maxAttempts <= 1 || options.shouldStop?.()) throw error;
+  options.onRetry?.(error, 1);
+  await sleepWithHeartbeat(backoffDelay(options.policy, 1, options.random), options.heartbeat, options.heartbeatEveryMs);
+  return retry(fn, { ...options, firstAttempt: 2 });
 };

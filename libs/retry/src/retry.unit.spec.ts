@@ -1,4 +1,4 @@
-import { retry, sleepWithHeartbeat } from './retry';
+import { retry, retryAfter, sleepWithHeartbeat } from './retry';
 
 const policy = { maxAttempts: 5, initialDelayMs: 1, maxDelayMs: 4, multiplier: 2 };
 const transient = Object.assign(new Error('registry unreachable'), { retriable: true });
@@ -52,6 +52,27 @@ describe('retry', () => {
     await retry(fn, { policy: { ...policy, initialDelayMs: 40, maxDelayMs: 40 }, isRetriable, heartbeat: async () => void beats++, heartbeatEveryMs: 5, random: () => 1 });
     expect(beats).toBeGreaterThanOrEqual(1);
   });
+});
+
+describe('retryAfter (the first try already failed)', () => {
+  // Same scripts as above, with the first failure taken out and handed over: the same tries, numbers and outcome.
+  const sameAsRetry = async (failures: unknown[], options: { maxAttempts?: number } = {}) => {
+    const viaRetry = failing([...failures]);
+    const retriedViaRetry: number[] = [];
+    const outcomeViaRetry = await retry(viaRetry.fn, { policy, isRetriable, ...options, onRetry: (_e, a) => retriedViaRetry.push(a) }).catch((e: unknown) => e);
+    const [first, ...rest] = failures;
+    const viaRetryAfter = failing(rest);
+    const retried: number[] = [];
+    const outcome = await retryAfter(first, viaRetryAfter.fn, { policy, isRetriable, ...options, onRetry: (_e, a) => retried.push(a) }).catch((e: unknown) => e);
+    expect(outcome).toBe(outcomeViaRetry);
+    expect([1, ...viaRetryAfter.calls]).toEqual(viaRetry.calls);
+    expect(retried).toEqual(retriedViaRetry);
+  };
+
+  it('continues at attempt 2 after a retriable failure', () => sameAsRetry([transient, transient]));
+  it('throws a non-retriable first failure without trying again', () => sameAsRetry([fatal, transient]));
+  it('counts the first try towards maxAttempts', () => sameAsRetry([transient, transient, transient, transient], { maxAttempts: 3 }));
+  it('does not try again when maxAttempts is 1', () => sameAsRetry([transient], { maxAttempts: 1 }));
 });
 
 describe('sleepWithHeartbeat', () => {
