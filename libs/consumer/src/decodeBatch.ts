@@ -35,7 +35,8 @@ export const decodeBatch = async (
     const record = toConsumedRecord(topic, partition, message);
     if (select && !select(record)) continue;
     try {
-      const decoded = await decodeRecord(codec, message, waiting, verifier && { topic, verifier });
+      const pending = decodeRecord(codec, message, waiting, verifier && { topic, verifier });
+      const decoded = 'then' in pending ? await pending : pending;
       record.event = decoded.event;
       record.schemaId = decoded.schemaId;
     } catch (error) {

@@ -1,15 +1,34 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { causedBy, type AgentEvent } from '@agentbus/events';
+import { childTraceparent } from './traceparent';
 
 interface HandlingContext {
-  event: AgentEvent;
-  traceparent: string;
+  readonly event: AgentEvent;
+  readonly traceparent: string;
+}
+
+/** One handling of a consumed event. Its span id is drawn when first asked for (a publish, the handler's context), not per event. */
+export class Handling implements HandlingContext {
+  private span: string | undefined;
+
+  constructor(
+    readonly event: AgentEvent,
+    /** The record's own traceparent header, if any. */
+    private readonly parent: string | undefined,
+  ) {}
+
+  get traceparent(): string {
+    return (this.span ??= childTraceparent(this.parent));
+  }
 }
 
 const storage = new AsyncLocalStorage<HandlingContext>();
 
 /** Runs a handler so that anything it publishes is recorded as caused by `event`. */
 export const runHandling = <T>(event: AgentEvent, traceparent: string, fn: () => T): T => storage.run({ event, traceparent }, fn);
+
+/** `runHandling` for a prepared handling; the arguments are passed through, so no closure is made per event. */
+export const runHandlingOf = <A extends unknown[], T>(handling: HandlingContext, fn: (...args: A) => T, ...args: A): T => storage.run(handling, fn, ...args);
 
 export const currentHandling = (): HandlingContext | undefined => storage.getStore();
 

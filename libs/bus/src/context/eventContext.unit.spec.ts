@@ -1,5 +1,5 @@
 import type { AgentEvent } from '@agentbus/events';
-import { currentHandling, inheritedCorrelation, runHandling } from './eventContext';
+import { Handling, currentHandling, inheritedCorrelation, runHandling, runHandlingOf } from './eventContext';
 
 const event = (id: string, correlationId?: string): AgentEvent => ({
   id,
@@ -58,5 +58,19 @@ describe('event context', () => {
       expect(runHandling(event('inner'), tp, () => currentHandling()?.event.id)).toBe('inner');
       expect(currentHandling()?.event.id).toBe('outer');
     });
+  });
+
+  it('runHandlingOf passes its arguments through, and a Handling draws one span of the record\'s trace when asked', async () => {
+    const handling = new Handling(event('B', 'A'), tp);
+    const seen = await runHandlingOf(handling, async (a: number, b: string) => {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      return { args: [a, b], causation: inheritedCorrelation({}).causationId, traceparent: currentHandling()?.traceparent };
+    }, 1, 'x');
+    expect(seen.args).toEqual([1, 'x']);
+    expect(seen.causation).toBe('B');
+    expect(seen.traceparent).toMatch(/^00-4bf92f3577b34da6a3ce929d0e0e4736-[0-9a-f]{16}-01$/);
+    expect(seen.traceparent).not.toBe(tp);
+    expect(handling.traceparent).toBe(seen.traceparent);
+    expect(new Handling(event('C'), undefined).traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
   });
 });

@@ -27,9 +27,18 @@ export interface DecodeIdentity {
  * With a verifier in `require`, a record refused for who wrote it is thrown the same way
  * (EVENT_UNSIGNED, SIGNATURE_INVALID, SOURCE_MISMATCH, NOT_AUTHORIZED); a policy outage is waited out.
  */
-export const decodeRecord = (codec: AvroEventCodec, record: { value: Buffer | null; headers?: IHeaders }, waiting: DecodeWaiting, identity?: DecodeIdentity): Promise<DecodedEvent> => {
+export const decodeRecord = (
+  codec: AvroEventCodec,
+  record: { value: Buffer | null; headers?: IHeaders },
+  waiting: DecodeWaiting,
+  identity?: DecodeIdentity,
+): DecodedEvent | Promise<DecodedEvent> => {
   // The body is the truth; a routing-key header that disagrees with it is refused, never routed on.
   const context = { routingKeyHeader: headerValue(record.headers, Headers.routingKey) };
+  // Almost every record is written with a schema already read: no promise, no retry loop. It throws
+  // only what the retrying path would throw at once (nothing retriable: no registry is needed).
+  const known = identity ? undefined : codec.decodeKnown(record.value, context);
+  if (known) return known;
   const decode = () => (identity ? identity.verifier.decodeVerified(identity.topic, record, () => codec.decode(record.value, context), () => codec.decode(record.value)) : codec.decode(record.value, context));
   return retry(decode, { policy: waiting.policy, isRetriable, heartbeat: waiting.heartbeat, shouldStop: waiting.shouldStop, onRetry: waiting.onRetry });
 };

@@ -1,16 +1,16 @@
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { Consumer, ConsumerConfig, EachBatchPayload, IHeaders, Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
-import type { AvroEventCodec, SchemaCatalog } from '@agentbus/codec';
+import type { AvroEventCodec, DecodedEvent, SchemaCatalog } from '@agentbus/codec';
 import { deadLetterTopicSuffix, isAgentbusError, isRetriable, topicName, type AgentEvent, type EventClock } from '@agentbus/events';
 import { mapKafkaError } from '@agentbus/kafka';
 import { loggerForEvent, type Logger } from '@agentbus/logger';
 import { isIdentityRefusal, type AgentPolicySource, type IdentityRefusal, type SigningKey, type VerificationMode } from '@agentbus/identity';
-import { retry } from '@agentbus/retry';
+import { retryAfter } from '@agentbus/retry';
 import type { CloseOptions, EventBus, EventHandler, HandlerContext, PublishInput, PublishOptions, SubscribeOptions, Subscription, SubscriptionSpec } from '../eventBus';
 import { BusClosedError, EventTooLargeError } from '../errors';
 import { InFlightGate } from '../backpressure/inFlightGate';
-import { currentHandling, runHandling } from '../context/eventContext';
+import { Handling, currentHandling, runHandlingOf } from '../context/eventContext';
 import { childTraceparent } from '../context/traceparent';
 import { entityKey, prepareEvent } from '../publishing';
 import { routesFromCatalog, type Routes } from '../routing/routes';
@@ -19,7 +19,7 @@ import { normalizeSubscribeArgs, resolveSubscription, type ResolvedSubscription 
 import { asSigner, signBatchHeaders } from '../identity/signedMessage';
 import { assertVerificationMode, RecordVerifier } from '../identity/recordVerifier';
 import { violationFor } from '../identity/violations';
-import { decodeRecord } from './decodeRecord';
+import { decodeRecord, type DecodeWaiting } from './decodeRecord';
 import { deadLetterMessage, DeadLetterQueue } from './deadLetters';
 import { Headers, headerText, headerValue } from './headers';
 
@@ -65,6 +65,32 @@ interface RunningSubscription {
 export const defaultMaxEventBytes = 1024 * 1024;
 
 const isRetriableHandlerError = (error: unknown): boolean => !isAgentbusError(error) || error.retriable;
+
+const isThenable = <T>(value: T | PromiseLike<T>): value is PromiseLike<T> => typeof (value as PromiseLike<T> | undefined)?.then === 'function';
+
+/** What a handler is told about its delivery. The span id and the headers' text are made only if the handler reads them. */
+class DeliveryContext implements HandlerContext {
+  readonly offset: string;
+  private text: Record<string, string> | undefined;
+
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+    private readonly message: KafkaMessage,
+    private readonly handling: Handling,
+    readonly attempt: number,
+  ) {
+    this.offset = message.offset;
+  }
+
+  get traceparent(): string {
+    return this.handling.traceparent;
+  }
+
+  get headers(): Readonly<Record<string, string>> {
+    return (this.text ??= headerText(this.message.headers));
+  }
+}
 
 /** The EventBus on Kafka: Avro through the registry, idempotent acks=all producing, consumer groups per subscription. */
 export class KafkaEventBus implements EventBus {
@@ -222,7 +248,7 @@ export class KafkaEventBus implements EventBus {
     for (const input of inputs) {
       const event = asSigner(prepareEvent(input, this.options.clock), key);
       this.routes.assertRoutingKey(event.type, event.routingKey);
-      const encoded = await this.options.codec.encode(event);
+      const encoded = this.options.codec.encodeKnown(event) ?? (await this.options.codec.encode(event));
       if (encoded.value.length > limit) throw new EventTooLargeError(event.type, encoded.value.length, limit);
       // Two headers on purpose: kafkajs allocates a 512-byte buffer per header (~3.5 µs each),
       // and id, type and correlation are in the Avro body. Routing key and trace need no decode.
@@ -259,17 +285,21 @@ export class KafkaEventBus implements EventBus {
   private async handleBatch(running: RunningSubscription, payload: EachBatchPayload): Promise<void> {
     const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
     const { gate } = running;
-    const now = () => (this.options.clock ?? Date).now();
-    if (gate.admit(batch.messages.length, now()) === 'pause') await this.pauseFetching(running);
+    const clock = this.options.clock ?? Date;
+    if (gate.admit(batch.messages.length, clock.now()) === 'pause') await this.pauseFetching(running);
+    const { topic, partition } = batch;
+    const waiting = this.decodeWaiting(running, topic, partition, heartbeat);
     let handled = 0;
     let lastHeartbeat = Date.now();
     try {
       for (const message of batch.messages) {
         if (!isRunning() || isStale() || running.stopping) break;
-        await this.deliver(running, batch.topic, batch.partition, message, heartbeat);
+        // Most events are delivered without a promise of their own: deliver returns one only when it waits.
+        const pending = this.deliver(running, waiting, topic, partition, message);
+        if (pending) await pending;
         resolveOffset(message.offset);
         handled++;
-        const { signal, pausedMs } = gate.release(1, now());
+        const { signal, pausedMs } = gate.release(1, clock.now());
         if (signal === 'resume') await this.resumeFetching(running, pausedMs);
         if (Date.now() - lastHeartbeat >= 1000) {
           await heartbeat();
@@ -277,11 +307,21 @@ export class KafkaEventBus implements EventBus {
         }
       }
     } finally {
-      const { signal, pausedMs } = gate.release(batch.messages.length - handled, now());
+      const { signal, pausedMs } = gate.release(batch.messages.length - handled, clock.now());
       if (signal === 'resume' && !running.stopping) await this.resumeFetching(running, pausedMs).catch(() => undefined);
     }
     // kafkajs commits the resolved offsets after every batch, a batch cut short by shutdown
     // included, so a restart starts after the last handled event.
+  }
+
+  private decodeWaiting(running: RunningSubscription, topic: string, partition: number, heartbeat: () => Promise<void>): DecodeWaiting {
+    return {
+      policy: running.sub.retry,
+      heartbeat,
+      // Unresolved on shutdown, the record is redelivered after the restart.
+      shouldStop: () => running.stopping,
+      onRetry: (error, attempt) => this.options.logger.warn({ err: error, topic, partition, attempt }, 'cannot decode yet; retrying'),
+    };
   }
 
   /**
@@ -307,60 +347,77 @@ export class KafkaEventBus implements EventBus {
     await this.reportBackpressure(running, 'resumed', pausedMs);
   }
 
-  private async deliver(running: RunningSubscription, topic: string, partition: number, message: KafkaMessage, heartbeat: () => Promise<void>): Promise<void> {
+  /**
+   * Decodes, filters and handles one record. Returns a promise only when something has to wait (a
+   * registry lookup, an async handler, a retry, a dead letter); otherwise the record is done on return.
+   */
+  private deliver(running: RunningSubscription, waiting: DecodeWaiting, topic: string, partition: number, message: KafkaMessage): Promise<void> | undefined {
     const { sub } = running;
     const routingKey = headerValue(message.headers, Headers.routingKey);
     // Skip records whose routing key cannot match before paying for a decode.
-    if (routingKey !== undefined && !sub.pattern.matches(routingKey)) return;
-
-    let event: AgentEvent;
+    if (routingKey !== undefined && !sub.pattern.matches(routingKey)) return undefined;
+    let decoded: DecodedEvent | Promise<DecodedEvent>;
     try {
-      ({ event } = await decodeRecord(this.options.codec, message, {
-        policy: sub.retry,
-        heartbeat,
-        // Unresolved on shutdown, the record is redelivered after the restart.
-        shouldStop: () => running.stopping,
-        onRetry: (error, attempt) => this.options.logger.warn({ err: error, topic, partition, offset: message.offset, attempt }, 'cannot decode yet; retrying'),
-      }, running.verifier && { topic, verifier: running.verifier }));
+      decoded = decodeRecord(this.options.codec, message, waiting, running.verifier && { topic, verifier: running.verifier });
     } catch (error) {
-      if (isRetriable(error)) throw error;
-      if (isIdentityRefusal(error)) {
-        this.options.logger.error({ err: error, topic, partition, offset: message.offset, subscription: sub.name }, `${error.code}: record refused; sending it to the dead-letter topic`);
-        await this.reportViolation(error, topic, partition, message);
-      } else this.options.logger.error({ err: error, topic, partition, offset: message.offset, subscription: sub.name }, 'undecodable record; sending it to the dead-letter topic');
-      await this.deadLetter(running, topic, partition, message, error, 1);
-      return;
+      return this.refuse(running, topic, partition, message, error);
     }
-    if (!sub.matches(event)) return;
+    if (isThenable(decoded)) {
+      return decoded.then(
+        ({ event }) => this.handle(running, waiting, topic, partition, message, event),
+        (error: unknown) => this.refuse(running, topic, partition, message, error),
+      );
+    }
+    return this.handle(running, waiting, topic, partition, message, decoded.event);
+  }
 
-    const traceparent = childTraceparent(headerValue(message.headers, Headers.traceparent));
+  private async refuse(running: RunningSubscription, topic: string, partition: number, message: KafkaMessage, error: unknown): Promise<void> {
+    if (isRetriable(error)) throw error;
+    const subscription = running.sub.name;
+    if (isIdentityRefusal(error)) {
+      this.options.logger.error({ err: error, topic, partition, offset: message.offset, subscription }, `${error.code}: record refused; sending it to the dead-letter topic`);
+      await this.reportViolation(error, topic, partition, message);
+    } else this.options.logger.error({ err: error, topic, partition, offset: message.offset, subscription }, 'undecodable record; sending it to the dead-letter topic');
+    await this.deadLetter(running, topic, partition, message, error, 1);
+  }
+
+  /** The first attempt, inline; a failure goes on to `retryHandler`, which pays for the retry loop. */
+  private handle(running: RunningSubscription, waiting: DecodeWaiting, topic: string, partition: number, message: KafkaMessage, event: AgentEvent): Promise<void> | undefined {
+    const { sub } = running;
+    if (!sub.matches(event)) return undefined;
+    const handling = new Handling(event, headerValue(message.headers, Headers.traceparent));
+    let result: Promise<void> | void;
+    try {
+      result = runHandlingOf(handling, sub.handler, event, new DeliveryContext(topic, partition, message, handling, 1));
+    } catch (error) {
+      return this.retryHandler(running, waiting, topic, partition, message, handling, error);
+    }
+    if (!isThenable(result)) return undefined;
+    return Promise.resolve(result).then(
+      () => undefined,
+      (error: unknown) => this.retryHandler(running, waiting, topic, partition, message, handling, error),
+    );
+  }
+
+  private async retryHandler(running: RunningSubscription, waiting: DecodeWaiting, topic: string, partition: number, message: KafkaMessage, handling: Handling, firstError: unknown): Promise<void> {
+    const { sub } = running;
+    const { event } = handling;
     // A pino child with redaction costs more than a no-op handler (13 % of a consume profile):
     // made only when there is something to log.
     const log = () => loggerForEvent(this.options.logger, event);
-    let headers: Record<string, string> | undefined;
-    let attempts = 0;
+    let attempts = 1;
     try {
-      await retry(
+      await retryAfter(
+        firstError,
         (attempt) => {
           attempts = attempt;
-          const context: HandlerContext = {
-            topic,
-            partition,
-            offset: message.offset,
-            attempt,
-            traceparent,
-            // Most handlers never look at headers; decode them only for those that do.
-            get headers() {
-              return (headers ??= headerText(message.headers));
-            },
-          };
-          return runHandling(event, traceparent, () => sub.handler(event, context));
+          return runHandlingOf(handling, sub.handler, event, new DeliveryContext(topic, partition, message, handling, attempt));
         },
         {
           policy: sub.retry,
           maxAttempts: sub.retry.maxAttempts,
           isRetriable: isRetriableHandlerError,
-          heartbeat,
+          heartbeat: waiting.heartbeat,
           onRetry: (error, attempt) => log().warn({ err: error, attempt, subscription: sub.name }, 'handler failed; retrying'),
         },
       );
