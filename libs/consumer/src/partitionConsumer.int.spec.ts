@@ -5,7 +5,7 @@ import { AvroEventCodec, createRegistryClient, loadSchemaCatalog } from '@agentb
 import { deadLetterTopicSuffix, topicName } from '@agentbus/events';
 import { createLogger } from '@agentbus/logger';
 import { createDatabase, readOffsets, writeOffsets, createOffsetsTable, offsetKey } from '@agentbus/postgres-sink';
-import { createTestDatabase, createTestTopics, integrationConfig, registryProxy, type TestDatabase, type TestTopics } from '@agentbus/testing';
+import { createTestDatabase, createTestTopics, groupCaughtUp, integrationConfig, registryProxy, type TestDatabase, type TestTopics } from '@agentbus/testing';
 import { PartitionConsumer, type Assignment, type BatchReport, type ConsumerTarget, type PartitionConsumerOptions } from './index';
 
 const schema = 'engine_test';
@@ -36,6 +36,7 @@ describe('PartitionConsumer', () => {
   let bus: KafkaEventBus;
   let consumer: PartitionConsumer | undefined;
   let taskTopic: string;
+  let groupId: string;
   const logLines: { level: string; msg: string }[] = [];
   const logger = createLogger({
     name: 'consumer-test',
@@ -49,13 +50,14 @@ describe('PartitionConsumer', () => {
   });
 
   const start = async (overrides: Partial<PartitionConsumerOptions> = {}) => {
+    groupId = `${topics.prefix}.${name}.${Math.random().toString(36).slice(2, 8)}`;
     consumer = new PartitionConsumer({
       kafka: topics.kafka,
       codec: new AvroEventCodec({ registry: createRegistryClient(config.registry), catalog: loadSchemaCatalog(), topicPrefix: topics.prefix }),
       db,
       databaseUrl: database.url,
       name,
-      groupId: `${topics.prefix}.${name}.${Math.random().toString(36).slice(2, 8)}`,
+      groupId,
       topics: [taskTopic],
       target: fakeTarget(),
       deadLetterTopic: topicName(topics.prefix, deadLetterTopicSuffix),
@@ -115,6 +117,8 @@ describe('PartitionConsumer', () => {
     await new Promise((r) => setTimeout(r, 500));
     expect((await applied()).map((r) => Number(r.offset))).toEqual([4, 5, 6, 7, 8, 9, 10, 11]);
     expect((await readOffsets(db, schema, name)).get(offsetKey(taskTopic, 0))).toBe(12n);
+    // Kafka's offsets are advisory, committed every few seconds rather than per batch, but they do follow.
+    await eventually(() => groupCaughtUp(topics.kafka, groupId, taskTopic), 30_000, 'the group committed to the end in Kafka too');
   });
 
   it('corrects a stored offset beyond the end of the partition, with a warning, and reads from the start', async () => {
