@@ -10,3 +10,4 @@ export { agentbusTopics, ensureTopics, waitForTopics, TopicsNotReadyError } from
 export type { TopicSpec, TopicSettings, TopicReadiness, WaitForTopicsOptions } from './topics';
 export { readToEnd, readerGroupPrefix } from './readToEnd';
 export type { ReadRecord } from './readToEnd';
+export { keyHashPartitioner, murmur2 } from './partitioner';

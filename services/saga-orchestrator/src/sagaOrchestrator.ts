@@ -5,7 +5,7 @@ import { Headers } from '@agentbus/bus';
 import { AvroEventCodec, createRegistryClient, loadSchemaCatalog } from '@agentbus/codec';
 import { PartitionConsumer, type ConsumerTarget, type Rejection } from '@agentbus/consumer';
 import { AgentbusError, deadLetterTopicSuffix, topicName, type AgentEvent, type WorkflowRequestedPayload } from '@agentbus/events';
-import { createKafka } from '@agentbus/kafka';
+import { createKafka, keyHashPartitioner } from '@agentbus/kafka';
 import type { Logger } from '@agentbus/logger';
 import { createDatabase, offsetKey, readOffsets } from '@agentbus/postgres-sink';
 import { defaultRetryPolicy, retry } from '@agentbus/retry';
@@ -102,7 +102,7 @@ export const startSagaOrchestrator = async (config: OrchestratorConfig, logger: 
     },
   });
 
-  const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 5, allowAutoTopicCreation: false });
+  const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 5, allowAutoTopicCreation: false, createPartitioner: keyHashPartitioner });
   await producer.connect();
   let ownedSagaPartitions: number[] = [];
   const backlog = new BacklogGate();

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Consumer, ConsumerConfig, EachBatchPayload, IHeaders, Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
 import type { AvroEventCodec, DecodedEvent, SchemaCatalog } from '@agentbus/codec';
 import { deadLetterTopicSuffix, isAgentbusError, isRetriable, topicName, type AgentEvent, type EventClock } from '@agentbus/events';
-import { mapKafkaError } from '@agentbus/kafka';
+import { keyHashPartitioner, mapKafkaError } from '@agentbus/kafka';
 import { loggerForEvent, type Logger } from '@agentbus/logger';
 import { isIdentityRefusal, type AgentPolicySource, type IdentityRefusal, type SigningKey, type VerificationMode } from '@agentbus/identity';
 import { retryAfter } from '@agentbus/retry';
@@ -223,7 +223,7 @@ export class KafkaEventBus implements EventBus {
     if (this.producer) return this.producer;
     this.producerReady ??= (async () => {
       // Idempotent with acks=all: broker-side dedup of retried sends, no reordering within a partition.
-      const producer = this.options.kafka.producer({ idempotent: true, maxInFlightRequests: 5, allowAutoTopicCreation: false });
+      const producer = this.options.kafka.producer({ idempotent: true, maxInFlightRequests: 5, allowAutoTopicCreation: false, createPartitioner: keyHashPartitioner });
       try {
         await producer.connect();
       } catch (error) {
