@@ -43,27 +43,52 @@ interface AvroField {
   defaultValue(): unknown;
 }
 
+type Filler = (value: unknown) => unknown;
+const identity: Filler = (value) => value;
+const fillers = new WeakMap<avro.Type, Filler>();
+
 /**
  * A field the producer leaves out takes its schema default (null for optional fields), as an
  * Avro reader would. A left-out field with no default stays missing, so validation names it.
+ * Compiled once per type: this runs on every published event.
  */
-const withDefaults = (type: avro.Type, value: unknown): unknown => {
-  if (avro.Type.isType(type, 'record') && isObject(value)) {
-    const out: Record<string, unknown> = { ...value };
-    for (const field of (type as unknown as { fields: AvroField[] }).fields) {
-      const given = value[field.name];
-      const filled = given === undefined ? field.defaultValue() : withDefaults(field.type, given);
-      if (filled !== undefined) out[field.name] = filled;
-    }
-    return out;
+const fillerFor = (type: avro.Type): Filler => {
+  let filler = fillers.get(type);
+  if (!filler) {
+    filler = compileFiller(type);
+    fillers.set(type, filler);
   }
-  if (avro.Type.isType(type, 'union') && isObject(value)) {
-    const record = (type as unknown as { types: avro.Type[] }).types.find((t) => avro.Type.isType(t, 'record'));
-    return record ? withDefaults(record, value) : value;
-  }
-  if (avro.Type.isType(type, 'array') && Array.isArray(value)) return value.map((v) => withDefaults((type as unknown as { itemsType: avro.Type }).itemsType, v));
-  return value;
+  return filler;
 };
+
+const compileFiller = (type: avro.Type): Filler => {
+  if (avro.Type.isType(type, 'record')) {
+    const fields = (type as unknown as { fields: AvroField[] }).fields.map((field) => ({ name: field.name, field, fill: fillerFor(field.type) }));
+    return (value) => {
+      if (!isObject(value)) return value;
+      const out: Record<string, unknown> = { ...value };
+      for (const { name, field, fill } of fields) {
+        const given = value[name];
+        const filled = given === undefined ? field.defaultValue() : fill === identity ? given : fill(given);
+        if (filled !== undefined) out[name] = filled;
+      }
+      return out;
+    };
+  }
+  if (avro.Type.isType(type, 'union')) {
+    const record = (type as unknown as { types: avro.Type[] }).types.find((t) => avro.Type.isType(t, 'record'));
+    if (!record) return identity;
+    const fill = fillerFor(record);
+    return (value) => (isObject(value) ? fill(value) : value);
+  }
+  if (avro.Type.isType(type, 'array')) {
+    const fill = fillerFor((type as unknown as { itemsType: avro.Type }).itemsType);
+    return fill === identity ? identity : (value) => (Array.isArray(value) ? value.map(fill) : value);
+  }
+  return identity;
+};
+
+const withDefaults = (type: avro.Type, value: unknown): unknown => fillerFor(type)(value);
 
 const payloadType = (schema: EventSchema): avro.Type => (schema.avroType as unknown as { field(name: string): AvroField }).field('payload').type;
 
