@@ -22,4 +22,19 @@ describe('newEventId', () => {
     expect([...ids].sort()).toEqual(ids);
     expect(ids.every((id) => decodeTime(id) === now)).toBe(true);
   });
+
+  it('draws the random part evenly over all 32 characters, fresh each millisecond', () => {
+    const counts = new Map<string, number>();
+    const randomParts = new Set<string>();
+    for (let t = 0; t < 4000; t++) {
+      const random = newEventId(2000000000000 + t).slice(10);
+      randomParts.add(random);
+      for (const c of random.slice(1)) counts.set(c, (counts.get(c) ?? 0) + 1);
+    }
+    expect(randomParts.size).toBe(4000);
+    expect(counts.size).toBe(32);
+    // 60,000 draws over 32 characters: ~1,875 each; a biased or stuck source falls far outside.
+    for (const n of counts.values()) expect(n).toBeGreaterThan(1600);
+    for (const n of counts.values()) expect(n).toBeLessThan(2150);
+  });
 });
