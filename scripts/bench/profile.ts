@@ -7,7 +7,9 @@ import { consumeThroughBus } from './consume';
 import { publishThroughBus } from './publish';
 import { replayBenchmark } from './replay';
 import { round } from './stats';
-import { benchLogger, benchWorld, closeLogs, ensureInfra } from './world';
+import { benchLogger, benchWorld, closeLogs, config, ensureInfra } from './world';
+import { createKafkaEventBus } from '@agentbus/bus';
+import { generateSigningKey } from '@agentbus/identity';
 import { chunk, taskCreatedInputs } from './workload';
 
 /**
@@ -16,7 +18,7 @@ import { chunk, taskCreatedInputs } from './workload';
  * this process); `audit` (the audit sink as its own process, profiled with --cpu-prof from start
  * to SIGTERM). For the first three only the measured part is sampled.
  *
- *   npx tsx scripts/bench/profile.ts publish|consume|rebuild|audit [events]
+ *   npx tsx scripts/bench/profile.ts publish|publish-signed|consume|rebuild|audit [events]
  *
  * Writes bench/results/profiles/<scenario>.cpuprofile (open in Chrome DevTools or speedscope) and
  * prints the functions with the most self time, and self time per package / source file.
@@ -126,12 +128,12 @@ const sampled = async <T>(session: Session, work: () => Promise<T>): Promise<{ r
   return { result, profile };
 };
 
-const scenarios = ['publish', 'consume', 'rebuild', 'audit'] as const;
+const scenarios = ['publish', 'publish-signed', 'consume', 'rebuild', 'audit'] as const;
 
 const main = async (): Promise<void> => {
   const scenario = process.argv[2] as (typeof scenarios)[number];
   if (!scenarios.includes(scenario)) throw new Error(`usage: npx tsx scripts/bench/profile.ts ${scenarios.join('|')} [events]`);
-  const events = Number(process.argv[3] ?? (scenario === 'publish' ? 100_000 : 200_000));
+  const events = Number(process.argv[3] ?? (scenario.startsWith('publish') ? 100_000 : 200_000));
   await ensureInfra(false, console.log);
   const log = benchLogger(join(repoRoot, 'bench', 'results', 'profile.log'));
   const say = (line: string) => console.log(line);
@@ -162,9 +164,13 @@ const main = async (): Promise<void> => {
     } else {
       const world = await benchWorld(`prof-${scenario}`, log);
       try {
-        const bus = await world.bus();
+        const bus =
+          scenario === 'publish-signed'
+            ? createKafkaEventBus({ connection: { ...config, topicPrefix: world.prefix }, service: 'bench-signed', logger: log, signingKey: generateSigningKey() })
+            : await world.bus();
+        if (scenario === 'publish-signed') await bus.registerSchemas();
         const inputs = taskCreatedInputs(Math.min(events, 100_000), Date.now().toString(36));
-        if (scenario === 'publish') {
+        if (scenario.startsWith('publish')) {
           await publishThroughBus(bus, inputs.slice(0, 30_000), 500);
           const run = await sampled(session, () => publishThroughBus(bus, inputs, 500));
           ({ profile } = run);
