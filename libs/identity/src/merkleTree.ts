@@ -13,6 +13,8 @@ const nodePrefix = Buffer.from([1]);
 const sha256 = (parts: Buffer[]): Buffer => hash('sha256', Buffer.concat(parts), 'buffer');
 
 export const leafHash = (input: Buffer): Buffer => sha256([leafPrefix, input]);
+/** `leafHash` of the concatenation of `parts`, with one copy. */
+export const leafHashOfParts = (parts: readonly Buffer[]): Buffer => sha256([leafPrefix, ...parts]);
 export const nodeHash = (left: Buffer, right: Buffer): Buffer => sha256([nodePrefix, left, right]);
 
 const largestPowerOfTwoBelow = (n: number): number => 2 ** Math.floor(Math.log2(n - 1));

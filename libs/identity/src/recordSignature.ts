@@ -1,10 +1,10 @@
 import { verify } from 'node:crypto';
 import { publicKeyOfDid } from './didKey';
 import { EventUnsignedError, SignatureInvalidError, isDidInvalidError } from './errors';
-import { climbPath, hashBytes, leafHash, merkleTree, rootFromPath } from './merkleTree';
+import { climbPath, hashBytes, leafHashOfParts, merkleTree, rootFromPath } from './merkleTree';
 import { formatBatchSignatureHeader, formatSignatureHeader, parseSignatureHeader, signatureAlgorithm, type BatchSignatureHeader } from './signatureHeader';
 import type { SigningKey } from './signingKey';
-import { batchLeafDomain, batchRootInput, signingInput } from './signingInput';
+import { batchLeafDomain, batchRootInput, signingInput, signingInputParts } from './signingInput';
 
 export interface RecordToSign {
   topic: string;
@@ -27,7 +27,7 @@ export const maxBatchLeaves = 64;
 export const signRecord = (key: SigningKey, record: RecordToSign): string =>
   formatSignatureHeader(key.did, key.sign(signingInput({ algorithm: signatureAlgorithm, keyId: key.did, ...record })));
 
-const leafOf = (keyId: string, record: RecordToSign): Buffer => leafHash(signingInput({ algorithm: signatureAlgorithm, keyId, ...record }, batchLeafDomain));
+const leafOf = (keyId: string, record: RecordToSign): Buffer => leafHashOfParts(signingInputParts({ algorithm: signatureAlgorithm, keyId, ...record }, batchLeafDomain));
 
 /**
  * The headers for records produced together, in their order: one Ed25519 signature per
@@ -138,7 +138,7 @@ export const verifyRecordSignature = (record: RecordToVerify, verified?: Verifie
     if (!verify(null, signingInput(parts), publicKey, header.signature)) throw mismatch(header.keyId);
     return header.keyId;
   }
-  const leaf = leafHash(signingInput(parts, batchLeafDomain));
+  const leaf = leafHashOfParts(signingInputParts(parts, batchLeafDomain));
   const climb = verified ? verified.climb(header, leaf, Buffer.concat(header.path).toString('latin1')) : { root: rootFromPath(leaf, header.leaf, header.size, header.path), verified: () => undefined };
   if (climb.root === 'proven') return header.keyId;
   if (!climb.root) throw new SignatureInvalidError(`the audit path does not fit leaf ${header.leaf} of a batch of ${header.size}`, header.keyId);

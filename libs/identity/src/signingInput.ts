@@ -43,3 +43,27 @@ export const batchRootInput = (algorithm: string, keyId: string, size: number, r
   count.writeUInt32BE(size);
   return Buffer.concat([...field(Buffer.from(batchRootDomain, 'utf8')), ...field(Buffer.from(algorithm, 'utf8')), ...field(Buffer.from(keyId, 'utf8')), ...field(count), ...field(root)]);
 };
+
+const noBytes = Buffer.alloc(0);
+// The fields before the value are the same for every record a key writes with one routing key to one
+// topic: built once, not per record (a v2 leaf is hashed for every record published or read).
+const heads = new Map<string, Buffer>();
+const maxHeads = 4096;
+
+/** `signingInput(parts, domain)` in pieces (the fields before the value, the value's length, the value): the same bytes concatenated. */
+export const signingInputParts = (parts: SignedParts, domain: string = signingDomain): Buffer[] => {
+  const id = `${domain}\n${parts.algorithm}\n${parts.keyId}\n${parts.topic}\n${parts.routingKey ?? ''}`;
+  let head = heads.get(id);
+  if (!head) {
+    head = Buffer.concat([
+      ...field(Buffer.from(domain, 'utf8')),
+      ...field(Buffer.from(parts.algorithm, 'utf8')),
+      ...field(Buffer.from(parts.keyId, 'utf8')),
+      ...field(Buffer.from(parts.topic, 'utf8')),
+      ...field(Buffer.from(parts.routingKey ?? '', 'utf8')),
+    ]);
+    if (heads.size >= maxHeads) heads.clear();
+    heads.set(id, head);
+  }
+  return [head, ...field(parts.value ?? noBytes)];
+};
