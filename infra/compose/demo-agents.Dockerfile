@@ -4,12 +4,14 @@
 #   docker build -f infra/compose/demo-agents.Dockerfile -t agentbus/demo-agents .
 ARG NODE_VERSION=24
 
-# Only the package manifests, so the npm ci layer below is rebuilt when dependencies change, not code.
+# Only the package manifests (and patches/, which npm ci applies to dependencies), so the npm ci
+# layer below is rebuilt when dependencies change, not code.
 FROM node:${NODE_VERSION}-bookworm-slim AS manifests
 WORKDIR /src
 COPY . .
 RUN find . -name node_modules -prune -o \( -name package.json -o -name package-lock.json \) -print \
-      | xargs -I{} sh -c 'mkdir -p /manifests/$(dirname {}) && cp {} /manifests/{}'
+      | xargs -I{} sh -c 'mkdir -p /manifests/$(dirname {}) && cp {} /manifests/{}' \
+    && cp -r patches /manifests/patches
 
 FROM node:${NODE_VERSION}-bookworm-slim AS build
 WORKDIR /src

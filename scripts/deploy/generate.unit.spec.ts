@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { driftedFiles, generatedFiles } from './generate';
 
 describe('generated deployment files', () => {
@@ -10,5 +12,16 @@ describe('generated deployment files', () => {
 
   it('notice a committed file that differs', () => {
     expect(driftedFiles('/nonexistent-checkout').sort()).toEqual(Object.keys(generatedFiles()).sort());
+  });
+
+  it('give every image build the dependency patches before its npm ci, so bundles carry patched kafkajs', () => {
+    const dockerfiles = Object.entries(generatedFiles()).filter(([path]) => path.endsWith('Dockerfile'));
+    expect(dockerfiles.length).toBeGreaterThan(5);
+    for (const [, text] of dockerfiles) {
+      const npmCi = text.search(/^RUN .*npm ci/m);
+      expect(text.indexOf('cp -r patches /manifests/patches')).toBeGreaterThan(-1);
+      expect(text.indexOf('COPY --from=manifests /manifests/ ./')).toBeLessThan(npmCi);
+    }
+    expect(existsSync(join(__dirname, '..', '..', 'patches', 'kafkajs+2.2.4.patch'))).toBe(true);
   });
 });

@@ -16,12 +16,14 @@ ${generatedBy('#')}# ${title} Build from the repository root (the context must h
 #   docker build -f ${dockerfile} -t agentbus/${image} .
 ARG NODE_VERSION=${ltsNode.major}
 
-# Only the package manifests, so the npm ci layer below is rebuilt when dependencies change, not code.
+# Only the package manifests (and patches/, which npm ci applies to dependencies), so the npm ci
+# layer below is rebuilt when dependencies change, not code.
 FROM node:\${NODE_VERSION}-bookworm-slim AS manifests
 WORKDIR /src
 COPY . .
 RUN find . -name node_modules -prune -o \\( -name package.json -o -name package-lock.json \\) -print \\
-      | xargs -I{} sh -c 'mkdir -p /manifests/$(dirname {}) && cp {} /manifests/{}'
+      | xargs -I{} sh -c 'mkdir -p /manifests/$(dirname {}) && cp {} /manifests/{}' \\
+    && cp -r patches /manifests/patches
 
 FROM node:\${NODE_VERSION}-bookworm-slim AS build
 WORKDIR /src
