@@ -71,4 +71,16 @@ describe('copyInto (real Postgres)', () => {
     await expect(failing).rejects.toThrow(/invalid input syntax for type integer/);
     expect(await contents('by_copy')).toEqual([]);
   });
+
+  it('aborts a COPY half-way so the transaction can roll back on its connection', async () => {
+    const abandoned = db.transaction(async (trx) => {
+      const writer = await copyInto(trx, { schema: 's', table: 'by_copy', columns: { id: 'text' } });
+      for (let i = 0; i < 1000; i++) writer.push({ id: `half-${i}` });
+      await writer.flush();
+      await writer.abort();
+      throw new Error('the load failed elsewhere');
+    });
+    await expect(abandoned).rejects.toThrow('the load failed elsewhere');
+    expect(await contents('by_copy')).toEqual([]);
+  });
 });

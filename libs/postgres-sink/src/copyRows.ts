@@ -92,6 +92,8 @@ export interface CopyWriter {
   flush(): Promise<void>;
   /** Sends the rest and completes the COPY; the number of rows the server stored. */
   end(): Promise<number>;
+  /** Cancels the COPY (CopyFail), so the transaction's connection can run the rollback. */
+  abort(): Promise<void>;
 }
 
 /**
@@ -129,6 +131,11 @@ export const copyInto = async (trx: Knex.Transaction, target: CopyTarget): Promi
       await done;
       if (failure) throw failure;
       return stream.rowCount;
+    },
+    abort: async () => {
+      if (stream.writableFinished || stream.destroyed) return;
+      stream.destroy(new Error('COPY aborted'));
+      await done;
     },
   };
 };

@@ -5,6 +5,8 @@ import type { Logger } from '@agentbus/logger';
 import { PartitionConsumer, type BatchReport, type PartitionConsumerOptions } from '@agentbus/consumer';
 import { createOffsetsTable, offsetKey, readOffsets, writeOffsets } from '@agentbus/postgres-sink';
 import type { Projection } from '@agentbus/projections';
+import { bulkLoad } from './bulkLoad';
+import type { Positions } from './bulkLoad';
 import { createShadowGeneration, dropGeneration, abandonedGenerations, swapGeneration } from './generations';
 import { projectionTarget } from './projectionTarget';
 
@@ -30,6 +32,13 @@ export interface RebuildOptions {
   onBatch?: (report: BatchReport) => void;
   /** Verify signatures as the live projector does, so a rebuild refuses what it refused. */
   identity?: PartitionConsumerOptions['identity'];
+  /**
+   * The bulk phase, up to the ends of the partitions when the rebuild starts (or `to`): read,
+   * folded in memory and COPYed in one transaction instead of a transaction per batch. `false`
+   * applies everything batch by batch; `maxRows` bounds the rows held in memory (default
+   * 2,000,000), past which the rest is applied batch by batch.
+   */
+  bulk?: false | { maxRows?: number };
 }
 
 export interface RebuildResult {
@@ -40,7 +49,7 @@ export interface RebuildResult {
   events: number;
 }
 
-export type Positions = Map<string, bigint>;
+export type { Positions } from './bulkLoad';
 
 export const positions = async (kafka: Kafka, topics: readonly string[], at: 'low' | 'high' | Date): Promise<Positions> => {
   const admin = kafka.admin();
@@ -91,6 +100,33 @@ export const rebuildReadModels = async (options: RebuildOptions): Promise<Rebuil
     );
     // "As of T" includes records stamped T: stop at the first record after it.
     const stopAt = options.to ? await positions(options.kafka, options.topics, new Date(options.to.getTime() + 1)) : undefined;
+    let bulkComplete = false;
+    if (options.bulk !== false) {
+      const end = stopAt ?? (await positions(options.kafka, options.topics, 'high'));
+      const total = Number(sum(end) - sum(start));
+      const loaded = await bulkLoad({
+        db,
+        kafka: options.kafka,
+        codec: options.codec,
+        topics: options.topics,
+        consumer: options.consumer,
+        projections: options.projections,
+        schema: shadow.schema,
+        deadLetterTopic: options.deadLetterTopic,
+        logger: logger.child({ component: 'rebuild' }),
+        start,
+        end,
+        ...(options.bulk?.maxRows === undefined ? {} : { maxRows: options.bulk.maxRows }),
+        ...(options.identity ? { identity: options.identity } : {}),
+        ...(options.onBatch ? { onBatch: options.onBatch } : {}),
+        onProgress: (done) => options.onProgress?.({ done: Math.min(done, total), total, phase: 'rebuilding' }),
+      });
+      bulkComplete = loaded.complete;
+    }
+    if (stopAt && bulkComplete) {
+      await createIndexes(db, deferred);
+      return { ...shadow, swapped: false, events: Number(sum(stopAt) - sum(start)) };
+    }
     sink = new PartitionConsumer({
       kafka: options.kafka,
       codec: options.codec,
