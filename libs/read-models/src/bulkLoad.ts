@@ -28,6 +28,8 @@ export interface BulkLoadOptions {
   end: ReadonlyMap<string, bigint>;
   /** Rows held in memory before the bulk phase writes what it has and stops early (default 2,000,000). */
   maxRows?: number;
+  /** Bytes fetched per partition and request (default 4 MiB). */
+  maxBytesPerPartition?: number;
   /** Verify signatures as the live projector does (see PartitionConsumerOptions). */
   identity?: PartitionConsumerOptions['identity'];
   retry?: Partial<RetryPolicy>;
@@ -75,7 +77,7 @@ export const bulkLoad = async (options: BulkLoadOptions): Promise<BulkLoadResult
   let producer: Producer | undefined;
   // The COPY in progress, cancelled on failure: the rollback cannot run on the connection before.
   let open: CopyWriter | undefined;
-  const consumer = kafka.consumer({ groupId: `agentbus-rebuild-bulk-${options.schema}-${Date.now()}`, allowAutoTopicCreation: false, maxBytesPerPartition: 4 * 1024 * 1024, maxBytes: 16 * 1024 * 1024, maxWaitTimeInMs: 250 });
+  const consumer = kafka.consumer({ groupId: `agentbus-rebuild-bulk-${options.schema}-${Date.now()}`, allowAutoTopicCreation: false, maxBytesPerPartition: options.maxBytesPerPartition ?? 4 * 1024 * 1024, maxBytes: 16 * 1024 * 1024, maxWaitTimeInMs: 250 });
   try {
     // The shadow is dropped if the rebuild fails: no need to wait for each WAL flush.
     await trx.raw('set local synchronous_commit = off');
@@ -103,7 +105,7 @@ export const bulkLoad = async (options: BulkLoadOptions): Promise<BulkLoadResult
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => seekAll(payload.memberAssignment));
     consumer.on(consumer.events.CRASH, ({ payload }) => settle(payload.error));
 
-    const handleBatch = async ({ batch, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> => {
+    const handleBatch = async ({ batch, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload): Promise<void> => {
       if (stopped || !isRunning() || isStale()) return;
       const started = Date.now();
       const key = offsetKey(batch.topic, batch.partition);
@@ -115,7 +117,8 @@ export const bulkLoad = async (options: BulkLoadOptions): Promise<BulkLoadResult
         const offset = BigInt(m.offset);
         return offset >= from && offset < end;
       });
-      if (messages.length === 0) return;
+      // The next fetch starts after the last resolved offset.
+      if (messages.length === 0) return resolveOffset(batch.messages.at(-1)!.offset);
       let records: ConsumedRecord[] | undefined;
       while (!records) {
         records = await decodeBatch(
@@ -162,6 +165,7 @@ export const bulkLoad = async (options: BulkLoadOptions): Promise<BulkLoadResult
       await eventStore.flush();
       const last = BigInt(messages.at(-1)!.offset);
       reached.set(key, last + 1n);
+      resolveOffset(messages.at(-1)!.offset);
       counts.events += loaded;
       counts.rejected += rejections.length;
       counts.read += messages.length;

@@ -83,7 +83,7 @@ describe('rebuildReadModels: bulk phase (real Kafka, registry and Postgres)', ()
     // The same event id twice, the copies differing: the first one counts, as in the event store.
     const first = await bus.publish({ type: 'task.created', source: 'planner', payload: { taskId: 'dup-task', description: 'first copy', priority: 'normal' } });
     before.push(first);
-    await bus.publish({ ...first, payload: { ...first.payload, description: 'second copy' } } as AgentEvent);
+    await bus.publish({ ...first, payload: { ...(first.payload as Record<string, unknown>), description: 'second copy' } } as AgentEvent);
     const producer = topics.kafka.producer();
     await producer.connect();
     const [sent] = await producer.send({ topic: topicName(topics.prefix, 'task'), acks: -1, messages: [{ key: 'dup-task', value: Buffer.from('not an avro record') }] });
@@ -111,7 +111,8 @@ describe('rebuildReadModels: bulk phase (real Kafka, registry and Postgres)', ()
     const expected = await contents(transactional.schema);
     expect(await deadLettersOfGarbage()).toHaveLength(1);
 
-    const bulk = await rebuild({ to: asOf });
+    // Small fetches: each partition takes many, as at scale.
+    const bulk = await rebuild({ to: asOf, bulk: { maxBytesPerPartition: 8192 } });
     expect(bulk).toMatchObject({ swapped: false, events: transactional.events });
     const actual = await contents(bulk.schema);
     expect(actual).toEqual(expected);
@@ -132,7 +133,7 @@ describe('rebuildReadModels: bulk phase (real Kafka, registry and Postgres)', ()
     const expected = await contents(transactional.schema);
     expect(expected.tables).toEqual(replay(allProjections, [...before, ...after]));
 
-    const bulk = await rebuild();
+    const bulk = await rebuild({ bulk: { maxBytesPerPartition: 8192 } });
     expect(bulk).toMatchObject({ swapped: true, retired: transactional.schema, events: transactional.events });
     expect(await contents(bulk.schema)).toEqual(expected);
     // The rebuild deferred secondary indexes to the end of the bulk phase: every one is back.

@@ -5,7 +5,7 @@ import type { Logger } from '@agentbus/logger';
 import { PartitionConsumer, type BatchReport, type PartitionConsumerOptions } from '@agentbus/consumer';
 import { createOffsetsTable, offsetKey, readOffsets, writeOffsets } from '@agentbus/postgres-sink';
 import type { Projection } from '@agentbus/projections';
-import { bulkLoad } from './bulkLoad';
+import { bulkLoad, type BulkLoadOptions } from './bulkLoad';
 import type { Positions } from './bulkLoad';
 import { createShadowGeneration, dropGeneration, abandonedGenerations, swapGeneration } from './generations';
 import { projectionTarget } from './projectionTarget';
@@ -36,9 +36,9 @@ export interface RebuildOptions {
    * The bulk phase, up to the ends of the partitions when the rebuild starts (or `to`): read,
    * folded in memory and COPYed in one transaction instead of a transaction per batch. `false`
    * applies everything batch by batch; `maxRows` bounds the rows held in memory (default
-   * 2,000,000), past which the rest is applied batch by batch.
+   * 2,000,000), past which the rest is applied batch by batch; `maxBytesPerPartition` is per fetch.
    */
-  bulk?: false | { maxRows?: number };
+  bulk?: false | Pick<BulkLoadOptions, 'maxRows' | 'maxBytesPerPartition'>;
 }
 
 export interface RebuildResult {
@@ -116,7 +116,7 @@ export const rebuildReadModels = async (options: RebuildOptions): Promise<Rebuil
         logger: logger.child({ component: 'rebuild' }),
         start,
         end,
-        ...(options.bulk?.maxRows === undefined ? {} : { maxRows: options.bulk.maxRows }),
+        ...options.bulk,
         ...(options.identity ? { identity: options.identity } : {}),
         ...(options.onBatch ? { onBatch: options.onBatch } : {}),
         onProgress: (done) => options.onProgress?.({ done: Math.min(done, total), total, phase: 'rebuilding' }),
