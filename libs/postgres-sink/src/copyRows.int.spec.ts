@@ -13,7 +13,10 @@ const nasty = [
   { id: 'd', at: '1764550923456.5', doc: 'just text', score: -1e-300, big: 42 },
   { id: 'e', at: new Date('2026-11-25T01:02:03.456Z'), doc: [], tags: ['é', '🚀', '\\N'] },
   { id: 'f', at: '2026-11-25 03:02:03+02', doc: { '\\N': '\\.' }, ok: 'true', n: '7' },
-  { id: '\\.', doc: 0 },
+  { id: '\\.', doc: 0, at: 1_764_550_923_007 },
+  { id: 'g', at: -1.5, doc: { s: 'x\u0001y' } },
+  { id: 'h', at: 1_764_550_924_050 },
+  { id: 'i', at: 1_764_550_924_000.25 },
 ];
 
 describe('copyInto (real Postgres)', () => {

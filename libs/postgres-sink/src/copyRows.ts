@@ -8,7 +8,8 @@ import { assertIdentifier } from './database';
 // COPY's text format: https://www.postgresql.org/docs/current/sql-copy.html#id-1.9.3.55.9.2
 const nullField = '\\N';
 const specials = /[\\\n\r\t]/;
-const escapeField = (text: string): string => (specials.test(text) ? text.replace(/[\\\n\r\t]/g, (c) => (c === '\\' ? '\\\\' : c === '\n' ? '\\n' : c === '\r' ? '\\r' : '\\t')) : text);
+const escapeField = (text: string): string =>
+  specials.test(text) ? text.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\t/g, '\\t') : text;
 
 // Array literal elements are always quoted: inside quotes only " and \ need a backslash.
 const arrayElement = (value: unknown): string => (value === null || value === undefined ? 'NULL' : `"${scalarText(value).replace(/["\\]/g, (c) => `\\${c}`)}"`);
@@ -23,17 +24,55 @@ const rint = (x: number): number => {
 };
 
 /**
- * Epoch milliseconds as `bulkInsert` turns them into a timestamptz (to_timestamp(ms / 1000)),
- * written out to the microsecond: the same instant, whether the row went through COPY or INSERT.
+ * Epoch milliseconds as `bulkInsert` turns them into a timestamptz (to_timestamp(ms / 1000)): the
+ * same instant, whether the row went through COPY or INSERT. A whole millisecond is exact in
+ * both; a fraction is written to the microsecond, rounded as to_timestamp rounds it.
  */
 export const epochMsToTimestamptz = (ms: number): string => {
+  if (Number.isInteger(ms)) return wholeMsText(ms);
   const micros = rint((ms / 1000 - postgresEpochSeconds) * 1e6) + postgresEpochSeconds * 1e6;
   const wholeMs = Math.floor(micros / 1000);
   const iso = new Date(wholeMs).toISOString();
   return `${iso.slice(0, 23)}${String(micros - wholeMs * 1000).padStart(3, '0')}+00`;
 };
 
+// Date#toISOString costs ~2 µs; rows of a replay mostly share their second with the row before.
+let cachedSecond = Number.NaN;
+let cachedPrefix = '';
+const wholeMsText = (ms: number): string => {
+  const second = Math.floor(ms / 1000);
+  if (second !== cachedSecond) {
+    const iso = new Date(second * 1000).toISOString();
+    if (iso.length !== 24) return new Date(ms).toISOString();
+    cachedPrefix = iso.slice(0, 20);
+    cachedSecond = second;
+  }
+  const fraction = ms - second * 1000;
+  return `${cachedPrefix}${fraction < 10 ? '00' : fraction < 100 ? '0' : ''}${fraction}Z`;
+};
+
 const numericText = /^-?[0-9]+(\.[0-9]+)?$/;
+
+type FieldEncoder = (value: unknown) => string;
+
+const encoders: Record<BulkColumnType, FieldEncoder> = {
+  // JSON.stringify escapes every control character itself: only its backslashes need doubling.
+  jsonb: (value) => {
+    const json = JSON.stringify(value);
+    return json.includes('\\') ? json.replace(/\\/g, '\\\\') : json;
+  },
+  timestamptz: (value) => {
+    if (typeof value === 'number') return epochMsToTimestamptz(value);
+    if (value instanceof Date) return value.toISOString();
+    return typeof value === 'string' && numericText.test(value) ? epochMsToTimestamptz(Number(value)) : escapeField(scalarText(value));
+  },
+  'text[]': (value) => escapeField(Array.isArray(value) ? `{${value.map(arrayElement).join(',')}}` : scalarText(value)),
+  boolean: (value) => (typeof value === 'boolean' ? (value ? 't' : 'f') : escapeField(scalarText(value))),
+  text: (value) => escapeField(typeof value === 'string' ? value : scalarText(value)),
+  integer: (value) => (typeof value === 'number' ? String(value) : escapeField(scalarText(value))),
+  bigint: (value) => (typeof value === 'number' ? String(value) : escapeField(scalarText(value))),
+  double: (value) => (typeof value === 'number' ? String(value) : escapeField(scalarText(value))),
+};
 
 /**
  * One field of a text-format COPY line, `\N` for NULL. Values convert as in `bulkInsert`, which
@@ -43,29 +82,9 @@ const numericText = /^-?[0-9]+(\.[0-9]+)?$/;
  */
 export const copyField = (value: unknown, type: BulkColumnType): string => {
   if (value === null || value === undefined || (typeof value === 'number' && !Number.isFinite(value))) return nullField;
-  switch (type) {
-    case 'jsonb':
-      return escapeField(JSON.stringify(value));
-    case 'timestamptz':
-      if (typeof value === 'number') return epochMsToTimestamptz(value);
-      if (value instanceof Date) return value.toISOString();
-      return typeof value === 'string' && numericText.test(value) ? epochMsToTimestamptz(Number(value)) : escapeField(scalarText(value));
-    case 'text[]':
-      return Array.isArray(value) ? escapeField(`{${value.map(arrayElement).join(',')}}`) : escapeField(scalarText(value));
-    case 'boolean':
-      return typeof value === 'boolean' ? (value ? 't' : 'f') : escapeField(scalarText(value));
-    case 'text':
-    case 'integer':
-    case 'bigint':
-    case 'double':
-      return escapeField(scalarText(value));
-    default:
-      return unknownType(type);
-  }
-};
-
-const unknownType = (type: never): never => {
-  throw new Error(`unknown column type ${String(type)}`);
+  const encode = encoders[type];
+  if (!encode) throw new Error(`unknown column type ${String(type)}`);
+  return encode(value);
 };
 
 /** A row as one COPY line, its fields in `columns` order; a missing column is NULL. */
@@ -73,7 +92,8 @@ export const copyLine = (row: Readonly<Record<string, unknown>>, columns: readon
   let line = '';
   for (let i = 0; i < columns.length; i++) {
     const [name, type] = columns[i]!;
-    line += (i === 0 ? '' : '\t') + copyField(row[name], type);
+    if (i > 0) line += '\t';
+    line += copyField(row[name], type);
   }
   return `${line}\n`;
 };

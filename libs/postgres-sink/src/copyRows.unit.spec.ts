@@ -29,16 +29,19 @@ describe('copyField (COPY text format)', () => {
   });
 
   it('writes a timestamptz from epoch ms (number or numeric text), a Date, or time text', () => {
-    expect(copyField(1_764_550_923_456, 'timestamptz')).toBe('2025-12-01T01:02:03.456000+00');
-    expect(copyField('1764550923456', 'timestamptz')).toBe('2025-12-01T01:02:03.456000+00');
+    expect(copyField(1_764_550_923_456, 'timestamptz')).toBe('2025-12-01T01:02:03.456Z');
+    expect(copyField(1_764_550_923_007, 'timestamptz')).toBe('2025-12-01T01:02:03.007Z');
+    expect(copyField(1_764_550_924_050, 'timestamptz')).toBe('2025-12-01T01:02:04.050Z');
+    expect(copyField('1764550923456', 'timestamptz')).toBe('2025-12-01T01:02:03.456Z');
     expect(copyField(new Date('2026-11-25T01:02:03.456Z'), 'timestamptz')).toBe('2026-11-25T01:02:03.456Z');
     expect(copyField('2026-11-25 01:02:03+02', 'timestamptz')).toBe('2026-11-25 01:02:03+02');
   });
 
   it('keeps sub-millisecond epoch values to the microsecond, rounding as to_timestamp does', () => {
     expect(epochMsToTimestamptz(1.5)).toBe('1970-01-01T00:00:00.001500+00');
-    expect(epochMsToTimestamptz(0)).toBe('1970-01-01T00:00:00.000000+00');
-    expect(epochMsToTimestamptz(-1)).toBe('1969-12-31T23:59:59.999000+00');
+    expect(epochMsToTimestamptz(0)).toBe('1970-01-01T00:00:00.000Z');
+    expect(epochMsToTimestamptz(-1)).toBe('1969-12-31T23:59:59.999Z');
+    expect(epochMsToTimestamptz(-1.5)).toBe('1969-12-31T23:59:59.998500+00');
   });
 
   it('writes booleans as t/f and numbers as JSON writes them', () => {
