@@ -5,9 +5,9 @@ import { AvroEventCodec, createRegistryClient, loadSchemaCatalog } from '@agentb
 import { deadLetterTopicSuffix, topicName, type AgentEvent } from '@agentbus/events';
 import { createLogger } from '@agentbus/logger';
 import { createDatabase } from '@agentbus/postgres-sink';
-import { allProjections, replay } from '@agentbus/projections';
+import { allProjections, replay, taskProjection } from '@agentbus/projections';
 import { createTestDatabase, createTestTopics, integrationConfig, mixedWorkload, readTables, type TestDatabase, type TestTopics } from '@agentbus/testing';
-import { ensureLiveReadModels, rebuildReadModels, type RebuildOptions } from './index';
+import { ensureLiveReadModels, rebuildProjection, rebuildReadModels, type RebuildOptions } from './index';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -139,6 +139,21 @@ describe('rebuildReadModels: bulk phase (real Kafka, registry and Postgres)', ()
     // The rebuild deferred secondary indexes to the end of the bulk phase: every one is back.
     const indexes = async (schema: string) => (await db.raw('select indexname from pg_indexes where schemaname = ? order by 1', [schema])).rows.map((r: { indexname: string }) => r.indexname);
     expect(await indexes(bulk.schema)).toEqual(await indexes(transactional.schema));
+  });
+
+  it('one projection as of a time: the same table and events as the transactional path', async () => {
+    const common = { db, kafka: topics.kafka, codec, topics: topics.topics.filter((t) => t !== dlq()), consumer: 'projector', projection: taskProjection, deadLetterTopic: dlq(), logger, databaseUrl: database.url, to: asOf };
+    const projected = async (schema: string) => ({
+      tables: await readTables(db, schema, [taskProjection]),
+      events: (await db.raw('select event_id, payload, topic, partition, kafka_offset from ??.events order by event_id', [schema])).rows,
+    });
+    const expected = await projected((await rebuildProjection({ ...common, bulk: false })).schema);
+    expect(expected.tables).toEqual(replay([taskProjection], before));
+    logLines.length = 0;
+    const bulk = await rebuildProjection({ ...common, bulk: { maxBytesPerPartition: 8192 } });
+    expect(bulk.swapped).toBe(false);
+    expect(logLines.filter((l) => l.msg === 'bulk phase loaded')).toHaveLength(1);
+    expect(await projected(bulk.schema)).toEqual(expected);
   });
 
   it('past its row limit, writes what it holds and continues batch by batch to the same result', async () => {

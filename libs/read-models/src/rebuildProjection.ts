@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import { PartitionConsumer } from '@agentbus/consumer';
 import { assertIdentifier, createOffsetsTable, readOffsets, writeOffsets } from '@agentbus/postgres-sink';
 import type { Projection } from '@agentbus/projections';
+import { bulkLoad } from './bulkLoad';
 import { activeSchema, metaSchema, publishViews, readSchema, readViews } from './generations';
 import { projectionTarget } from './projectionTarget';
 import { positions, sum, type Positions, type RebuildOptions } from './rebuild';
@@ -84,6 +85,29 @@ export const rebuildProjection = async (options: ProjectionRebuildOptions): Prom
     }
   };
 
+  // The first round's bulk: one COPY transaction up to `end`; the rounds continue from the offsets it stored.
+  const bulkUpTo = async (end: Positions, start: Positions): Promise<void> => {
+    if (options.bulk === false) return;
+    const total = Number(sum(end) - sum(start));
+    await bulkLoad({
+      db,
+      kafka: options.kafka,
+      codec: options.codec,
+      topics: options.topics,
+      consumer: options.consumer,
+      projections: [projection],
+      schema: staging,
+      deadLetterTopic: options.deadLetterTopic,
+      logger: logger.child({ component: 'rebuild', projection: projection.name }),
+      start,
+      end,
+      ...options.bulk,
+      ...(options.identity ? { identity: options.identity } : {}),
+      ...(options.onBatch ? { onBatch: options.onBatch } : {}),
+      onProgress: (done) => options.onProgress?.({ done: Math.min(done, total), total, phase: 'rebuilding' }),
+    });
+  };
+
   // Partitions the live projector has not stored yet will be read from their start.
   const liveOffsets = async (trx: Knex | Knex.Transaction, low: Positions): Promise<Positions> => {
     const stored = await readOffsets(trx, live.schema, options.consumer);
@@ -101,11 +125,13 @@ export const rebuildProjection = async (options: ProjectionRebuildOptions): Prom
 
     if (options.to) {
       const stopAt = await positions(options.kafka, options.topics, new Date(options.to.getTime() + 1));
+      await bulkUpTo(stopAt, start);
       await applyUpTo(stopAt, start, 'rebuilding');
       return { projection: projection.name, tables, schema: staging, swapped: false, events: Number(sum(stopAt) - sum(start)) };
     }
 
     let target = await liveOffsets(db, low);
+    await bulkUpTo(target, start);
     await applyUpTo(target, start, 'rebuilding');
     // Chase the live projector until one round has little left, so the held round is short.
     for (let chase = 0; chase < 5; chase++) {
