@@ -51,6 +51,16 @@ export interface BulkLoadResult {
 
 export const defaultBulkMaxRows = 2_000_000;
 
+/** The messages with from <= offset < end; offsets rise within a batch, so a batch wholly inside is returned as it is. */
+const within = <M extends { offset: string }>(messages: M[], from: bigint, end: bigint): M[] => {
+  if (messages.length === 0) return messages;
+  if (BigInt(messages[0]!.offset) >= from && BigInt(messages.at(-1)!.offset) < end) return messages;
+  return messages.filter((m) => {
+    const offset = BigInt(m.offset);
+    return offset >= from && offset < end;
+  });
+};
+
 /**
  * The bulk phase of a rebuild: reads every partition from `start` to `end` with a fresh consumer
  * group, decodes and verifies as the consumer engine does (decodeBatch), dead-letters what it
@@ -113,10 +123,7 @@ export const bulkLoad = async (options: BulkLoadOptions): Promise<BulkLoadResult
       const end = options.end.get(key);
       if (from === undefined || end === undefined) return;
       // Records before the position were read already (a redelivery after a rejoin); those at or after the end belong to the catch-up.
-      const messages = batch.messages.filter((m) => {
-        const offset = BigInt(m.offset);
-        return offset >= from && offset < end;
-      });
+      const messages = within(batch.messages, from, end);
       // The next fetch starts after the last resolved offset.
       if (messages.length === 0) return resolveOffset(batch.messages.at(-1)!.offset);
       let records: ConsumedRecord[] | undefined;
