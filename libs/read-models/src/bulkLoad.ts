@@ -3,7 +3,7 @@ import type { Knex } from 'knex';
 import type { AvroEventCodec } from '@agentbus/codec';
 import { decodeBatch, sendToDeadLetters, sendViolations, type BatchReport, type ConsumedRecord, type PartitionConsumerOptions, type Rejection } from '@agentbus/consumer';
 import type { Logger } from '@agentbus/logger';
-import { copyInto, offsetKey, writeOffsets, type BulkColumnType, type CopyWriter } from '@agentbus/postgres-sink';
+import { copyInto, isDatabaseSetupError, isRetriableDatabaseError, offsetKey, writeOffsets, type BulkColumnType, type CopyWriter } from '@agentbus/postgres-sink';
 import { MutableTables, type Projection } from '@agentbus/projections';
 import { defaultRetryPolicy, type RetryPolicy } from '@agentbus/retry';
 import { eventColumns, eventRow } from './projectionTarget';
@@ -50,6 +50,12 @@ export interface BulkLoadResult {
 }
 
 export const defaultBulkMaxRows = 2_000_000;
+
+/** A value Postgres refuses (SQLSTATE classes 22, data exception, and 23, integrity constraint), not the connection or the service's grants. */
+const isRefusedData = (error: unknown): boolean => {
+  const code = (error as { code?: unknown })?.code;
+  return typeof code === 'string' && /^2[23]/.test(code) && !isRetriableDatabaseError(error) && !isDatabaseSetupError(error);
+};
 
 /** The messages with from <= offset < end; offsets rise within a batch, so a batch wholly inside is returned as it is. */
 const within = <M extends { offset: string }>(messages: M[], from: bigint, end: bigint): M[] => {
@@ -113,7 +119,10 @@ export const bulkLoad = async (options: BulkLoadOptions): Promise<BulkLoadResult
       }
     };
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => seekAll(payload.memberAssignment));
-    consumer.on(consumer.events.CRASH, ({ payload }) => settle(payload.error));
+    // kafkajs restarts itself after a retriable crash (and GROUP_JOIN seeks again), as the engine lets it.
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      if (!payload.restart) settle(payload.error);
+    });
 
     const handleBatch = async ({ batch, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload): Promise<void> => {
       if (stopped || !isRunning() || isStale()) return;
@@ -238,7 +247,10 @@ export const bulkLoad = async (options: BulkLoadOptions): Promise<BulkLoadResult
   } catch (error) {
     await open?.abort().catch(() => undefined);
     if (!trx.isCompleted()) await trx.rollback().catch(() => undefined);
-    throw error;
+    if (!isRefusedData(error)) throw error;
+    // One bad value fails a whole COPY; the engine isolates the record and dead-letters it instead.
+    logger.warn({ err: error, schema: options.schema }, 'the database refused a value of the bulk phase; nothing of it is kept, and the rebuild applies batch by batch instead, dead-lettering what the database refuses');
+    return { reached: new Map(options.start), complete: false, events: 0, duplicates: 0, rejected: 0, rows: 0 };
   } finally {
     await consumer.disconnect().catch(() => undefined);
     await producer?.disconnect().catch(() => undefined);

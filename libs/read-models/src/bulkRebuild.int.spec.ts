@@ -167,4 +167,19 @@ describe('rebuildReadModels: bulk phase (real Kafka, registry and Postgres)', ()
     expect(loaded).toMatchObject({ complete: false });
     expect(loaded.events).toBeLessThan(before.length + after.length);
   });
+
+  it('a value Postgres refuses: the bulk phase gives way to the engine, which dead-letters that record alone', async () => {
+    // Avro strings may hold NUL; Postgres text and jsonb may not.
+    const refused = await bus.publish({ type: 'task.created', source: 'planner', payload: { taskId: 'nul-task', description: 'a NUL \u0000 byte', priority: 'normal' } });
+    await sleep(50);
+    const to = new Date();
+    const expected = await contents((await rebuild({ to, bulk: false })).schema);
+    logLines.length = 0;
+    const bulk = await rebuild({ to });
+    expect(await contents(bulk.schema)).toEqual(expected);
+    expect(logLines.some((l) => /the database refused a value of the bulk phase/.test(l.msg))).toBe(true);
+    expect(expected.events.some((e: { event_id: string }) => e.event_id === refused.id)).toBe(false);
+    const dead = await new DeadLetterQueue(topics.kafka, dlq(), codec).list({ where: (d) => d.event?.id === refused.id });
+    expect(dead).toHaveLength(2);
+  });
 });
