@@ -15,7 +15,7 @@ export interface BulkLoadOptions {
   kafka: Kafka;
   codec: AvroEventCodec;
   topics: readonly string[];
-  /** The consumer name the offsets are written under (the live projector's). */
+  /** The live projector's consumer name: offsets are written under it, so the projector continues from them. */
   consumer: string;
   projections: readonly Projection[];
   /** Where to load; its `events` and projection tables must be empty. */

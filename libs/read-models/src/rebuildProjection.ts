@@ -2,10 +2,9 @@ import type { Knex } from 'knex';
 import { PartitionConsumer } from '@agentbus/consumer';
 import { assertIdentifier, createOffsetsTable, readOffsets, writeOffsets } from '@agentbus/postgres-sink';
 import type { Projection } from '@agentbus/projections';
-import { bulkLoad } from './bulkLoad';
 import { activeSchema, metaSchema, publishViews, readSchema, readViews } from './generations';
 import { projectionTarget } from './projectionTarget';
-import { positions, sum, type Positions, type RebuildOptions } from './rebuild';
+import { bulkPhase, positions, sum, type Positions, type RebuildOptions } from './rebuild';
 
 export interface ProjectionRebuildOptions extends Omit<RebuildOptions, 'projections'> {
   projection: Projection;
@@ -85,27 +84,9 @@ export const rebuildProjection = async (options: ProjectionRebuildOptions): Prom
     }
   };
 
-  // The first round's bulk: one COPY transaction up to `end`; the rounds continue from the offsets it stored.
+  // The first round in bulk; the rounds continue from the offsets it stored.
   const bulkUpTo = async (end: Positions, start: Positions): Promise<void> => {
-    if (options.bulk === false) return;
-    const total = Number(sum(end) - sum(start));
-    await bulkLoad({
-      db,
-      kafka: options.kafka,
-      codec: options.codec,
-      topics: options.topics,
-      consumer: options.consumer,
-      projections: [projection],
-      schema: staging,
-      deadLetterTopic: options.deadLetterTopic,
-      logger: logger.child({ component: 'rebuild', projection: projection.name }),
-      start,
-      end,
-      ...options.bulk,
-      ...(options.identity ? { identity: options.identity } : {}),
-      ...(options.onBatch ? { onBatch: options.onBatch } : {}),
-      onProgress: (done) => options.onProgress?.({ done: Math.min(done, total), total, phase: 'rebuilding' }),
-    });
+    if (options.bulk !== false) await bulkPhase(options, { projections: [projection], schema: staging, start, end, logger: logger.child({ component: 'rebuild', projection: projection.name }) });
   };
 
   // Partitions the live projector has not stored yet will be read from their start.
