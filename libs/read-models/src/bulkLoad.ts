@@ -130,7 +130,11 @@ export const bulkLoad = async (options: BulkLoadOptions): Promise<BulkLoadResult
       const key = offsetKey(batch.topic, batch.partition);
       const from = reached.get(key);
       const end = options.end.get(key);
-      if (from === undefined || end === undefined) return;
+      if (from === undefined || end === undefined) {
+        // A partition that did not exist when the positions were taken: the catch-up reads it.
+        consumer.pause([{ topic: batch.topic, partitions: [batch.partition] }]);
+        return;
+      }
       // Records before the position were read already (a redelivery after a rejoin); those at or after the end belong to the catch-up.
       const messages = within(batch.messages, from, end);
       // The next fetch starts after the last resolved offset.
