@@ -116,6 +116,8 @@ export interface CopyWriter {
   abort(): Promise<void>;
 }
 
+const chunkChars = 64 * 1024;
+
 /**
  * `COPY … FROM STDIN` on the transaction's own connection, streamed: rows are loaded as they come,
  * in the transaction's snapshot, and vanish with it on rollback. Until `end` resolves, nothing else
@@ -134,15 +136,19 @@ export const copyInto = async (trx: Knex.Transaction, target: CopyTarget): Promi
   let buffer = '';
   const send = async (): Promise<void> => {
     if (failure) throw failure;
-    if (buffer.length === 0) return;
-    const chunk = buffer;
+    if (buffer.length > 0) stream.write(buffer);
     buffer = '';
-    if (!stream.write(chunk)) await Promise.race([new Promise((resolve) => stream.once('drain', resolve)), done]);
+    if (stream.writableNeedDrain) await Promise.race([new Promise((resolve) => stream.once('drain', resolve)), done]);
     if (failure) throw failure;
   };
   return {
     push: (row) => {
       buffer += copyLine(row, columns);
+      // Small chunks stay in the young generation; a batch's lines as one string went to the large-object space.
+      if (buffer.length >= chunkChars) {
+        stream.write(buffer);
+        buffer = '';
+      }
     },
     flush: send,
     end: async () => {
