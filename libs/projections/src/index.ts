@@ -16,3 +16,4 @@ export type { ExpectedRows, ProjectionGiven, ProjectionWhen, ProjectionThen } fr
 export { ProjectionSpecification, ProjectionAssertionError } from './testing/projectionSpecification';
 export type { TestEventOptions } from './testing/testEvent';
 export { testEvent, testEventTime } from './testing/testEvent';
+export { MutableTables } from './mutableTables';

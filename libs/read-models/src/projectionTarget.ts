@@ -13,7 +13,7 @@ export interface ProjectionTargetOptions {
   eventStore?: boolean;
 }
 
-const eventColumns: Record<string, BulkColumnType> = {
+export const eventColumns: Record<string, BulkColumnType> = {
   event_id: 'text',
   type: 'text',
   routing_key: 'text',
@@ -30,7 +30,7 @@ const eventColumns: Record<string, BulkColumnType> = {
   schema_id: 'integer',
 };
 
-const eventRow = (record: ConsumedRecord, event: AgentEvent) => ({
+export const eventRow = (record: ConsumedRecord, event: AgentEvent) => ({
   event_id: event.id,
   type: event.type,
   routing_key: event.routingKey,

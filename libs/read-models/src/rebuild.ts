@@ -1,23 +1,14 @@
 import type { Kafka } from 'kafkajs';
 import type { Knex } from 'knex';
-import type { AvroEventCodec } from '@agentbus/codec';
-import type { Logger } from '@agentbus/logger';
 import { PartitionConsumer, type BatchReport, type PartitionConsumerOptions } from '@agentbus/consumer';
 import { createOffsetsTable, offsetKey, readOffsets, writeOffsets } from '@agentbus/postgres-sink';
 import type { Projection } from '@agentbus/projections';
+import { bulkLoad, type BulkLoadOptions, type Positions } from './bulkLoad';
 import { createShadowGeneration, dropGeneration, abandonedGenerations, swapGeneration } from './generations';
 import { projectionTarget } from './projectionTarget';
 
-export interface RebuildOptions {
-  db: Knex;
-  kafka: Kafka;
-  codec: AvroEventCodec;
-  topics: readonly string[];
-  /** The live projector's consumer name: the rebuild writes offsets under it, so the projector continues from them. */
-  consumer: string;
+export interface RebuildOptions extends Pick<BulkLoadOptions, 'db' | 'kafka' | 'codec' | 'topics' | 'consumer' | 'deadLetterTopic' | 'logger'> {
   projections: readonly Projection[];
-  deadLetterTopic: string;
-  logger: Logger;
   databaseUrl: string;
   /** Start from the first record at or after this time instead of the beginning. */
   from?: Date;
@@ -30,6 +21,13 @@ export interface RebuildOptions {
   onBatch?: (report: BatchReport) => void;
   /** Verify signatures as the live projector does, so a rebuild refuses what it refused. */
   identity?: PartitionConsumerOptions['identity'];
+  /**
+   * The bulk phase, up to the ends of the partitions when the rebuild starts (or `to`): read,
+   * folded in memory and COPYed in one transaction instead of a transaction per batch. `false`
+   * applies everything batch by batch; `maxRows` bounds the rows held in memory (default
+   * 2,000,000), past which the rest is applied batch by batch; `maxBytesPerPartition` is per fetch.
+   */
+  bulk?: false | Pick<BulkLoadOptions, 'maxRows' | 'maxBytesPerPartition'>;
 }
 
 export interface RebuildResult {
@@ -40,7 +38,7 @@ export interface RebuildResult {
   events: number;
 }
 
-export type Positions = Map<string, bigint>;
+export type { Positions } from './bulkLoad';
 
 export const positions = async (kafka: Kafka, topics: readonly string[], at: 'low' | 'high' | Date): Promise<Positions> => {
   const admin = kafka.admin();
@@ -62,7 +60,29 @@ export const positions = async (kafka: Kafka, topics: readonly string[], at: 'lo
   }
 };
 
-export const sum = (m: Positions): bigint => [...m.values()].reduce((a, b) => a + b, 0n);
+export const sum = (m: ReadonlyMap<string, bigint>): bigint => [...m.values()].reduce((a, b) => a + b, 0n);
+
+/** A rebuild's bulk phase into an empty `schema`, from `start` to `end`; whether it reached `end` (see bulkLoad). */
+export const bulkPhase = async (
+  options: Omit<RebuildOptions, 'projections'>,
+  target: Pick<BulkLoadOptions, 'projections' | 'schema' | 'start' | 'end' | 'logger'>,
+): Promise<boolean> => {
+  const total = Number(sum(target.end) - sum(target.start));
+  const loaded = await bulkLoad({
+    db: options.db,
+    kafka: options.kafka,
+    codec: options.codec,
+    topics: options.topics,
+    consumer: options.consumer,
+    deadLetterTopic: options.deadLetterTopic,
+    ...target,
+    ...options.bulk,
+    ...(options.identity ? { identity: options.identity } : {}),
+    ...(options.onBatch ? { onBatch: options.onBatch } : {}),
+    onProgress: (done) => options.onProgress?.({ done: Math.min(done, total), total, phase: 'rebuilding' }),
+  });
+  return loaded.complete;
+};
 
 /**
  * Blue/green rebuild: replays Kafka into a new generation schema while the live projector keeps
@@ -91,6 +111,13 @@ export const rebuildReadModels = async (options: RebuildOptions): Promise<Rebuil
     );
     // "As of T" includes records stamped T: stop at the first record after it.
     const stopAt = options.to ? await positions(options.kafka, options.topics, new Date(options.to.getTime() + 1)) : undefined;
+    const bulkComplete =
+      options.bulk !== false &&
+      (await bulkPhase(options, { projections: options.projections, schema: shadow.schema, start, end: stopAt ?? (await positions(options.kafka, options.topics, 'high')), logger: logger.child({ component: 'rebuild' }) }));
+    if (stopAt && bulkComplete) {
+      await createIndexes(db, deferred);
+      return { ...shadow, swapped: false, events: Number(sum(stopAt) - sum(start)) };
+    }
     sink = new PartitionConsumer({
       kafka: options.kafka,
       codec: options.codec,

@@ -4,7 +4,7 @@ import { assertIdentifier, createOffsetsTable, readOffsets, writeOffsets } from 
 import type { Projection } from '@agentbus/projections';
 import { activeSchema, metaSchema, publishViews, readSchema, readViews } from './generations';
 import { projectionTarget } from './projectionTarget';
-import { positions, sum, type Positions, type RebuildOptions } from './rebuild';
+import { bulkPhase, positions, sum, type Positions, type RebuildOptions } from './rebuild';
 
 export interface ProjectionRebuildOptions extends Omit<RebuildOptions, 'projections'> {
   projection: Projection;
@@ -84,6 +84,11 @@ export const rebuildProjection = async (options: ProjectionRebuildOptions): Prom
     }
   };
 
+  // The first round in bulk; the rounds continue from the offsets it stored.
+  const bulkUpTo = async (end: Positions, start: Positions): Promise<void> => {
+    if (options.bulk !== false) await bulkPhase(options, { projections: [projection], schema: staging, start, end, logger: logger.child({ component: 'rebuild', projection: projection.name }) });
+  };
+
   // Partitions the live projector has not stored yet will be read from their start.
   const liveOffsets = async (trx: Knex | Knex.Transaction, low: Positions): Promise<Positions> => {
     const stored = await readOffsets(trx, live.schema, options.consumer);
@@ -101,11 +106,13 @@ export const rebuildProjection = async (options: ProjectionRebuildOptions): Prom
 
     if (options.to) {
       const stopAt = await positions(options.kafka, options.topics, new Date(options.to.getTime() + 1));
+      await bulkUpTo(stopAt, start);
       await applyUpTo(stopAt, start, 'rebuilding');
       return { projection: projection.name, tables, schema: staging, swapped: false, events: Number(sum(stopAt) - sum(start)) };
     }
 
     let target = await liveOffsets(db, low);
+    await bulkUpTo(target, start);
     await applyUpTo(target, start, 'rebuilding');
     // Chase the live projector until one round has little left, so the held round is short.
     for (let chase = 0; chase < 5; chase++) {
