@@ -16,7 +16,7 @@ export const auditTarget = (): ConsumerTarget => ({
     // isolates a refused record each record is applied alone and moves the head.
     const head = await lockHead(trx, topic, partition);
     const chained = chainRecords(headOrEmpty(head), records.map(toAudit));
-    await insertChained(trx, topic, partition, chained.rows);
+    await insertChained(trx, chained.rows);
     await writeHead(trx, topic, partition, chained.head, BigInt(records.at(-1)!.offset) + 1n);
     return [];
   },
