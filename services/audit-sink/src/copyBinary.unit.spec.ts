@@ -25,7 +25,7 @@ const decode = (data: Buffer): (Buffer | null)[][] => {
 };
 
 const field = (row: (Buffer | null)[], column: (typeof auditColumns)[number]) => row[auditColumns.indexOf(column)];
-const micros2000 = (b: Buffer | null) => (b === null ? null : b.readBigInt64BE(0));
+const micros2000 = (b: Buffer | null | undefined) => (b == null ? null : b.readBigInt64BE(0));
 
 describe('encodeAuditRows', () => {
   const decoded = toAuditRecord(
