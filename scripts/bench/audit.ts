@@ -78,7 +78,7 @@ const copyLimit = async (databaseUrl: string) => {
       seconds: bare,
       rowsPerSec: rows / bare,
       withIndexes: { seconds: indexed, rowsPerSec: rows / indexed },
-      method: "server-side COPY audit.records TO '<csv>', then COPY … FROM '<csv>' (format csv) into LIKE audit.records (no indexes); withIndexes: into LIKE … INCLUDING ALL (the trail's primary key, unique offset and three indexes; no triggers)",
+      method: "server-side COPY audit.records TO '<csv>', then COPY … FROM '<csv>' (format csv) into LIKE audit.records (no indexes); withIndexes: into LIKE … INCLUDING ALL (the trail's primary key, unique offset and its other indexes; no triggers)",
     };
   } finally {
     await db.raw('drop schema if exists bench_copy cascade').catch(() => undefined);
