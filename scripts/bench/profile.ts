@@ -15,8 +15,8 @@ import { chunk, taskCreatedInputs } from './workload';
 /**
  * CPU profile of one path, warm: `publish` (publishMany of task.created) or `consume` (a `#`
  * subscription over a pre-filled topic), the bus alone; `rebuild` (the replay bench's rebuild, in
- * this process); `audit` (the audit sink as its own process, profiled with --cpu-prof from start
- * to SIGTERM). For the first three only the measured part is sampled.
+ * this process); `audit` (the audit sink as its own process, profiled from start
+ * to SIGTERM by cpuProfilePreload.cjs). For the first three only the measured part is sampled.
  *
  *   npx tsx scripts/bench/profile.ts publish|publish-signed|consume|rebuild|audit [events]
  *
@@ -155,7 +155,7 @@ const main = async (): Promise<void> => {
       const dir = join(repoRoot, 'bench', 'results', 'profiles', 'audit-sink');
       rmSync(dir, { recursive: true, force: true });
       mkdirSync(dir, { recursive: true });
-      rate = (await auditBenchmark(events, log, say, { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${dir}` })).sink.eventsPerSec;
+      rate = (await auditBenchmark(events, log, say, { NODE_OPTIONS: `--require ${join(__dirname, 'cpuProfilePreload.cjs')}`, AGENTBUS_CPU_PROF_DIR: dir })).sink.eventsPerSec;
       const newest = readdirSync(dir)
         .map((f) => join(dir, f))
         .sort((a, b) => statSync(b).size - statSync(a).size)[0];

@@ -105,13 +105,24 @@ const usableTime = (ms: number): number | null => (Number.isSafeInteger(ms) && m
 
 const headerText = (value: Buffer | string): string => storableText(Buffer.isBuffer(value) ? value.toString('utf8') : String(value));
 
+/** canonicalJson of the headers as text, written directly: this runs for every record. */
 const canonicalHeaders = (headers: Record<string, RawHeaderValue> | undefined): string => {
-  const out: Record<string, string | string[]> = {};
-  for (const [name, value] of Object.entries(headers ?? {})) {
+  if (!headers) return '{}';
+  const names = Object.keys(headers).sort();
+  let out = '{';
+  for (const name of names) {
+    const value = headers[name];
     if (value === undefined) continue;
-    out[name] = Array.isArray(value) ? value.map(headerText) : headerText(value);
+    out += `${out.length === 1 ? '' : ','}${JSON.stringify(storableText(name))}:`;
+    if (Array.isArray(value)) {
+      out += '[';
+      for (let i = 0; i < value.length; i++) out += `${i === 0 ? '' : ','}${JSON.stringify(headerText(value[i]!))}`;
+      out += ']';
+    } else {
+      out += JSON.stringify(headerText(value));
+    }
   }
-  return canonicalJson(out);
+  return `${out}}`;
 };
 
 const errorText = (error: unknown): string => storableText(isAgentbusError(error) ? `${error.code}: ${error.message}` : error instanceof Error ? error.message : String(error));

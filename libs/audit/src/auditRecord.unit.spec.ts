@@ -57,6 +57,13 @@ describe('toAuditRecord', () => {
     expect(toAuditRecord({ ...raw, value: Buffer.from('garbage'), timestamp: '-1' }, { error: new Error('bad magic byte') })).toMatchObject({ schemaId: null, kafkaTimestamp: null, decodeError: 'bad magic byte' });
   });
 
+  it('writes headers as canonicalJson of their text: names sorted, lists kept, what Postgres cannot store replaced', () => {
+    const headers = { zeta: Buffer.from('z\u0000'), '10': 'ten', b: [Buffer.from('one'), 'two'], 'é🚀': Buffer.from('\ud83d'), a: undefined, empty: Buffer.alloc(0) };
+    const text = Object.fromEntries(Object.entries(headers).filter(([, v]) => v !== undefined).map(([k, v]) => [k, Array.isArray(v) ? v.map(String) : String(v)]));
+    expect(toAuditRecord({ ...raw, headers }, { error: new Error('x') }).headers).toBe(canonicalJson(text));
+    expect(toAuditRecord({ ...raw, headers: undefined }, { error: new Error('x') }).headers).toBe('{}');
+  });
+
   it('takes an event timestamp Postgres cannot hold as unknown', () => {
     expect(toAuditRecord(raw, { event: { ...event, timestamp: 9e15 }, schemaId: 7 }).occurredAt).toBeNull();
   });

@@ -50,7 +50,7 @@ describe('audit sink', () => {
     const fresh = await createTestDatabase('audit_migrate', parseConfig(connectionSchema).databaseUrl);
     const freshDb = createDatabase({ url: fresh.url });
     try {
-      expect(await migrateAudit(freshDb)).toEqual(['001_audit_trail', '002_dead_letter_lookups', '003_records_event_id']);
+      expect(await migrateAudit(freshDb)).toEqual(['001_audit_trail', '002_dead_letter_lookups', '003_records_event_id', '004_write_cheaper_indexes']);
       expect(await migrateAudit(freshDb)).toEqual([]);
     } finally {
       await freshDb.destroy();

@@ -1,5 +1,9 @@
+import { finished } from 'node:stream/promises';
 import type { Knex } from 'knex';
+import type { PoolClient } from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import { emptyHead, type ChainedRecord, type ChainHead } from '@agentbus/audit';
+import { auditColumns, encodeAuditRows } from './copyBinary';
 import { auditSchema, auditWriterRole } from './migrations';
 
 export interface StoredHead extends ChainHead {
@@ -28,26 +32,23 @@ export const lockHead = async (trx: Knex.Transaction, topic: string, partition: 
 export const headOrEmpty = (head: StoredHead | undefined): ChainHead => head ?? emptyHead;
 
 /**
- * One statement for the whole batch: the rows travel as one JSON parameter that Postgres unpacks
- * with json_to_recordset. Each row is the canonical record that was hashed (already JSON, with
- * payload and headers as canonical JSON), plus its position and hashes: nothing is serialised twice.
+ * The whole batch in one `COPY … FROM STDIN (format binary)` on the transaction's own connection,
+ * so the rows are stored, or vanish, with the head and the offset. Postgres takes the raw bytes,
+ * headers and payload as they are (see copyBinary.ts) instead of parsing a JSON document of the batch.
+ * (libs/postgres-sink gains a text-format COPY writer for the rebuild; the two may share their
+ * connection handling once both are merged.)
  */
-export const insertChained = async (trx: Knex.Transaction, topic: string, partition: number, rows: readonly ChainedRecord[]): Promise<void> => {
+export const insertChained = async (trx: Knex.Transaction, rows: readonly ChainedRecord[]): Promise<void> => {
   if (rows.length === 0) return;
-  let batch = '[';
-  for (let i = 0; i < rows.length; i++) {
-    const { canonical, position, prevHash, hash } = rows[i]!;
-    batch += `${i === 0 ? '' : ','}${canonical.slice(0, -1)},"p":"${position}","ph":"${prevHash.toString('base64')}","hh":"${hash.toString('base64')}"}`;
-  }
-  batch += ']';
-  const ms = (column: string) => `case when ${column} is null then null else timestamptz 'epoch' + ${column} * interval '1 millisecond' end`;
-  await trx.raw(
-    `insert into ${auditSchema}.records (topic, partition, kafka_offset, position, kafka_timestamp, record_key, raw, headers, event_id, type, routing_key, source, occurred_at, correlation_id, causation_id, schema_id, schema_version, payload, decode_error, prev_hash, hash)
-     select ?, ?, r.o, r.p, ${ms('r.kt')}, decode(r.k, 'base64'), decode(r.v, 'base64'), r.h, r.id, r.ty, r.rk, r.src, ${ms('r.ot')}, r.cid, r.caid, r.sid, r.sv, r.pl, r.de, decode(r.ph, 'base64'), decode(r.hh, 'base64')
-     from json_to_recordset(?::json) as r(o bigint, p bigint, kt bigint, k text, v text, h jsonb, id text, ty text, rk text, src text, ot bigint, cid text, caid text, sid int, sv text, pl jsonb, de text, ph text, hh text)`,
-    [topic, partition, batch],
-  );
+  const data = encodeAuditRows(rows);
+  // A knex transaction's client hands out the transaction's connection, not a pooled one.
+  const connection = (await (trx.client as { acquireConnection(): Promise<PoolClient> }).acquireConnection()) as PoolClient;
+  const stream = connection.query(copyFrom(copyStatement));
+  stream.end(data);
+  await finished(stream);
 };
+
+const copyStatement = `copy ${auditSchema}.records (${auditColumns.join(', ')}) from stdin with (format binary)`;
 
 export const writeHead = async (trx: Knex.Transaction, topic: string, partition: number, head: ChainHead, nextOffset: bigint): Promise<void> => {
   await trx.raw(

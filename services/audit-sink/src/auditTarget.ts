@@ -1,7 +1,14 @@
 import { chainRecords, toAuditRecord, type AuditRecord } from '@agentbus/audit';
 import type { ConsumedRecord, ConsumerTarget, PositionStore } from '@agentbus/consumer';
 import { auditSchema } from './migrations';
-import { headOrEmpty, insertChained, lockHead, readHeads, writeHead, writeNextOffset } from './auditStore';
+import type { Knex } from 'knex';
+import { headOrEmpty, insertChained, lockHead, readHeads, writeHead, writeNextOffset, type StoredHead } from './auditStore';
+
+/**
+ * The head each batch's transaction has locked, and whether apply has written it: a batch then
+ * needs one read of its head and one write, not two of each (the engine's and the target's).
+ */
+const lockedHeads = new WeakMap<Knex.Transaction, { topic: string; partition: number; head: StoredHead | undefined; written: boolean }>();
 
 /**
  * The audit trail as the consumer engine sees it. Undecodable records arrive with their error
@@ -12,12 +19,16 @@ export const auditTarget = (): ConsumerTarget => ({
   schema: async () => auditSchema,
   apply: async (trx, _schema, records) => {
     const { topic, partition } = records[0]!;
-    // The engine locked this head already (chainHeads.lock); read again, because when the engine
-    // isolates a refused record each record is applied alone and moves the head.
-    const head = await lockHead(trx, topic, partition);
+    // The engine locked this head in this transaction (chainHeads.lock). When it isolates a
+    // refused record, each record is applied alone in a savepoint (another transaction object)
+    // and moves the head, so there the head is read again.
+    const locked = lockedHeads.get(trx);
+    const head = locked?.topic === topic && locked.partition === partition ? locked.head : await lockHead(trx, topic, partition);
     const chained = chainRecords(headOrEmpty(head), records.map(toAudit));
-    await insertChained(trx, topic, partition, chained.rows);
-    await writeHead(trx, topic, partition, chained.head, BigInt(records.at(-1)!.offset) + 1n);
+    const nextOffset = BigInt(records.at(-1)!.offset) + 1n;
+    await insertChained(trx, chained.rows);
+    await writeHead(trx, topic, partition, chained.head, nextOffset);
+    lockedHeads.set(trx, { topic, partition, head: { ...chained.head, nextOffset }, written: true });
     return [];
   },
 });
@@ -30,11 +41,20 @@ export const auditTarget = (): ConsumerTarget => ({
 export const chainHeads: PositionStore = {
   prepare: async () => undefined,
   read: async (db) => new Map([...(await readHeads(db))].map(([key, head]) => [key, head.nextOffset])),
-  lock: async (trx, _schema, topic, partition) => (await lockHead(trx, topic, partition))?.nextOffset,
-  // After apply has written the head, this writes the same offset; alone (a correction after
-  // retention removed records) it moves the offset and keeps the hash, so the chain continues.
+  lock: async (trx, _schema, topic, partition) => {
+    const head = await lockHead(trx, topic, partition);
+    lockedHeads.set(trx, { topic, partition, head, written: false });
+    return head?.nextOffset;
+  },
+  // After apply has written the head in this transaction, the offset is there already; alone (a
+  // correction after retention removed records) this moves the offset and keeps the hash, so the
+  // chain continues.
   write: async (trx, _schema, positions) => {
-    for (const p of positions) await writeNextOffset(trx, p.topic, p.partition, p.nextOffset);
+    const locked = lockedHeads.get(trx);
+    for (const p of positions) {
+      if (locked?.written && locked.topic === p.topic && locked.partition === p.partition && locked.head?.nextOffset === p.nextOffset) continue;
+      await writeNextOffset(trx, p.topic, p.partition, p.nextOffset);
+    }
   },
   beyondEnd: 'wait',
 };

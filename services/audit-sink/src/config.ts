@@ -9,8 +9,10 @@ const auditSinkSchema = z.object({
     // Default `<topic prefix>.audit-sink`: kafkajs assigns a group's partitions as if every member read
     // the same topics, so instances of two prefixes in one group would take each other's partitions.
     .optional(),
-  // Partitions stored at once, each in its own transaction (and database connection).
-  AUDIT_SINK_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(3),
+  // Partitions stored at once, each in its own transaction (and database connection). While one
+  // batch waits for Postgres, the others decode and hash: 6 kept the sink busy where 3 left it
+  // waiting (bench/README.md, audit sink); 12 added little more.
+  AUDIT_SINK_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(6),
   // A SIGKILLed sink keeps its partitions until the broker expires its session.
   AUDIT_SINK_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6000).max(300_000).default(30_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),

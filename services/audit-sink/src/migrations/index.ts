@@ -4,6 +4,7 @@ import { analystRole } from '@agentbus/read-models';
 import * as m001 from './001_audit_trail';
 import * as m002 from './002_dead_letter_lookups';
 import * as m003 from './003_records_event_id';
+import * as m004 from './004_write_cheaper_indexes';
 
 export const auditSchema = 'audit';
 /** Not in `read`: blue/green rebuilds of the read models recreate that schema's views. */
@@ -17,6 +18,7 @@ const migrations: SchemaMigration[] = [
   { name: '001_audit_trail', up: (knex) => m001.up(knex, names) },
   { name: '002_dead_letter_lookups', up: (knex) => m002.up(knex, names) },
   { name: '003_records_event_id', up: (knex) => m003.up(knex, names) },
+  { name: '004_write_cheaper_indexes', up: (knex) => m004.up(knex, names) },
 ];
 
 /** Brings the audit schema up to date; run as the role that will own the trail. Idempotent, and safe to run from several processes. */
