@@ -118,6 +118,13 @@ export interface CopyWriter {
 
 const chunkChars = 64 * 1024;
 
+/** Starts `statement` (a `COPY … FROM STDIN`) on the transaction's own connection and returns the stream to write its data to. */
+export const copyFromStdin = async (trx: Knex.Transaction, statement: string): Promise<CopyStreamQuery> => {
+  // A knex transaction's client hands out the transaction's connection, not a pooled one.
+  const connection = (await (trx.client as { acquireConnection(): Promise<PoolClient> }).acquireConnection()) as PoolClient;
+  return connection.query(copyFrom(statement));
+};
+
 /**
  * `COPY … FROM STDIN` on the transaction's own connection, streamed: rows are loaded as they come,
  * in the transaction's snapshot, and vanish with it on rollback. Until `end` resolves, nothing else
@@ -126,9 +133,7 @@ const chunkChars = 64 * 1024;
 export const copyInto = async (trx: Knex.Transaction, target: CopyTarget): Promise<CopyWriter> => {
   const columns = Object.entries(target.columns);
   for (const name of [target.schema, target.table, ...columns.map(([c]) => c)]) assertIdentifier(name);
-  // A knex transaction's client hands out the transaction's connection, not a pooled one.
-  const connection = (await (trx.client as { acquireConnection(): Promise<PoolClient> }).acquireConnection()) as PoolClient;
-  const stream: CopyStreamQuery = connection.query(copyFrom(`copy "${target.schema}"."${target.table}" (${columns.map(([c]) => `"${c}"`).join(', ')}) from stdin`));
+  const stream = await copyFromStdin(trx, `copy "${target.schema}"."${target.table}" (${columns.map(([c]) => `"${c}"`).join(', ')}) from stdin`);
   let failure: unknown;
   const done = finished(stream).catch((error: unknown) => {
     failure ??= error;

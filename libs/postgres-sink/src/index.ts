@@ -4,5 +4,5 @@ export { createOffsetsTable, readOffsets, writeOffsets, offsetsTable, offsetKey 
 export type { StoredOffsets, ReadOffsetsOptions } from './offsets';
 export { bulkInsert } from './bulkInsert';
 export type { BulkInsert, BulkColumnType } from './bulkInsert';
-export { copyInto, copyField, copyLine, epochMsToTimestamptz } from './copyRows';
+export { copyInto, copyFromStdin, copyField, copyLine, epochMsToTimestamptz } from './copyRows';
 export type { CopyTarget, CopyWriter } from './copyRows';

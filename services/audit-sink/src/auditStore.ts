@@ -1,8 +1,7 @@
 import { finished } from 'node:stream/promises';
 import type { Knex } from 'knex';
-import type { PoolClient } from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
 import { emptyHead, type ChainedRecord, type ChainHead } from '@agentbus/audit';
+import { copyFromStdin } from '@agentbus/postgres-sink';
 import { auditColumns, encodeAuditRows } from './copyBinary';
 import { auditSchema, auditWriterRole } from './migrations';
 
@@ -35,15 +34,11 @@ export const headOrEmpty = (head: StoredHead | undefined): ChainHead => head ?? 
  * The whole batch in one `COPY … FROM STDIN (format binary)` on the transaction's own connection,
  * so the rows are stored, or vanish, with the head and the offset. Postgres takes the raw bytes,
  * headers and payload as they are (see copyBinary.ts) instead of parsing a JSON document of the batch.
- * (libs/postgres-sink gains a text-format COPY writer for the rebuild; the two may share their
- * connection handling once both are merged.)
  */
 export const insertChained = async (trx: Knex.Transaction, rows: readonly ChainedRecord[]): Promise<void> => {
   if (rows.length === 0) return;
   const data = encodeAuditRows(rows);
-  // A knex transaction's client hands out the transaction's connection, not a pooled one.
-  const connection = (await (trx.client as { acquireConnection(): Promise<PoolClient> }).acquireConnection()) as PoolClient;
-  const stream = connection.query(copyFrom(copyStatement));
+  const stream = await copyFromStdin(trx, copyStatement);
   stream.end(data);
   await finished(stream);
 };
