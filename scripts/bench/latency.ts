@@ -4,7 +4,8 @@ import { topicName } from '@agentbus/events';
 import type { Logger } from '@agentbus/logger';
 import { createDatabase } from '@agentbus/postgres-sink';
 import { activeSchema } from '@agentbus/read-models';
-import { createTestDatabase, mixedWorkload, spawnService } from '@agentbus/testing';
+import { createTestDatabase, freePort, mixedWorkload, spawnService } from '@agentbus/testing';
+import { histogramMean, phaseFigures, scrapeHistograms, type PhaseFigure } from './metricsScrape';
 import { nowMs, percentile } from './stats';
 import { benchWorld, config } from './world';
 
@@ -23,7 +24,27 @@ export interface LatencyResult {
   avgPollMs: number;
   /** The baseline, same run: publish to a raw kafkajs consumer (default settings, as the projector's) receiving the task.created record. */
   hop: { seen: number; p50Ms: number; p99Ms: number };
+  /**
+   * Where the time went: `send` (handed to publishMany to the record's Kafka CreateTime, from the
+   * hop consumer's records) and the projector's own histograms over the measured phase (per batch:
+   * its first record's CreateTime to the batch received, each phase of the batch, CreateTime to COMMIT).
+   */
+  breakdown: Record<string, PhaseFigure>;
+  /** Mean partition batches per projector transaction, as each batch saw it (group commit). */
+  transactionBatches: number;
 }
+
+/** The projector's histograms that split a record's latency, by the name the bench reports. */
+export const projectorPhases = {
+  fetchDelay: 'projector_fetch_delay_seconds',
+  decode: 'projector_batch_phase_seconds{phase="decode"}',
+  queue: 'projector_batch_phase_seconds{phase="queue"}',
+  prepare: 'projector_batch_phase_seconds{phase="prepare"}',
+  begin: 'projector_batch_phase_seconds{phase="begin"}',
+  apply: 'projector_batch_phase_seconds{phase="apply"}',
+  commit: 'projector_batch_phase_seconds{phase="commit"}',
+  createdToCommitted: 'projector_record_e2e_latency_seconds',
+};
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -38,7 +59,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export const latencyBenchmark = async (rate: number, seconds: number, log: Logger, say: (line: string) => void): Promise<LatencyResult> => {
   const world = await benchWorld('latency', log);
   const database = await createTestDatabase('bench_latency', config.databaseUrl);
-  const projector = spawnService('services/projector/src/main.ts', { AGENTBUS_TOPIC_PREFIX: world.prefix, DATABASE_URL: database.url, PROJECTOR_HTTP_PORT: '0', LOG_LEVEL: 'info' });
+  const port = await freePort();
+  const metricsUrl = `http://127.0.0.1:${port}/metrics`;
+  const projector = spawnService('services/projector/src/main.ts', { AGENTBUS_TOPIC_PREFIX: world.prefix, DATABASE_URL: database.url, PROJECTOR_HTTP_PORT: String(port), LOG_LEVEL: 'info' });
   for (let i = 0; !projector.output().includes('projector running'); i++) {
     if (i > 600 || projector.child.exitCode !== null) throw new Error(`the projector did not start:\n${projector.output().slice(-1500)}`);
     await sleep(100);
@@ -62,6 +85,9 @@ export const latencyBenchmark = async (rate: number, seconds: number, log: Logge
     const publishedAt = new Map<string, number>();
     const hopPending = new Map<string, number>();
     const hopMs: number[] = [];
+    const sendMs: number[] = [];
+    // nowMs is monotonic; Kafka's CreateTime is the producer's wall clock.
+    const epochOffset = Date.now() - nowMs();
     const hop = world.topics.kafka.consumer({ groupId: `bench-latency-hop-${Date.now()}` });
     await hop.connect();
     await hop.subscribe({ topics: [topicName(world.prefix, 'task')], fromBeginning: false });
@@ -77,6 +103,7 @@ export const latencyBenchmark = async (rate: number, seconds: number, log: Logge
           const at = key === undefined ? undefined : hopPending.get(key);
           if (at === undefined) continue;
           hopMs.push(arrived - at);
+          sendMs.push(Number(message.timestamp) - (at + epochOffset));
           hopPending.delete(key!);
         }
       },
@@ -104,6 +131,7 @@ export const latencyBenchmark = async (rate: number, seconds: number, log: Logge
       }
     })();
 
+    const metricsBefore = await scrapeHistograms(metricsUrl);
     const tick = 10;
     const perTick = Math.max(1, Math.round((rate * tick) / 1000));
     const started = nowMs();
@@ -133,6 +161,7 @@ export const latencyBenchmark = async (rate: number, seconds: number, log: Logge
     const deadline = nowMs() + 60_000;
     while (publishedAt.size > 0 && nowMs() < deadline) await sleep(50);
     publishing = false;
+    const metricsAfter = await scrapeHistograms(metricsUrl);
     await hop.disconnect();
     const missing = publishedAt.size;
     publishedAt.clear();
@@ -152,6 +181,11 @@ export const latencyBenchmark = async (rate: number, seconds: number, log: Logge
       polls,
       avgPollMs: pollMs / Math.max(1, polls),
       hop: { seen: hopMs.length, p50Ms: percentile(hopMs, 50), p99Ms: percentile(hopMs, 99) },
+      breakdown: {
+        send: { samples: sendMs.length, meanMs: sendMs.reduce((a, b) => a + b, 0) / Math.max(1, sendMs.length), p50Ms: percentile(sendMs, 50), p99Ms: percentile(sendMs, 99) },
+        ...phaseFigures(metricsBefore, metricsAfter, projectorPhases),
+      },
+      transactionBatches: histogramMean(metricsBefore, metricsAfter, 'projector_transaction_batches'),
     };
   } finally {
     await projector.kill('SIGTERM');

@@ -5,6 +5,7 @@ import { versions, repoRoot } from '../infra/settings';
 import type { Logger } from '@agentbus/logger';
 import { consumeRaw, consumeThroughBus, type ConsumeRun, type WireSizes } from './consume';
 import { latencyBenchmark } from './latency';
+import { describeBreakdown } from './metricsScrape';
 import { machine, type Machine } from './machine';
 import { kafkaToolsAvailable, runProducerPerf, type ProducerPerfRun } from './producerPerf';
 import { preEncode, publishRaw, publishThroughBus, rawProducer, type PublishRun } from './publish';
@@ -310,7 +311,8 @@ export const main = async (argv: string[]): Promise<void> => {
   if (groups.has('latency')) {
     say(`\nprojector latency: ${plan.latencyRate.toLocaleString('en-US')} events/s for ${plan.latencySeconds} s through the bus, the projector as its own process, tasks polled every 5 ms`);
     const latency = await latencyBenchmark(plan.latencyRate, plan.latencySeconds, log, say);
-    say(`  p50 ${round(latency.p50Ms, 1)} ms, p99 ${round(latency.p99Ms, 1)} ms over ${latency.seen.toLocaleString('en-US')} tasks (${Math.round(latency.achievedRate).toLocaleString('en-US')} events/s offered)`);
+    say(`  p50 ${round(latency.p50Ms, 1)} ms, p99 ${round(latency.p99Ms, 1)} ms over ${latency.seen.toLocaleString('en-US')} tasks (${Math.round(latency.achievedRate).toLocaleString('en-US')} events/s offered); one Kafka hop p50 ${round(latency.hop.p50Ms, 1)} ms, p99 ${round(latency.hop.p99Ms, 1)} ms`);
+    say(`  where the time went (ms, mean / p50 / p99): ${describeBreakdown(latency.breakdown)}; ${round(latency.transactionBatches, 2)} partition batches per transaction`);
     Object.assign(results, latencyEntries(latency, host, { runAt, commit: commit(), quick }));
   }
   if (groups.has('presence')) {

@@ -44,6 +44,14 @@ export interface PartitionConsumerOptions<Context = void> {
    */
   partitionsConcurrently?: number;
   /**
+   * Group commit: the batches of different partitions that kafkajs hands over while a transaction
+   * runs are applied together in the next one, one COMMIT for all, one transaction at a time, up to
+   * `partitionsConcurrently` batches each. Many partitions with a few records each then cost a few
+   * transactions, not one each (the projector's latency). Only for targets whose `apply` and
+   * `prepare` take records of several partitions in one call.
+   */
+  groupCommit?: boolean;
+  /**
    * `false` lets a commit return before its WAL is flushed. A crash may then lose the last few
    * commits, rows and positions together, so they are simply applied again from Kafka: right for a
    * rebuild, whose output is disposable until the swap.
@@ -76,6 +84,7 @@ const scalars = z.object({
   consumerConfig: z.object({ sessionTimeout: positiveInt, heartbeatInterval: positiveInt, maxWaitTimeInMs: z.number().int().min(0), maxBytesPerPartition: positiveInt, rebalanceTimeout: positiveInt }).partial().optional(),
   partitionsConcurrently: positiveInt.optional(),
   synchronousCommit: z.boolean().optional(),
+  groupCommit: z.boolean().optional(),
 });
 const required = ['kafka', 'codec', 'db', 'target', 'logger'] as const;
 

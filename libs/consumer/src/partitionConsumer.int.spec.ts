@@ -154,8 +154,57 @@ describe('PartitionConsumer', () => {
     expect(reports.reduce((n, r) => n + r.fetched, 0)).toBe(6);
     expect(reports.reduce((n, r) => n + r.rejected, 0)).toBe(2);
     expect(reports.at(-1)!.lag).toBe(0);
+    // Where each batch's time went: the phases cover the batch, and its first record was written before it arrived.
+    for (const r of reports) {
+      const { decodeMs, queueMs, prepareMs, beginMs, applyMs, commitMs } = r.phases!;
+      expect(Math.min(decodeMs, queueMs, prepareMs, beginMs, applyMs, commitMs)).toBeGreaterThanOrEqual(0);
+      expect(decodeMs + queueMs + prepareMs + beginMs + applyMs + commitMs).toBeLessThanOrEqual(r.durationMs);
+      expect(r.firstTimestamp).toBeLessThanOrEqual(r.receivedAt);
+      expect(r.firstTimestamp).toBeGreaterThan(Date.now() - 600_000);
+    }
     expect(consumer!.health()).toMatchObject({ running: true, positioned: true, assigned: [`${taskTopic}:0`] });
     expect(consumer!.health().lastBatchAt).toBeGreaterThan(0);
+  });
+
+  it('with groupCommit applies the batches of several partitions in one transaction, each position its own, and isolates a refused record across them', async () => {
+    const agentTopic = topicName(topics.prefix, 'agent');
+    const calls: { partitions: Set<string>; records: number }[] = [];
+    const target = fakeTarget();
+    const counting: ConsumerTarget = { ...target, apply: (trx, s, records, context) => (calls.push({ partitions: new Set(records.map((r) => `${r.topic}/${r.partition}`)), records: records.length }), target.apply(trx, s, records, context)) };
+    const heartbeats = (n: number) => bus.publishMany(Array.from({ length: n }, (_, i) => ({ type: 'agent.heartbeat' as const, source: `agent-${i}`, payload: { agentId: `agent-${i}`, status: 'healthy' as const, load: 0.1, memoryUsageBytes: 1, inFlight: 0 } })));
+    const stored = () => readOffsets(db, schema, name).catch(() => new Map<string, bigint>());
+    const reached = (task: bigint, agent: bigint) => async () => {
+      const s = await stored();
+      return s.get(offsetKey(taskTopic, 0)) === task && s.get(offsetKey(agentTopic, 0)) === agent;
+    };
+    // A first run learns both schemas, so the second's decoding never waits on the registry and
+    // the two partitions of its first fetch reach the engine together.
+    const codec = new AvroEventCodec({ registry: createRegistryClient(config.registry), catalog: loadSchemaCatalog(), topicPrefix: topics.prefix });
+    const options = { codec, topics: [taskTopic, agentTopic], target: counting, groupCommit: true, partitionsConcurrently: 4 };
+    await publish(1);
+    await heartbeats(1);
+    await start(options);
+    await eventually(reached(1n, 1n), 30_000, 'the first run');
+    await consumer!.stop();
+    calls.length = 0;
+    await publish(10, 'task-1', (i) => (i === 4 ? 'a NUL \u0000 byte' : `task ${i}`));
+    await heartbeats(10);
+    const reports: BatchReport[] = [];
+    await start({ ...options, onBatch: (r) => reports.push(r) });
+    await eventually(reached(11n, 11n), 30_000, 'both partitions stored');
+    const rows = (await db.withSchema(schema).from('applied').select('topic', 'offset')) as { topic: string; offset: string }[];
+    expect(rows.filter((r) => r.topic === taskTopic).map((r) => Number(r.offset)).sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 6, 7, 8, 9, 10]);
+    expect(rows.filter((r) => r.topic === agentTopic)).toHaveLength(11);
+    // One apply over both partitions: the group's first try, refused as a whole for the NUL byte.
+    expect(calls.some((c) => c.partitions.size === 2 && c.records === 20)).toBe(true);
+    await eventually(async () => (await deadLetters()).length >= 1, 30_000, 'the dead letter');
+    const dead = await deadLetters();
+    expect(dead.map((d) => [d.sourceTopic, Number(d.sourceOffset)])).toEqual([[taskTopic, 5]]);
+    const byTopic = (t: string) => reports.filter((r) => r.topic === t);
+    expect(byTopic(taskTopic).reduce((n, r) => n + r.applied, 0)).toBe(9);
+    expect(byTopic(taskTopic).reduce((n, r) => n + r.rejected, 0)).toBe(1);
+    expect(byTopic(agentTopic).reduce((n, r) => n + r.applied, 0)).toBe(10);
+    expect(byTopic(agentTopic).reduce((n, r) => n + r.rejected, 0)).toBe(0);
   });
 
   it('waits out a registry outage longer than the session timeout without losing its membership, then applies everything', async () => {

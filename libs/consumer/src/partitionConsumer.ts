@@ -8,7 +8,7 @@ import { sendViolations } from './violations';
 import { applyOneByOne, applyWhole, BatchRefused } from './isolate';
 import { resolveOptions, type PartitionConsumerOptions, type ResolvedOptions } from './options';
 import { postgresOffsets, type Position, type PositionStore } from './positions';
-import type { Assignment, ConsumedRecord, Rejection } from './types';
+import type { Assignment, BatchReport, ConsumedRecord, Rejection } from './types';
 
 export interface ConsumerHealthReport {
   running: boolean;
@@ -22,6 +22,27 @@ export interface ConsumerHealthReport {
 }
 
 class ReseekNeeded extends Error {}
+
+/** When the batch's (last) transaction began, held its partitions' position locks, and had applied the records. */
+interface TransactionTiming {
+  began: number;
+  locked: number;
+  applied: number;
+}
+
+type Outcome = { applied: number; skipped: number; rejected: number; undecodable: number };
+type MemberResult = { outcome: Outcome; phases: NonNullable<BatchReport['phases']>; transactionBatches: number };
+
+/** A decoded partition batch waiting for its transaction. */
+interface Member {
+  payload: EachBatchPayload;
+  offsets: bigint[];
+  records: ConsumedRecord[];
+  receivedAt: number;
+  decodedAt: number;
+  settle(result: MemberResult | undefined): void;
+  fail(error: unknown): void;
+}
 
 /** How often the group's Kafka offsets are brought up to the positions stored in Postgres. */
 const advisoryCommitEveryMs = 5000;
@@ -52,6 +73,9 @@ export class PartitionConsumer<Context = void> {
   private readonly advisory = new Map<string, { topic: string; partition: number; offset: string }>();
   private advisoryCommittedAt = Date.now();
   private advisoryTimer: NodeJS.Timeout | undefined;
+  /** With `groupCommit`: the group the next batch joins, and the chain of groups being applied, one at a time. */
+  private forming: Member[] | undefined;
+  private applying: Promise<void> = Promise.resolve();
 
   constructor(options: PartitionConsumerOptions<Context>) {
     this.options = resolveOptions(options);
@@ -141,20 +165,84 @@ export class PartitionConsumer<Context = void> {
     );
     this.waitingFor = undefined;
     if (!records || !isRunning() || isStale()) return;
-    const offsets = batch.messages.map((m) => BigInt(m.offset));
-    const context = (await this.options.target.prepare?.(records)) as Context;
-
-    let isolate = false;
+    let result: MemberResult | undefined;
     try {
-      const outcome = await retry(
+      result = await this.join({ payload, offsets: batch.messages.map((m) => BigInt(m.offset)), records, receivedAt: started, decodedAt: Date.now() });
+    } catch (error) {
+      if (error instanceof ReseekNeeded) return this.reposition();
+      throw error;
+    }
+    if (!result) return;
+    const last = batch.messages.at(-1)!.offset;
+    resolveOffset(last);
+    this.lastBatchAt = Date.now();
+    this.advisory.set(offsetKey(batch.topic, batch.partition), { topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() });
+    if (this.lastBatchAt - this.advisoryCommittedAt >= advisoryCommitEveryMs) await this.commitAdvisory().catch((error: unknown) => logger.debug({ err: error }, 'advisory Kafka offset commit failed; Postgres holds the positions'));
+    this.options.onBatch?.({
+      topic: batch.topic,
+      partition: batch.partition,
+      fetched: batch.messages.length,
+      ...result.outcome,
+      durationMs: this.lastBatchAt - started,
+      firstTimestamp: Number(batch.messages[0]!.timestamp),
+      receivedAt: started,
+      phases: result.phases,
+      transactionBatches: result.transactionBatches,
+      lag: Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(last) - 1n)),
+      nextOffset: BigInt(last) + 1n,
+    });
+  }
+
+  /**
+   * Applies a decoded batch: alone, at once, or with `groupCommit` in the next transaction, which
+   * the batches kafkajs hands over meanwhile (other partitions) join. Settles with the batch's
+   * outcome, or undefined when it went stale first.
+   */
+  private join(member: Omit<Member, 'settle' | 'fail'>): Promise<MemberResult | undefined> {
+    return new Promise((settle, fail) => {
+      const joined: Member = { ...member, settle, fail };
+      if (!this.options.groupCommit) return void this.applyGroup([joined]);
+      if (this.forming) return void this.forming.push(joined);
+      const group = [joined];
+      this.forming = group;
+      // setImmediate: the batches of one fetch that kafkajs starts together all join before it closes.
+      this.applying = this.applying
+        .then(() => new Promise<void>((resolve) => setImmediate(resolve)))
+        .then(() => {
+          if (this.forming === group) this.forming = undefined;
+          return this.applyGroup(group);
+        });
+    });
+  }
+
+  /** One transaction for the batches of `group`; settles each of them, never rejects. */
+  private async applyGroup(group: Member[]): Promise<void> {
+    const live: Member[] = [];
+    for (const m of group) {
+      if (m.payload.isRunning() && !m.payload.isStale()) live.push(m);
+      else m.settle(undefined);
+    }
+    if (live.length === 0) return;
+    const { logger, retry: policy } = this.options;
+    const first = live[0]!.payload;
+    const records = live.length === 1 ? live[0]!.records : live.flatMap((m) => m.records);
+    const began = Date.now();
+    try {
+      const context = (await this.options.target.prepare?.(records)) as Context;
+      const preparedAt = Date.now();
+      const timing: TransactionTiming = { began: preparedAt, locked: preparedAt, applied: preparedAt };
+      let isolate = false;
+      const outcomes = await retry(
         async () => {
           try {
-            return await this.options.db.transaction((trx) => this.applyBatch(trx, batch.topic, batch.partition, offsets, records, context, isolate));
+            timing.began = Date.now();
+            return await this.options.db.transaction((trx) => this.applyMembers(trx, live, records, context, isolate, timing));
           } catch (error) {
             if (!(error instanceof BatchRefused) || isolate) throw error;
             logger.warn({ err: error.error, records: records.length }, 'batch refused by the database; applying record by record to find the cause');
             isolate = true;
-            return this.options.db.transaction((trx) => this.applyBatch(trx, batch.topic, batch.partition, offsets, records, context, isolate));
+            timing.began = Date.now();
+            return this.options.db.transaction((trx) => this.applyMembers(trx, live, records, context, isolate, timing));
           }
         },
         {
@@ -162,51 +250,59 @@ export class PartitionConsumer<Context = void> {
           // A refusal of the service itself (a revoked grant, a read-only server) would refuse every
           // record alike: wait for the operator instead of dead-lettering the stream.
           isRetriable: (error) => isRetriableDatabaseError(error) || isDatabaseSetupError(error),
-          heartbeat,
-          shouldStop: () => !isRunning(),
+          heartbeat: first.heartbeat,
+          shouldStop: () => !first.isRunning(),
           onRetry: (error, attempt) => {
             this.waitingFor = 'database';
             this.options.onDatabaseError?.(error);
-            if (isDatabaseSetupError(error)) logger.error({ err: error, topic: batch.topic, partition: batch.partition, attempt }, 'the database refuses this service (a grant, table or schema is missing, or it is read-only); retrying the batch until that is fixed');
+            const at = live.map((m) => `${m.payload.batch.topic}:${m.payload.batch.partition}`);
+            if (isDatabaseSetupError(error)) logger.error({ err: error, batches: at, attempt }, 'the database refuses this service (a grant, table or schema is missing, or it is read-only); retrying the batch until that is fixed');
             else logger.warn({ err: mapDatabaseError(error, this.options.databaseUrl), attempt }, 'database unavailable; retrying the batch');
           },
         },
       );
       this.waitingFor = undefined;
-      const last = batch.messages.at(-1)!.offset;
-      resolveOffset(last);
-      this.lastBatchAt = Date.now();
-      this.advisory.set(offsetKey(batch.topic, batch.partition), { topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() });
-      if (this.lastBatchAt - this.advisoryCommittedAt >= advisoryCommitEveryMs) await this.commitAdvisory().catch((error: unknown) => logger.debug({ err: error }, 'advisory Kafka offset commit failed; Postgres holds the positions'));
-      this.options.onBatch?.({
-        topic: batch.topic,
-        partition: batch.partition,
-        fetched: batch.messages.length,
-        ...outcome,
-        durationMs: this.lastBatchAt - started,
-        lag: Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(last) - 1n)),
-        nextOffset: BigInt(last) + 1n,
-      });
+      const committedAt = Date.now();
+      live.forEach((m, i) =>
+        m.settle({
+          outcome: outcomes[i]!,
+          transactionBatches: live.length,
+          phases: {
+            decodeMs: m.decodedAt - m.receivedAt,
+            queueMs: began - m.decodedAt,
+            prepareMs: preparedAt - began,
+            beginMs: timing.locked - timing.began,
+            applyMs: timing.applied - timing.locked,
+            commitMs: committedAt - timing.applied,
+          },
+        }),
+      );
     } catch (error) {
       this.waitingFor = undefined;
-      if (error instanceof ReseekNeeded) return this.reposition();
-      throw error;
+      for (const m of live) m.fail(error);
     }
   }
 
-  private async applyBatch(trx: Knex.Transaction, topic: string, partition: number, offsets: bigint[], records: ConsumedRecord[], context: Context, isolate: boolean): Promise<{ applied: number; skipped: number; rejected: number; undecodable: number }> {
+  private async applyMembers(trx: Knex.Transaction, members: Member[], records: ConsumedRecord[], context: Context, isolate: boolean, timing: TransactionTiming): Promise<Outcome[]> {
     const schema = await this.options.target.schema(trx);
     if (schema !== this.currentSchema) throw new ReseekNeeded();
     if (this.options.synchronousCommit === false) await trx.raw('set local synchronous_commit = off');
-    const stored = await this.positions.lock(trx, schema, topic, partition);
-    const stop = this.options.stopAt?.get(offsetKey(topic, partition));
-    const isFresh = (offset: bigint) => (stored === undefined || offset >= stored) && (stop === undefined || offset < stop);
-    const fresh = offsets.filter(isFresh);
-    // A first record beyond the stored position means we were positioned wrongly: never skip ahead.
-    if (stored !== undefined && fresh.length > 0 && fresh[0]! > stored) throw new ReseekNeeded();
-    if (fresh.length === 0) return { applied: 0, skipped: offsets.length, rejected: 0, undecodable: 0 };
+    const fresh: { member: Member; offsets: bigint[]; isFresh: (offset: bigint) => boolean }[] = [];
+    const locked = members.length > 1 && this.positions.lockAll ? await this.positions.lockAll(trx, schema, members.map((m) => m.payload.batch)) : undefined;
+    for (const member of members) {
+      const { topic, partition } = member.payload.batch;
+      const stored = locked ? locked.get(offsetKey(topic, partition)) : await this.positions.lock(trx, schema, topic, partition);
+      const stop = this.options.stopAt?.get(offsetKey(topic, partition));
+      const isFresh = (offset: bigint) => (stored === undefined || offset >= stored) && (stop === undefined || offset < stop);
+      const offsets = member.offsets.filter(isFresh);
+      // A first record beyond the stored position means we were positioned wrongly: never skip ahead.
+      if (stored !== undefined && offsets.length > 0 && offsets[0]! > stored) throw new ReseekNeeded();
+      fresh.push({ member, offsets, isFresh });
+    }
+    timing.locked = timing.applied = Date.now();
+    const candidates = members.length === 1 ? records.filter((r) => fresh[0]!.isFresh(BigInt(r.offset))) : fresh.flatMap((f) => f.member.records.filter((r) => f.isFresh(BigInt(r.offset))));
+    if (candidates.length === 0) return fresh.map((f) => ({ applied: 0, skipped: f.member.offsets.length, rejected: 0, undecodable: 0 }));
 
-    const candidates = records.filter((r) => isFresh(BigInt(r.offset)));
     const keep = this.options.undecodable === 'keep';
     const undecodable: Rejection[] = keep ? [] : candidates.filter((r) => r.decodeError !== undefined).map((r) => ({ record: r, error: r.decodeError }));
     const decoded = keep ? candidates : candidates.filter((r) => r.decodeError === undefined);
@@ -215,8 +311,19 @@ export class PartitionConsumer<Context = void> {
     const rejections = [...undecodable, ...refused];
     await sendToDeadLetters(this.producer!, this.options.deadLetterTopic, rejections, { service: this.options.name, logger: this.options.logger, now: Date.now() });
     if (this.options.identity) await sendViolations(this.producer!, this.options.codec, rejections, { reporter: this.options.name, signingKey: this.options.identity.signingKey });
-    await this.positions.write(trx, schema, [{ topic, partition, nextOffset: fresh.at(-1)! + 1n }]);
-    return { applied: candidates.length - rejections.length, skipped: offsets.length - fresh.length, rejected: rejections.length, undecodable: candidates.filter((r) => r.decodeError !== undefined).length };
+    timing.applied = Date.now();
+    await this.positions.write(
+      trx,
+      schema,
+      fresh.filter((f) => f.offsets.length > 0).map((f) => ({ topic: f.member.payload.batch.topic, partition: f.member.payload.batch.partition, nextOffset: f.offsets.at(-1)! + 1n })),
+    );
+    return fresh.map(({ member, offsets }) => {
+      const { topic, partition } = member.payload.batch;
+      const mine = (r: ConsumedRecord) => r.topic === topic && r.partition === partition;
+      const applying = candidates.filter(mine);
+      const rejected = rejections.filter((x) => mine(x.record)).length;
+      return { applied: applying.length - rejected, skipped: member.offsets.length - offsets.length, rejected, undecodable: applying.filter((r) => r.decodeError !== undefined).length };
+    });
   }
 
   private async commitAdvisory(): Promise<void> {

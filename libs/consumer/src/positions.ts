@@ -18,6 +18,8 @@ export interface PositionStore {
   read(db: Knex, schema: string): Promise<Map<string, bigint>>;
   /** In a batch's transaction: the partition's next offset, locked until the transaction ends. */
   lock(trx: Knex.Transaction, schema: string, topic: string, partition: number): Promise<bigint | undefined>;
+  /** `lock` for several partitions in one round trip, keyed `topic/partition`; without it they are locked one by one. */
+  lockAll?(trx: Knex.Transaction, schema: string, partitions: readonly { topic: string; partition: number }[]): Promise<Map<string, bigint>>;
   write(trx: Knex.Transaction, schema: string, positions: Position[]): Promise<void>;
   /**
    * A stored position beyond the partition's end (the topic was recreated): `read-from-start`
@@ -33,5 +35,6 @@ export const postgresOffsets = (consumer: string): PositionStore => ({
   prepare: (db, schema) => createOffsetsTable(db, schema),
   read: (db, schema) => readOffsets(db, schema, consumer),
   lock: async (trx, schema, topic, partition) => (await readOffsets(trx, schema, consumer, { lock: true, only: { topic, partition } })).get(offsetKey(topic, partition)),
+  lockAll: (trx, schema, partitions) => readOffsets(trx, schema, consumer, { lock: true, only: partitions }),
   write: (trx, schema, positions) => writeOffsets(trx, schema, consumer, positions),
 });

@@ -47,6 +47,20 @@ export interface BatchReport {
   /** Of the records applied or rejected, those that could not be decoded (kept raw or dead-lettered). */
   undecodable: number;
   durationMs: number;
+  /** When the engine received the batch from kafkajs, epoch ms. */
+  receivedAt: number;
+  /** The Kafka timestamp of the batch's first record (its CreateTime, unless the topic says LogAppendTime). */
+  firstTimestamp: number;
+  /**
+   * Where `durationMs` went: decoding (registry waits included), waiting for the transaction (with
+   * `groupCommit`, the one before it still being applied), the target's `prepare`, the
+   * transaction's start to its position lock, applying (dead letters included), and writing the
+   * position through COMMIT. Retried transactions count only in `durationMs`. Absent in a
+   * rebuild's bulk phase, which commits once at its end.
+   */
+  /** Partition batches applied in the same transaction as this one, itself included (1 without `groupCommit`). */
+  transactionBatches?: number;
+  phases?: { decodeMs: number; queueMs: number; prepareMs: number; beginMs: number; applyMs: number; commitMs: number };
   /** Records behind the partition's end after this batch. */
   lag: number;
   /** The partition's position after this batch: its last offset + 1. */

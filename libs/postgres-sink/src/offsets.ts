@@ -24,17 +24,17 @@ export const offsetKey = (topic: string, partition: number): string => `${topic}
 export interface ReadOffsetsOptions {
   /** Lock the rows read (FOR UPDATE) until the transaction ends. */
   lock?: boolean;
-  /** Only this partition's row: a batch locks its own partition, so partitions apply in parallel. */
-  only?: { topic: string; partition: number };
+  /** Only these partitions' rows: a batch locks its own partitions, so other batches apply in parallel. */
+  only?: { topic: string; partition: number } | readonly { topic: string; partition: number }[];
 }
 
 export const readOffsets = async (db: Knex | Knex.Transaction, schema: string, consumer: string, options: ReadOffsetsOptions = {}): Promise<StoredOffsets> => {
-  let query = db
-    .withSchema(schema)
-    .from(offsetsTable)
-    .select('topic', 'partition', 'next_offset')
-    .where({ consumer, ...(options.only ? { topic: options.only.topic, partition: options.only.partition } : {}) });
-  if (options.lock) query = query.forUpdate();
+  const only = options.only === undefined ? undefined : 'topic' in options.only ? [options.only] : options.only;
+  let query = db.withSchema(schema).from(offsetsTable).select('topic', 'partition', 'next_offset').where({ consumer });
+  if (only?.length === 1) query = query.where({ topic: only[0]!.topic, partition: only[0]!.partition });
+  else if (only) query = query.whereIn(['topic', 'partition'], only.map((o) => [o.topic, o.partition]));
+  // Always in one order, so two transactions locking overlapping partitions never deadlock.
+  if (options.lock) query = query.orderBy(['topic', 'partition']).forUpdate();
   const rows: { topic: string; partition: number; next_offset: string }[] = await query;
   return new Map(rows.map((r) => [offsetKey(r.topic, r.partition), BigInt(r.next_offset)]));
 };

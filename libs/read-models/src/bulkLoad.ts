@@ -198,6 +198,8 @@ export const bulkLoad = async (options: BulkLoadOptions): Promise<BulkLoadResult
         rejected: rejections.length,
         undecodable: records.filter((r) => r.decodeError !== undefined).length,
         durationMs: Date.now() - started,
+        receivedAt: started,
+        firstTimestamp: Number(batch.messages[0]!.timestamp),
         lag: Math.max(0, Number(BigInt(batch.highWatermark) - last - 1n)),
         nextOffset: last + 1n,
       });

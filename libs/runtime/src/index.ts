@@ -4,7 +4,7 @@ export type { RunServiceOptions, StartedService } from './runService';
 export { connectionDependencies, unavailable } from './dependencies';
 export type { Dependency, Unavailable } from './dependencies';
 export type { HealthReport, OpsServer, OpsHandlers, OpsRoute } from './opsServer';
-export { consumerHealth, consumerMetrics, startConsumerService } from './sinkMetrics';
+export { consumerHealth, consumerLatencyMetrics, consumerMetrics, startConsumerService } from './sinkMetrics';
 export type { BatchObservation, ConsumerBatch, ConsumerState } from './sinkMetrics';
 export { serviceIdentity } from './serviceIdentity';
 export type { ServiceIdentity } from './serviceIdentity';

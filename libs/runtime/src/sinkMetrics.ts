@@ -30,7 +30,39 @@ export interface ConsumerBatch extends BatchObservation {
   skipped: number;
   rejected: number;
   undecodable: number;
+  receivedAt?: number;
+  firstTimestamp?: number;
+  transactionBatches?: number;
+  phases?: { decodeMs: number; queueMs: number; prepareMs: number; beginMs: number; applyMs: number; commitMs: number };
 }
+
+const latencyBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/**
+ * Where a record's time goes, per batch, in the manner of Kafka Streams' end-to-end latency
+ * metrics (KIP-613), which also read the record's Kafka timestamp against the local clock:
+ * `<prefix>_fetch_delay_seconds`, from the batch's first record's timestamp to the engine receiving
+ * the batch (the producer's send, the broker, the fetch, and the wait behind earlier batches);
+ * `<prefix>_batch_phase_seconds{phase}`, the batch's own time by phase; and
+ * `<prefix>_record_e2e_latency_seconds`, from that timestamp to the batch's COMMIT: how stale a
+ * read model is.
+ */
+export const consumerLatencyMetrics = (registry: Registry, prefix: string): ((batch: ConsumerBatch) => void) => {
+  const fetchDelay = new Histogram({ name: `${prefix}_fetch_delay_seconds`, help: "From the Kafka timestamp of a batch's first record to the consumer receiving the batch", buckets: latencyBuckets, registers: [registry] });
+  const phase = new Histogram({ name: `${prefix}_batch_phase_seconds`, help: 'Time per batch by phase: decode, queue (for its transaction), prepare, begin (to the position locks), apply, commit (position writes and COMMIT)', labelNames: ['phase'], buckets: latencyBuckets, registers: [registry] });
+  const e2e = new Histogram({ name: `${prefix}_record_e2e_latency_seconds`, help: "From the Kafka timestamp of a batch's first record to the batch committed", buckets: latencyBuckets, registers: [registry] });
+  const sharing = new Histogram({ name: `${prefix}_transaction_batches`, help: 'Partition batches in the transaction that applied each batch (group commit)', buckets: [1, 2, 4, 8, 16, 32, 64], registers: [registry] });
+  const phases = ['decode', 'queue', 'prepare', 'begin', 'apply', 'commit'] as const;
+  return (batch) => {
+    if (batch.firstTimestamp === undefined || batch.receivedAt === undefined || !Number.isFinite(batch.firstTimestamp)) return;
+    // A clock behind the producer's would make these negative; a zero says so without bending the sums much.
+    fetchDelay.observe(Math.max(0, batch.receivedAt - batch.firstTimestamp) / 1000);
+    e2e.observe(Math.max(0, batch.receivedAt + batch.durationMs - batch.firstTimestamp) / 1000);
+    if (batch.transactionBatches !== undefined) sharing.observe(batch.transactionBatches);
+    if (!batch.phases) return;
+    for (const name of phases) phase.observe({ phase: name }, batch.phases[`${name}Ms`] / 1000);
+  };
+};
 
 /**
  * The metrics of a service on the consumer engine, per topic: `<prefix>_records_total` (applied),
@@ -45,6 +77,7 @@ export const consumerMetrics = (registry: Registry, prefix: string, help: { appl
   const undecodable = counter('records_undecodable_total', 'Records that could not be decoded');
   const dbErrors = new Counter({ name: `${prefix}_database_errors_total`, help: 'Batches retried because Postgres was unavailable or refused the service', registers: [registry] });
   const observe = batchMetrics(registry, prefix, help.batch);
+  const latency = consumerLatencyMetrics(registry, prefix);
   return {
     onBatch: (r: ConsumerBatch): void => {
       applied.inc({ topic: r.topic }, r.applied);
@@ -52,6 +85,7 @@ export const consumerMetrics = (registry: Registry, prefix: string, help: { appl
       rejected.inc({ topic: r.topic }, r.rejected);
       undecodable.inc({ topic: r.topic }, r.undecodable);
       observe(r);
+      latency(r);
     },
     onDatabaseError: (): void => dbErrors.inc(),
   };

@@ -8,7 +8,7 @@ import { PartitionConsumer, type Assignment, type ConsumerTarget } from '@agentb
 import { createDatabase, createOffsetsTable, offsetKey, readOffsets } from '@agentbus/postgres-sink';
 import { isPresenceEvent, loadPresence, migratePresence, presenceSchema, savePresence, timeoutPolicy, type DetectorEmission } from '@agentbus/presence';
 import { defaultRetryPolicy, retry } from '@agentbus/retry';
-import { consumerHealth, createMetricsRegistry, serveOps, serviceIdentity, type OpsServer } from '@agentbus/runtime';
+import { consumerHealth, consumerLatencyMetrics, createMetricsRegistry, serveOps, serviceIdentity, type OpsServer } from '@agentbus/runtime';
 import { AgentWatch, type HeardEvent } from './agentWatch';
 import { agentsRoute } from './agentsRoute';
 import type { PresenceMonitorConfig } from './config';
@@ -40,6 +40,7 @@ export const startPresenceMonitor = async (config: PresenceMonitorConfig, logger
   const suspicions = new Counter({ name: 'presence_suspected_failures_total', help: 'agent.suspected_failure events this instance published', registers: [registry] });
   const recoveries = new Counter({ name: 'presence_recoveries_total', help: 'agent.recovered events this instance published', registers: [registry] });
   const rejected = new Counter({ name: 'presence_errors', help: 'Records sent to the dead-letter topic', registers: [registry] });
+  const consumerLatency = consumerLatencyMetrics(registry, 'presence');
   const lag = new Gauge({ name: 'presence_lag', help: 'Records behind the end of each agent-topic partition', labelNames: ['partition'], registers: [registry] });
   new Gauge({ name: 'presence_owned_partitions', help: 'Agent-topic partitions this instance watches', registers: [registry], collect() { this.set(watch.partitions.length); } });
   new Gauge({
@@ -154,6 +155,7 @@ export const startPresenceMonitor = async (config: PresenceMonitorConfig, logger
       events.inc(r.applied);
       rejected.inc(r.rejected);
       lag.set({ partition: String(r.partition) }, r.lag);
+      consumerLatency(r);
     },
   });
   await sink.start();

@@ -11,9 +11,9 @@ const projectorSchema = z.object({
   // A SIGKILLed projector keeps its partitions until the broker expires its session; shorter means
   // faster failover and more rebalances on a slow network. 6 s is the broker's default minimum.
   PROJECTOR_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6000).max(300_000).default(30_000),
-  // Partitions applied at once, each batch in its own transaction: a slow batch of one partition no
-  // longer delays the events of the others.
-  PROJECTOR_PARTITIONS_CONCURRENTLY: z.coerce.number().int().min(1).max(64).default(3),
+  // Partition batches applied together: the batches of one fetch share one transaction (group
+  // commit), so a fetch spread over many partitions costs one COMMIT, not one per partition.
+  PROJECTOR_PARTITIONS_CONCURRENTLY: z.coerce.number().int().min(1).max(64).default(16),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
 });
 

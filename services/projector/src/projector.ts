@@ -18,8 +18,8 @@ export interface RunningProjector {
 /** Consumes every event category into the read models, effectively once. */
 export const startProjector = async (config: ProjectorConfig, logger: Logger, options: { ops?: OpsServer } = {}): Promise<RunningProjector> => {
   const { connection } = config;
-  // One connection per concurrent batch, one for repositioning, one for the health check.
-  const db = createDatabase({ url: connection.databaseUrl, applicationName: 'agentbus-projector', poolMax: config.partitionsConcurrently + 2, logger });
+  // Group commit: one transaction at a time, one connection for repositioning, one for the health check.
+  const db = createDatabase({ url: connection.databaseUrl, applicationName: 'agentbus-projector', poolMax: 3, logger });
   const live = await ensureLiveReadModels(db);
   logger.info({ schema: live.schema, generation: live.generation }, 'read models ready');
   const { verifier, signingKey } = await serviceIdentity(config.identity, db, logger);
@@ -45,6 +45,8 @@ export const startProjector = async (config: ProjectorConfig, logger: Logger, op
     target: projectionTarget({ projections: allProjections }),
     deadLetterTopic: topicName(connection.topicPrefix, deadLetterTopicSuffix),
     logger: logger.child({ component: 'sink' }),
+    // Read models are keyed by entity, not by partition: the batches of one fetch share a transaction.
+    groupCommit: true,
     partitionsConcurrently: config.partitionsConcurrently,
     consumerConfig: { sessionTimeout: config.sessionTimeoutMs },
     ...(verifier ? { identity: { verifier, ...(signingKey ? { signingKey } : {}) } } : {}),

@@ -14,7 +14,7 @@ const orchestratorSchema = z.object({
   SAGA_ORCHESTRATOR_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6000).max(300_000).default(30_000),
   /** How often due deadlines and retries are looked for. */
   /** Partitions (of all topics read) whose batches are decided at once, each in its own transaction. */
-  SAGA_ORCHESTRATOR_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(3),
+  SAGA_ORCHESTRATOR_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(16),
   SAGA_TIMER_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(250),
   /** Where capability-based steps find agents: the presence monitor's table, or the projector's read.agents. */
   SAGA_AGENT_DIRECTORY: z.enum(['presence', 'read-model']).default('presence'),

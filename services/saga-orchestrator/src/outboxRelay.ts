@@ -19,8 +19,17 @@ export interface RelayOptions {
   batchSize?: number;
   /** A row relayed this long after it was written postpones its saga's timers by the delay (default 1000 ms). */
   lateAfterMs?: number;
-  onPublished?: (rows: readonly OutboxRow[], publishedAt: number) => void;
+  onPublished?: (rows: readonly OutboxRow[], publishedAt: number, timing: RelayTiming) => void;
   onError?: (error: unknown) => void;
+}
+
+/** One relay round, epoch ms: the outbox read began and returned, the rows were encoded and signed, Kafka acknowledged them, they were deleted. */
+export interface RelayTiming {
+  readAt: number;
+  rowsAt: number;
+  encodedAt: number;
+  sentAt: number;
+  deletedAt: number;
 }
 
 /**
@@ -65,6 +74,7 @@ export class OutboxRelay {
     for (;;) {
       const partitions = this.options.ownedPartitions();
       if (partitions.length === 0 || this.stopped) return;
+      const readAt = Date.now();
       const rows: OutboxRow[] = await db
         .withSchema(sagaSchema)
         .from('outbox')
@@ -74,6 +84,7 @@ export class OutboxRelay {
         .orderBy('seq')
         .limit(this.options.batchSize ?? 500);
       if (rows.length === 0) return;
+      const rowsAt = Date.now();
       const byTopic = new Map<string, Message[]>();
       const toSign: { topic: string; value: Buffer; headers: IHeaders }[] = [];
       const sent: OutboxRow[] = [];
@@ -96,9 +107,11 @@ export class OutboxRelay {
       }
       if (sent.length > 0) {
         signBatchHeaders(this.options.signingKey, toSign);
+        const encodedAt = Date.now();
         await producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
         const publishedAt = Date.now();
         await db.withSchema(sagaSchema).table('outbox').whereIn('seq', sent.map((r) => r.seq)).delete();
+        const timing: RelayTiming = { readAt, rowsAt, encodedAt, sentAt: publishedAt, deletedAt: Date.now() };
         const late = new Map<string, number>();
         for (const row of sent) {
           const delay = publishedAt - new Date(row.created_at).getTime();
@@ -108,7 +121,7 @@ export class OutboxRelay {
           await postponeTimers(db, late);
           this.options.logger.info({ sagas: late.size, maxDelayMs: Math.max(...late.values()) }, 'relayed events that waited in the outbox (a take-over); their sagas\' timers are postponed by the wait');
         }
-        this.options.onPublished?.(sent, publishedAt);
+        this.options.onPublished?.(sent, publishedAt, timing);
       }
     }
   }

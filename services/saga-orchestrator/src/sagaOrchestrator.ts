@@ -9,12 +9,12 @@ import { createKafka, keyHashPartitioner } from '@agentbus/kafka';
 import type { Logger } from '@agentbus/logger';
 import { createDatabase, offsetKey, readOffsets } from '@agentbus/postgres-sink';
 import { defaultRetryPolicy, retry } from '@agentbus/retry';
-import { consumerHealth, createMetricsRegistry, serveOps, serviceIdentity, type OpsServer } from '@agentbus/runtime';
+import { consumerHealth, consumerLatencyMetrics, createMetricsRegistry, serveOps, serviceIdentity, type OpsServer } from '@agentbus/runtime';
 import { builtInSagas, compileSaga, type AgentDirectory, type AgentSnapshot, type SagaDefinition } from '@agentbus/sagas';
 import { CachedDirectory, capabilitiesOf, presenceDirectory, readModelDirectory } from './agentDirectories';
 import type { OrchestratorConfig } from './config';
 import { BacklogGate, type AssignedPartitions } from './backlogGate';
-import { OutboxRelay } from './outboxRelay';
+import { OutboxRelay, type RelayTiming } from './outboxRelay';
 import { coPartitionedAssigner } from './partitioning';
 import { sagaDecisions, type Routed } from './sagaDecisions';
 import { outcomeCategories, sagaRouter } from './sagaRouter';
@@ -62,8 +62,8 @@ export const startSagaOrchestrator = async (config: OrchestratorConfig, logger: 
   const definitions = new Map((options.definitions ?? builtInSagas).map((d) => [d.name, d as SagaDefinition]));
   const capabilityNeeds = [...definitions.values()].flatMap(capabilitiesOf);
 
-  // Each concurrently consumed partition holds a connection for its batch; the relay, the timers and positioning need theirs.
-  const db = createDatabase({ url: connection.databaseUrl, applicationName: 'agentbus-saga-orchestrator', poolMax: config.concurrency + 3, logger });
+  // Group commit: one transaction for the consumed batches at a time; the relay, the timers and positioning need theirs.
+  const db = createDatabase({ url: connection.databaseUrl, applicationName: 'agentbus-saga-orchestrator', poolMax: 4, logger });
   await migrateSagaStore(db);
   const { verifier, signingKey } = await serviceIdentity(config.identity, db, logger);
   const directory = new CachedDirectory(options.directory ?? (config.agentDirectory === 'presence' ? presenceDirectory(db) : readModelDirectory(db)), (error, capability) =>
@@ -81,6 +81,9 @@ export const startSagaOrchestrator = async (config: OrchestratorConfig, logger: 
   const published = new Counter({ name: 'saga_outbox_published_total', help: 'Outbox events published to Kafka', registers: [registry] });
   const dbErrors = new Counter({ name: 'saga_database_errors_total', help: 'Transactions retried because Postgres was unavailable', registers: [registry] });
   const dispatchLatency = new Histogram({ name: 'saga_dispatch_latency_seconds', help: 'From the event that completed a step to the next command published', buckets: [0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5, 1], registers: [registry] });
+  const relayPhase = new Histogram({ name: 'saga_relay_phase_seconds', help: 'Time per relay round by phase: read (the outbox rows), encode (and sign), send (to the acks of all replicas), delete', labelNames: ['phase'], buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1], registers: [registry] });
+  const outboxWait = new Histogram({ name: 'saga_outbox_wait_seconds', help: "From the deciding transaction's start (the row's created_at) to the relay reading the row", buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1], registers: [registry] });
+  const consumerLatency = consumerLatencyMetrics(registry, 'saga');
   const owned = new Gauge({ name: 'saga_owned_partitions', help: 'Saga partitions this instance owns', registers: [registry] });
 
   const kafka = createKafka({ ...connection.kafka, clientId: `${connection.kafka.clientId}-saga-orchestrator` }, logger.child({ component: 'kafka' }));
@@ -136,8 +139,13 @@ export const startSagaOrchestrator = async (config: OrchestratorConfig, logger: 
     ...(signingKey ? { signingKey } : {}),
     logger: logger.child({ component: 'relay' }),
     ownedPartitions: () => ownedSagaPartitions,
-    onPublished: (rows: readonly OutboxRow[], at: number) => {
+    onPublished: (rows: readonly OutboxRow[], at: number, timing: RelayTiming) => {
       published.inc(rows.length);
+      relayPhase.observe({ phase: 'read' }, (timing.rowsAt - timing.readAt) / 1000);
+      relayPhase.observe({ phase: 'encode' }, (timing.encodedAt - timing.rowsAt) / 1000);
+      relayPhase.observe({ phase: 'send' }, (timing.sentAt - timing.encodedAt) / 1000);
+      relayPhase.observe({ phase: 'delete' }, (timing.deletedAt - timing.sentAt) / 1000);
+      outboxWait.observe(Math.max(0, timing.readAt - new Date(rows[0]!.created_at).getTime()) / 1000);
       for (const row of rows) {
         if (row.caused_at === null || row.event.type.startsWith('saga.')) continue;
         const latency = at - Number(row.caused_at);
@@ -190,6 +198,9 @@ export const startSagaOrchestrator = async (config: OrchestratorConfig, logger: 
     },
     partitionAssigners: [coPartitionedAssigner],
     ...(verifier ? { identity: { verifier, ...(signingKey ? { signingKey } : {}) } } : {}),
+    // A saga's events all reach it through its own saga partition's transaction order; decisions lock the
+    // saga rows they touch, so the batches of one fetch share a transaction.
+    groupCommit: true,
     partitionsConcurrently: config.concurrency,
     consumerConfig: { sessionTimeout: config.sessionTimeoutMs, maxWaitTimeInMs: 100 },
     onAssigned: (assignment) => {
@@ -202,6 +213,7 @@ export const startSagaOrchestrator = async (config: OrchestratorConfig, logger: 
     },
     onBatch: (report) => {
       rejected.inc(report.rejected);
+      consumerLatency(report);
       backlog.consumed(report.topic, report.partition, report.nextOffset);
       relay.wake();
     },
