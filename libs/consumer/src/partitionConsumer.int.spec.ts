@@ -207,6 +207,32 @@ describe('PartitionConsumer', () => {
     expect(byTopic(agentTopic).reduce((n, r) => n + r.rejected, 0)).toBe(0);
   });
 
+  it('gives a batch select passed over entirely no transaction, carries its position with the next one, and stores it on stop', async () => {
+    const reports: BatchReport[] = [];
+    const options = { select: (r: { key: string | null }) => r.key !== 'skip', onBatch: (r: BatchReport) => reports.push(r) };
+    const stored = async () => (await readOffsets(db, schema, name).catch(() => new Map<string, bigint>())).get(offsetKey(taskTopic, 0));
+    const fetched = () => reports.reduce((n, r) => n + r.fetched, 0);
+    await start(options);
+    await publish(3, 'keep');
+    await eventually(async () => (await stored()) === 3n, 30_000, 'the first three');
+    await publish(5, 'skip');
+    await eventually(() => fetched() === 8, 30_000, 'the passed-over batch');
+    expect(reports.at(-1)).toMatchObject({ fetched: 5, applied: 0, transactionBatches: 0, nextOffset: 8n });
+    await publish(2, 'keep');
+    await eventually(async () => (await stored()) === 10n, 30_000, 'the next transaction, past the passed-over records');
+    expect((await applied()).map((r) => Number(r.offset))).toEqual([0, 1, 2, 8, 9]);
+    await publish(4, 'skip');
+    await eventually(() => fetched() === 14, 30_000, 'the second passed-over batch');
+    await consumer!.stop();
+    expect(await stored()).toBe(14n);
+    // Restarted: nothing applied twice, and nothing to reposition around.
+    await start(options);
+    await publish(1, 'keep');
+    await eventually(async () => (await stored()) === 15n, 30_000, 'the record after the restart');
+    expect((await applied()).map((r) => Number(r.offset))).toEqual([0, 1, 2, 8, 9, 14]);
+    expect(logLines.filter((l) => /beyond|wrongly/.test(l.msg))).toEqual([]);
+  });
+
   it('waits out a registry outage longer than the session timeout without losing its membership, then applies everything', async () => {
     const proxy = await registryProxy(config.registry.url);
     let joins = 0;

@@ -76,6 +76,13 @@ export class PartitionConsumer<Context = void> {
   /** With `groupCommit`: the group the next batch joins, and the chain of groups being applied, one at a time. */
   private forming: Member[] | undefined;
   private applying: Promise<void> = Promise.resolve();
+  /** Per `topic/partition`, the offset the next batch must start at: where it was sought, or the end of the last batch handled. */
+  private readonly expected = new Map<string, bigint>();
+  /**
+   * Per `topic/partition`, the end of batches `select` passed over entirely, not yet in Postgres:
+   * written with the partition's next transaction, or by the advisory timer.
+   */
+  private readonly deferred = new Map<string, bigint>();
 
   constructor(options: PartitionConsumerOptions<Context>) {
     this.options = resolveOptions(options);
@@ -112,6 +119,8 @@ export class PartitionConsumer<Context = void> {
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       this.assignment = payload.memberAssignment;
       this.positioned = false;
+      this.expected.clear();
+      this.deferred.clear();
       this.options.onAssigned?.(payload.memberAssignment);
     });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
@@ -165,15 +174,26 @@ export class PartitionConsumer<Context = void> {
     );
     this.waitingFor = undefined;
     if (!records || !isRunning() || isStale()) return;
+    const key = offsetKey(batch.topic, batch.partition);
     let result: MemberResult | undefined;
-    try {
-      result = await this.join({ payload, offsets: batch.messages.map((m) => BigInt(m.offset)), records, receivedAt: started, decodedAt: Date.now() });
-    } catch (error) {
-      if (error instanceof ReseekNeeded) return this.reposition();
-      throw error;
+    if (this.options.select && records.length === 0 && this.options.stopAt === undefined && this.expected.get(key) === BigInt(batch.messages[0]!.offset)) {
+      // Nothing here for the target (an orchestrator reading its own commands back): no transaction,
+      // which would make the next batch wait. Its position rides on the partition's next one.
+      this.deferred.set(key, BigInt(batch.messages.at(-1)!.offset) + 1n);
+      result = { outcome: { applied: 0, skipped: 0, rejected: 0, undecodable: 0 }, transactionBatches: 0, phases: { decodeMs: Date.now() - started, queueMs: 0, prepareMs: 0, beginMs: 0, applyMs: 0, commitMs: 0 } };
+    } else {
+      try {
+        result = await this.join({ payload, offsets: batch.messages.map((m) => BigInt(m.offset)), records, receivedAt: started, decodedAt: Date.now() });
+      } catch (error) {
+        if (error instanceof ReseekNeeded) return this.reposition();
+        throw error;
+      }
+      if (!result) return;
+      // Its position, written in that transaction, is beyond any passed over before it.
+      this.deferred.delete(key);
     }
-    if (!result) return;
     const last = batch.messages.at(-1)!.offset;
+    this.expected.set(key, BigInt(last) + 1n);
     resolveOffset(last);
     this.lastBatchAt = Date.now();
     this.advisory.set(offsetKey(batch.topic, batch.partition), { topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() });
@@ -288,10 +308,13 @@ export class PartitionConsumer<Context = void> {
     if (schema !== this.currentSchema) throw new ReseekNeeded();
     if (this.options.synchronousCommit === false) await trx.raw('set local synchronous_commit = off');
     const fresh: { member: Member; offsets: bigint[]; isFresh: (offset: bigint) => boolean }[] = [];
-    const locked = members.length > 1 && this.positions.lockAll ? await this.positions.lockAll(trx, schema, members.map((m) => m.payload.batch)) : undefined;
+    const locked = members.length > 1 ? await this.lockPositions(trx, schema, members.map((m) => m.payload.batch)) : undefined;
     for (const member of members) {
       const { topic, partition } = member.payload.batch;
-      const stored = locked ? locked.get(offsetKey(topic, partition)) : await this.positions.lock(trx, schema, topic, partition);
+      const inPostgres = locked ? locked.get(offsetKey(topic, partition)) : await this.positions.lock(trx, schema, topic, partition);
+      // The batches passed over since were checked against `expected` on the way: this one may start where they end.
+      const passedOver = this.deferred.get(offsetKey(topic, partition));
+      const stored = passedOver !== undefined && (inPostgres === undefined || passedOver > inPostgres) ? passedOver : inPostgres;
       const stop = this.options.stopAt?.get(offsetKey(topic, partition));
       const isFresh = (offset: bigint) => (stored === undefined || offset >= stored) && (stop === undefined || offset < stop);
       const offsets = member.offsets.filter(isFresh);
@@ -301,7 +324,7 @@ export class PartitionConsumer<Context = void> {
     }
     timing.locked = timing.applied = Date.now();
     const candidates = members.length === 1 ? records.filter((r) => fresh[0]!.isFresh(BigInt(r.offset))) : fresh.flatMap((f) => f.member.records.filter((r) => f.isFresh(BigInt(r.offset))));
-    if (candidates.length === 0) return fresh.map((f) => ({ applied: 0, skipped: f.member.offsets.length, rejected: 0, undecodable: 0 }));
+    if (fresh.every((f) => f.offsets.length === 0)) return fresh.map((f) => ({ applied: 0, skipped: f.member.offsets.length, rejected: 0, undecodable: 0 }));
 
     const keep = this.options.undecodable === 'keep';
     const undecodable: Rejection[] = keep ? [] : candidates.filter((r) => r.decodeError !== undefined).map((r) => ({ record: r, error: r.decodeError }));
@@ -326,7 +349,38 @@ export class PartitionConsumer<Context = void> {
     });
   }
 
+  /**
+   * Stores the positions of partitions whose last batches were all passed over, so a restart does
+   * not read them again. Never moves a position back: a batch's transaction may have stored more.
+   */
+  private async writeDeferred(): Promise<void> {
+    const schema = this.currentSchema;
+    if (this.deferred.size === 0 || schema === undefined) return;
+    const pending = [...this.deferred];
+    const partitions = pending.map(([key]) => {
+      const [topic, partition] = [key.slice(0, key.lastIndexOf('/')), Number(key.slice(key.lastIndexOf('/') + 1))];
+      return { topic, partition };
+    });
+    await this.options.db.transaction(async (trx) => {
+      const stored = await this.lockPositions(trx, schema, partitions);
+      const writes = partitions.map((p, i) => ({ ...p, nextOffset: pending[i]![1] })).filter((w) => (stored.get(offsetKey(w.topic, w.partition)) ?? -1n) < w.nextOffset);
+      await this.positions.write(trx, schema, writes);
+    });
+    for (const [key, next] of pending) if (this.deferred.get(key) === next) this.deferred.delete(key);
+  }
+
+  private async lockPositions(trx: Knex.Transaction, schema: string, partitions: readonly { topic: string; partition: number }[]): Promise<Map<string, bigint>> {
+    if (this.positions.lockAll) return this.positions.lockAll(trx, schema, partitions);
+    const stored = new Map<string, bigint>();
+    for (const { topic, partition } of partitions) {
+      const at = await this.positions.lock(trx, schema, topic, partition);
+      if (at !== undefined) stored.set(offsetKey(topic, partition), at);
+    }
+    return stored;
+  }
+
   private async commitAdvisory(): Promise<void> {
+    await this.writeDeferred().catch((error: unknown) => this.options.logger.debug({ err: error }, 'could not store the positions of passed-over batches yet; they go with the next transaction'));
     this.advisoryCommittedAt = Date.now();
     const offsets = [...this.advisory.values()];
     this.advisory.clear();
@@ -379,7 +433,11 @@ export class PartitionConsumer<Context = void> {
       await admin.disconnect();
     }
     if (corrections.length > 0) await db.transaction((trx) => this.positions.write(trx, schema, corrections));
-    for (const s of seeks) consumer.seek({ topic: s.topic, partition: s.partition, offset: s.nextOffset.toString() });
+    this.deferred.clear();
+    for (const s of seeks) {
+      this.expected.set(offsetKey(s.topic, s.partition), s.nextOffset);
+      consumer.seek({ topic: s.topic, partition: s.partition, offset: s.nextOffset.toString() });
+    }
     this.currentSchema = schema;
     this.positioned = true;
     logger.info({ schema, partitions: this.health().assigned }, 'positioned at the offsets stored in Postgres');
