@@ -3,6 +3,7 @@ import { Session } from 'node:inspector/promises';
 import { join, relative } from 'node:path';
 import { repoRoot } from '../infra/settings';
 import { auditBenchmark } from './audit';
+import { sagasBenchmark } from './sagas';
 import { consumeThroughBus } from './consume';
 import { publishThroughBus } from './publish';
 import { replayBenchmark } from './replay';
@@ -16,9 +17,10 @@ import { chunk, taskCreatedInputs } from './workload';
  * CPU profile of one path, warm: `publish` (publishMany of task.created) or `consume` (a `#`
  * subscription over a pre-filled topic), the bus alone; `rebuild` (the replay bench's rebuild, in
  * this process); `audit` (the audit sink as its own process, profiled from start
- * to SIGTERM by cpuProfilePreload.cjs). For the first three only the measured part is sampled.
+ * to SIGTERM by cpuProfilePreload.cjs); `sagas` (the saga orchestrator as its own process through the
+ * sagas bench, profiled the same way). For the first three only the measured part is sampled.
  *
- *   npx tsx scripts/bench/profile.ts publish|publish-signed|consume|rebuild|audit [events]
+ *   npx tsx scripts/bench/profile.ts publish|publish-signed|consume|rebuild|audit|sagas [events]
  *
  * Writes bench/results/profiles/<scenario>.cpuprofile (open in Chrome DevTools or speedscope) and
  * prints the functions with the most self time, and self time per package / source file.
@@ -128,7 +130,7 @@ const sampled = async <T>(session: Session, work: () => Promise<T>): Promise<{ r
   return { result, profile };
 };
 
-const scenarios = ['publish', 'publish-signed', 'consume', 'rebuild', 'audit'] as const;
+const scenarios = ['publish', 'publish-signed', 'consume', 'rebuild', 'audit', 'sagas'] as const;
 
 const main = async (): Promise<void> => {
   const scenario = process.argv[2] as (typeof scenarios)[number];
@@ -151,11 +153,12 @@ const main = async (): Promise<void> => {
       });
       profile = taken!;
       rate = replay.rebuild.eventsPerSec;
-    } else if (scenario === 'audit') {
-      const dir = join(repoRoot, 'bench', 'results', 'profiles', 'audit-sink');
+    } else if (scenario === 'audit' || scenario === 'sagas') {
+      const dir = join(repoRoot, 'bench', 'results', 'profiles', scenario === 'audit' ? 'audit-sink' : 'saga-orchestrator');
       rmSync(dir, { recursive: true, force: true });
       mkdirSync(dir, { recursive: true });
-      rate = (await auditBenchmark(events, log, say, { NODE_OPTIONS: `--require ${join(__dirname, 'cpuProfilePreload.cjs')}`, AGENTBUS_CPU_PROF_DIR: dir })).sink.eventsPerSec;
+      const env = { NODE_OPTIONS: `--require ${join(__dirname, 'cpuProfilePreload.cjs')}`, AGENTBUS_CPU_PROF_DIR: dir };
+      rate = scenario === 'audit' ? (await auditBenchmark(events, log, say, env)).sink.eventsPerSec : (await sagasBenchmark(Math.min(events, 5000), log, say, env)).orchestrated.sagasPerSec;
       const newest = readdirSync(dir)
         .map((f) => join(dir, f))
         .sort((a, b) => statSync(b).size - statSync(a).size)[0];

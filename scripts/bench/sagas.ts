@@ -122,7 +122,7 @@ const request = (sagaId: string) => ({ type: 'workflow.requested', source: 'benc
  * workflow.requested to the last saga completed in Postgres (polled every 20 ms). The baseline is the
  * same three hops chained by the agents themselves over the bus, measured in the same run.
  */
-export const sagasBenchmark = async (count: number, log: Logger, say: (line: string) => void): Promise<SagaBenchResult> => {
+export const sagasBenchmark = async (count: number, log: Logger, say: (line: string) => void, orchestratorEnv: NodeJS.ProcessEnv = {}): Promise<SagaBenchResult> => {
   const chainWorld = await benchWorld('saga-chain', log);
   let chained: SagaRun;
   try {
@@ -152,7 +152,7 @@ export const sagasBenchmark = async (count: number, log: Logger, say: (line: str
   try {
     const bus = await world.bus();
     const metricsUrl = `http://127.0.0.1:${await freePort()}/metrics`;
-    orchestrator = spawnService('services/saga-orchestrator/src/main.ts', { AGENTBUS_TOPIC_PREFIX: world.prefix, DATABASE_URL: database.url, SAGA_ORCHESTRATOR_HTTP_PORT: new URL(metricsUrl).port, SAGA_AGENT_DIRECTORY: 'read-model', LOG_LEVEL: 'info' });
+    orchestrator = spawnService('services/saga-orchestrator/src/main.ts', { AGENTBUS_TOPIC_PREFIX: world.prefix, DATABASE_URL: database.url, SAGA_ORCHESTRATOR_HTTP_PORT: new URL(metricsUrl).port, SAGA_AGENT_DIRECTORY: 'read-model', LOG_LEVEL: 'info', ...orchestratorEnv });
     const started = Date.now();
     while (!orchestrator.output().includes('owning saga partitions')) {
       if (orchestrator.child.exitCode !== null || Date.now() - started > 90_000) throw new Error(`the orchestrator did not start:\n${orchestrator.output().slice(-2000)}`);

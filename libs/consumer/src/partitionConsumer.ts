@@ -47,6 +47,9 @@ interface Member {
 /** How often the group's Kafka offsets are brought up to the positions stored in Postgres. */
 const advisoryCommitEveryMs = 5000;
 
+/** A group commit closes at this many records, so a burst makes several bounded transactions rather than one huge one. */
+const maxGroupRecords = 10_000;
+
 /** Heartbeats well inside the session timeout, as Kafka's own clients default to a third of it. */
 const heartbeatFor = (sessionTimeout: number): number => Math.min(3000, Math.floor(sessionTimeout / 3));
 
@@ -222,7 +225,7 @@ export class PartitionConsumer<Context = void> {
     return new Promise((settle, fail) => {
       const joined: Member = { ...member, settle, fail };
       if (!this.options.groupCommit) return void this.applyGroup([joined]);
-      if (this.forming) return void this.forming.push(joined);
+      if (this.forming && this.forming.reduce((n, m) => n + m.records.length, 0) < maxGroupRecords) return void this.forming.push(joined);
       const group = [joined];
       this.forming = group;
       // setImmediate: the batches of one fetch that kafkajs starts together all join before it closes.

@@ -7,7 +7,7 @@ import { createTestDatabase, createTestTopics, type TestDatabase, type TestTopic
 import type { Knex } from 'knex';
 import type { Producer } from 'kafkajs';
 import { OutboxRelay } from './outboxRelay';
-import { appendOutbox, migrateSagaStore, sagaSchema } from './sagaStore';
+import { appendOutbox, migrateSagaStore, postponeTimers, sagaSchema } from './sagaStore';
 
 jest.setTimeout(60_000);
 
@@ -63,5 +63,33 @@ describe('outbox relay (real Kafka and Postgres)', () => {
     expect(late - deadline.getTime()).toBeGreaterThanOrEqual(8_000);
     expect(late - deadline.getTime()).toBeLessThan(8_000 + 30_000);
     expect(await wakeupOf('prompt')).toBe(deadline.getTime());
+  });
+
+  it('stores a group commit\'s outbox of more rows than one statement\'s 65,535 parameters hold, and postpones timers while a transaction holds their sagas', async () => {
+    const events = Array.from({ length: 10_000 }, (_, i) =>
+      createEvent({ type: 'task.assigned', source: 'saga-orchestrator', payload: { taskId: `s${i}.reserve.1`, agentId: 'stock-1', assignedBy: 'saga-orchestrator', description: 'reserve', input: '{}', deadline: null } }),
+    );
+    await db.transaction((trx) => appendOutbox(trx, events.map((event, i) => ({ sagaId: `s${i}`, partition: 0, events: [event], causedAt: null })), (e) => e.id, new Date()));
+    expect(await db.withSchema(sagaSchema).from('outbox').count<{ count: string }[]>('* as count')).toEqual([{ count: '10000' }]);
+
+    const now = Date.now();
+    const ids = ['a', 'b', 'c'];
+    await db.withSchema(sagaSchema).table('sagas').insert(ids.map((saga_id) => ({ saga_id, saga_name: 'order', status: 'running', partition: 0, state: '{}', next_wakeup: new Date(now), version: 1, created_at: new Date(now), updated_at: new Date(now) })));
+    // A deciding transaction holds the sagas (locked in id order); the postponement waits for it, then applies.
+    let release!: () => void;
+    let locked!: () => void;
+    const held = new Promise<void>((r) => (locked = r));
+    const holding = db.transaction(async (trx) => {
+      await trx.withSchema(sagaSchema).from('sagas').whereIn('saga_id', ids).orderBy('saga_id').forUpdate();
+      locked();
+      await new Promise<void>((r) => (release = r));
+    });
+    await held;
+    const postponing = postponeTimers(db, new Map([['c', 5_000], ['a', 5_000]]));
+    release();
+    await Promise.all([holding, postponing]);
+    expect(await wakeupOf('a')).toBe(now + 5_000);
+    expect(await wakeupOf('b')).toBe(now);
+    expect(await wakeupOf('c')).toBe(now + 5_000);
   });
 });

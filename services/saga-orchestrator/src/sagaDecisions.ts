@@ -4,7 +4,7 @@ import { loggerForEvent, type Logger } from '@agentbus/logger';
 import { decideSaga, isFinished, nextWakeup, type AgentSnapshot, type SagaDefinition, type SagaInput } from '@agentbus/sagas';
 import { coPartitionedKey, partitionOf } from './partitioning';
 import { messageKey, type SagaRoute } from './sagaRouter';
-import { appendOutbox, loadSagas, sagaSchema, saveSagas, type StoredSaga } from './sagaStore';
+import { appendOutbox, chunked, loadSagas, sagaSchema, saveSagas, type StoredSaga } from './sagaStore';
 
 export const orchestratorSource = 'saga-orchestrator';
 
@@ -56,7 +56,7 @@ export const sagaDecisions = ({ definitions, partitions, counters, logger }: Sag
     const keys = changed.flatMap(({ saga, events }) =>
       events.filter((e) => e.type === 'saga.step.dispatched').map((e) => ({ key: (e.payload as { correlationKey: string }).correlationKey, saga_id: saga.state.sagaId })),
     );
-    if (keys.length > 0) await trx.withSchema(sagaSchema).table('saga_keys').insert(keys).onConflict('key').ignore();
+    for (const chunk of chunked(keys, 2)) await trx.withSchema(sagaSchema).table('saga_keys').insert(chunk).onConflict('key').ignore();
     await appendOutbox(trx, changed.map(({ saga, events, causedAt }) => ({ sagaId: saga.state.sagaId, partition: saga.partition, events, causedAt })), messageKey, at);
   };
 

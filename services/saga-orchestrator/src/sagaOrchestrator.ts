@@ -62,8 +62,9 @@ export const startSagaOrchestrator = async (config: OrchestratorConfig, logger: 
   const definitions = new Map((options.definitions ?? builtInSagas).map((d) => [d.name, d as SagaDefinition]));
   const capabilityNeeds = [...definitions.values()].flatMap(capabilitiesOf);
 
-  // Group commit: one transaction for the consumed batches at a time; the relay, the timers and positioning need theirs.
-  const db = createDatabase({ url: connection.databaseUrl, applicationName: 'agentbus-saga-orchestrator', poolMax: 4, logger });
+  // Group commit: one transaction for the consumed batches at a time; the agent directory, the relay, the timers,
+  // positioning and the passed-over positions need theirs.
+  const db = createDatabase({ url: connection.databaseUrl, applicationName: 'agentbus-saga-orchestrator', poolMax: 6, logger });
   await migrateSagaStore(db);
   const { verifier, signingKey } = await serviceIdentity(config.identity, db, logger);
   const directory = new CachedDirectory(options.directory ?? (config.agentDirectory === 'presence' ? presenceDirectory(db) : readModelDirectory(db)), (error, capability) =>

@@ -49,6 +49,15 @@ const migrations: SchemaMigration[] = [
       });
     },
   },
+  {
+    // The outbox is a queue: every row is deleted moments after it is written. With the default
+    // thresholds (20 % of the table) a burst leaves its dead rows for the relay to step over on every
+    // read until a vacuum comes; vacuum it after every thousand dead rows instead.
+    name: '002_outbox_vacuum',
+    up: async (knex) => {
+      await knex.raw(`alter table ${sagaSchema}.outbox set (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 1000, autovacuum_vacuum_cost_delay = 0)`);
+    },
+  },
 ];
 
 export const migrateSagaStore = async (db: Knex): Promise<void> => {
@@ -68,16 +77,28 @@ export interface StoredSaga {
   isNew: boolean;
 }
 
-/** Locks and loads sagas; a saga not stored yet comes back as a new one. */
+/**
+ * Locks and loads sagas; a saga not stored yet comes back as a new one. Rows are locked in saga id
+ * order, as postponeTimers locks them, so two transactions over overlapping sagas never deadlock.
+ */
 export const loadSagas = async (trx: Knex.Transaction, sagaIds: readonly string[], partitionOf: (sagaId: string) => number): Promise<Map<string, StoredSaga>> => {
   const rows: { saga_id: string; state: SagaState; version: number; partition: number }[] =
-    sagaIds.length === 0 ? [] : await trx.withSchema(sagaSchema).from('sagas').select('saga_id', 'state', 'version', 'partition').whereIn('saga_id', sagaIds).forUpdate();
+    sagaIds.length === 0 ? [] : await trx.withSchema(sagaSchema).from('sagas').select('saga_id', 'state', 'version', 'partition').whereIn('saga_id', sagaIds).orderBy('saga_id').forUpdate();
   const found = new Map(rows.map((r) => [r.saga_id, { state: r.state, version: r.version, partition: r.partition, isNew: false }]));
   for (const id of sagaIds) if (!found.has(id)) found.set(id, { state: initialSagaState(id), version: 0, partition: partitionOf(id), isNew: true });
   return found;
 };
 
-/** Every changed saga of a transaction in one statement: new ones inserted, known ones updated. */
+/** Postgres takes at most 65,535 parameters per statement; a transaction of a large group commit can hold more rows. */
+const rowsPerStatement = (columns: number): number => Math.floor(60_000 / columns);
+export const chunked = <T>(rows: readonly T[], columns: number): T[][] => {
+  const size = rowsPerStatement(columns);
+  const chunks: T[][] = [];
+  for (let i = 0; i < rows.length; i += size) chunks.push(rows.slice(i, i + size));
+  return chunks;
+};
+
+/** Every changed saga of a transaction in as few statements as Postgres takes: new ones inserted, known ones updated. */
 export const saveSagas = async (trx: Knex.Transaction, sagas: readonly { saga: StoredSaga; nextWakeup: number | undefined }[], now: Date): Promise<void> => {
   if (sagas.length === 0) return;
   const rows = sagas.map(({ saga, nextWakeup }) => ({
@@ -91,7 +112,7 @@ export const saveSagas = async (trx: Knex.Transaction, sagas: readonly { saga: S
     created_at: now,
     updated_at: now,
   }));
-  await trx.withSchema(sagaSchema).table('sagas').insert(rows).onConflict('saga_id').merge(['saga_name', 'status', 'state', 'next_wakeup', 'version', 'updated_at']);
+  for (const chunk of chunked(rows, 9)) await trx.withSchema(sagaSchema).table('sagas').insert(chunk).onConflict('saga_id').merge(['saga_name', 'status', 'state', 'next_wakeup', 'version', 'updated_at']);
 };
 
 export interface OutboxRow {
@@ -122,9 +143,13 @@ export const postponeTimers = async (db: Knex, delays: ReadonlyMap<string, numbe
   if (delays.size === 0) return;
   const rows = JSON.stringify([...delays].map(([saga_id, delay_ms]) => ({ saga_id, delay_ms: Math.round(delay_ms) })));
   await db.raw(
-    `update ${sagaSchema}.sagas s set next_wakeup = s.next_wakeup + d.delay_ms * interval '1 millisecond'
-     from json_to_recordset(?::json) as d(saga_id text, delay_ms bigint)
-     where s.saga_id = d.saga_id and s.next_wakeup is not null`,
+    // Locked first in saga id order (as loadSagas locks), not in the order the update finds them:
+    // the deciding transactions lock many sagas at once and would otherwise deadlock with this.
+    `with d as (select * from json_to_recordset(?::json) as d(saga_id text, delay_ms bigint)),
+          locked as (select s.saga_id from ${sagaSchema}.sagas s join d using (saga_id) where s.next_wakeup is not null order by s.saga_id for update of s)
+     update ${sagaSchema}.sagas s set next_wakeup = s.next_wakeup + d.delay_ms * interval '1 millisecond'
+     from d join locked using (saga_id)
+     where s.saga_id = d.saga_id`,
     [rows],
   );
 };
@@ -133,6 +158,5 @@ export const appendOutbox = async (trx: Knex.Transaction, entries: readonly Outb
   const rows = entries.flatMap(({ sagaId, partition, events, causedAt }) =>
     events.map((event) => ({ event_id: event.id, saga_id: sagaId, partition, message_key: keyOf(event), event: JSON.stringify(event), created_at: now, caused_at: causedAt })),
   );
-  if (rows.length === 0) return;
-  await trx.withSchema(sagaSchema).table('outbox').insert(rows);
+  for (const chunk of chunked(rows, 7)) await trx.withSchema(sagaSchema).table('outbox').insert(chunk);
 };
