@@ -233,6 +233,77 @@ describe('PartitionConsumer', () => {
     expect(logLines.filter((l) => /beyond|wrongly/.test(l.msg))).toEqual([]);
   });
 
+  it('with groupCommit fetches the next batch while a transaction runs, and seeks back to Postgres when a transaction fails after that', async () => {
+    const target = fakeTarget();
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    let holding = false;
+    let failSchema = false;
+    const slow: ConsumerTarget = {
+      schema: async (trx) => {
+        if (failSchema) {
+          failSchema = false;
+          throw new Error('the schema lookup failed once');
+        }
+        return target.schema(trx);
+      },
+      apply: async (trx, s, records, context) => {
+        if (records.some((r) => (r.event!.payload as { description: string }).description === 'hold')) {
+          holding = true;
+          await released;
+        }
+        return target.apply(trx, s, records, context);
+      },
+    };
+    const reports: BatchReport[] = [];
+    const received: string[] = [];
+    await start({ target: slow, groupCommit: true, onBatch: (r) => reports.push(r), select: (r) => received.push(r.offset) > 0 });
+    await publish(1, 'task-1', () => 'hold');
+    await eventually(() => holding, 30_000, 'the first transaction to hold');
+    await publish(2, 'task-1', (i) => `after ${i}`);
+    // Received while the first transaction is still open: the fetch overlapped it.
+    await eventually(() => received.includes('2'), 30_000, 'the next batch, fetched during the first transaction');
+    expect(reports).toEqual([]);
+    release();
+    await eventually(() => reports.reduce((n, r) => n + r.fetched, 0) >= 3, 30_000, 'both batches');
+    const [first, second] = reports;
+    expect(second!.receivedAt).toBeLessThan(first!.receivedAt + first!.durationMs);
+
+    // A transaction that fails once kafkajs has moved on: the consumer seeks back and nothing is lost or applied twice.
+    failSchema = true;
+    await publish(3, 'task-1', (i) => `later ${i}`);
+    await publish(2, 'task-1', (i) => `last ${i}`);
+    await eventually(async () => (await applied()).length === 8, 30_000, 'all eight records');
+    expect((await applied()).map((r) => Number(r.offset))).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(logLines.some((l) => l.level === 'error' && /seeking back/.test(l.msg))).toBe(true);
+  });
+
+  it('with groupCommit never lets a batch passed over skip a batch before it whose transaction has yet to lock its position', async () => {
+    const target = fakeTarget();
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    let preparing = false;
+    const slowToPrepare: ConsumerTarget = {
+      ...target,
+      prepare: async () => {
+        preparing = true;
+        await released;
+      },
+    };
+    const received: string[] = [];
+    await start({ target: slowToPrepare, groupCommit: true, select: (r) => (received.push(r.offset), r.key !== 'skip') });
+    await publish(1, 'keep');
+    // The group has begun (kafkajs fetches on) but holds no lock yet; a passed-over batch arrives meanwhile.
+    await eventually(() => preparing, 30_000, 'the first group to begin');
+    await publish(2, 'skip');
+    await eventually(() => received.includes('2'), 30_000, 'the passed-over batch');
+    release();
+    await eventually(async () => (await applied()).length === 1, 30_000, 'the first record');
+    expect((await applied()).map((r) => Number(r.offset))).toEqual([0]);
+    await consumer!.stop();
+    expect((await readOffsets(db, schema, name)).get(offsetKey(taskTopic, 0))).toBe(3n);
+  });
+
   it('waits out a registry outage longer than the session timeout without losing its membership, then applies everything', async () => {
     const proxy = await registryProxy(config.registry.url);
     let joins = 0;

@@ -40,6 +40,8 @@ interface Member {
   records: ConsumedRecord[];
   receivedAt: number;
   decodedAt: number;
+  /** Called when its transaction begins (pipelined batches). */
+  begun?: () => void;
   settle(result: MemberResult | undefined): void;
   fail(error: unknown): void;
 }
@@ -145,6 +147,8 @@ export class PartitionConsumer<Context = void> {
     clearInterval(this.advisoryTimer);
     await this.commitAdvisory().catch(() => undefined);
     await this.consumer?.disconnect();
+    // Pipelined transactions still running finish (the ones queued behind them see kafkajs stopped and drop their batches).
+    await this.storePassedOver();
     await this.producer?.disconnect();
   }
 
@@ -184,6 +188,24 @@ export class PartitionConsumer<Context = void> {
       // which would make the next batch wait. Its position rides on the partition's next one.
       this.deferred.set(key, BigInt(batch.messages.at(-1)!.offset) + 1n);
       result = { outcome: { applied: 0, skipped: 0, rejected: 0, undecodable: 0 }, transactionBatches: 0, phases: { decodeMs: Date.now() - started, queueMs: 0, prepareMs: 0, beginMs: 0, applyMs: 0, commitMs: 0 } };
+    } else if (this.options.groupCommit) {
+      // Pipelined: kafkajs fetches again only once every batch of a fetch is handled, so this handler
+      // returns as soon as its transaction begins, and the next fetch overlaps it. The batch's offset
+      // is resolved then; should the transaction fail, the consumer seeks back to Postgres' positions.
+      let begun!: () => void;
+      const beginning = new Promise<'begun'>((resolve) => (begun = () => resolve('begun')));
+      const committed = this.join({ payload, offsets: batch.messages.map((m) => BigInt(m.offset)), records, receivedAt: started, decodedAt: Date.now(), begun });
+      committed
+        .then(
+          (done) => (done ? this.completed(payload, done, started) : undefined),
+          (error: unknown) => this.pipelineFailed(error),
+        )
+        .catch((error: unknown) => logger.error({ err: error }, 'reporting a batch failed'));
+      if ((await Promise.race([beginning, committed.catch(() => undefined)])) !== 'begun') return;
+      const last = batch.messages.at(-1)!.offset;
+      this.expected.set(key, BigInt(last) + 1n);
+      resolveOffset(last);
+      return;
     } else {
       try {
         result = await this.join({ payload, offsets: batch.messages.map((m) => BigInt(m.offset)), records, receivedAt: started, decodedAt: Date.now() });
@@ -192,12 +214,28 @@ export class PartitionConsumer<Context = void> {
         throw error;
       }
       if (!result) return;
-      // Its position, written in that transaction, is beyond any passed over before it.
-      this.deferred.delete(key);
     }
     const last = batch.messages.at(-1)!.offset;
     this.expected.set(key, BigInt(last) + 1n);
     resolveOffset(last);
+    await this.completed(payload, result, started);
+  }
+
+  /** A transaction of a pipelined batch failed after kafkajs moved on: back to the positions in Postgres. */
+  private pipelineFailed(error: unknown): void {
+    if (!(error instanceof ReseekNeeded)) this.options.logger.error({ err: error }, 'applying a batch failed; seeking back to the positions stored in Postgres');
+    this.positioned = false;
+    void this.reposition().catch((e: unknown) => this.options.logger.error({ err: e }, 'could not reposition after a failed batch; the next batch tries again'));
+  }
+
+  /** After a batch's transaction: its Kafka offset (advisory), health and report. */
+  private async completed(payload: EachBatchPayload, result: MemberResult, started: number): Promise<void> {
+    const { batch } = payload;
+    const { logger } = this.options;
+    const key = offsetKey(batch.topic, batch.partition);
+    const last = batch.messages.at(-1)!.offset;
+    // Its position, written in that transaction, is beyond any passed over before it.
+    if (result.transactionBatches > 0 && (this.deferred.get(key) ?? 0n) <= BigInt(last) + 1n) this.deferred.delete(key);
     this.lastBatchAt = Date.now();
     this.advisory.set(offsetKey(batch.topic, batch.partition), { topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() });
     if (this.lastBatchAt - this.advisoryCommittedAt >= advisoryCommitEveryMs) await this.commitAdvisory().catch((error: unknown) => logger.debug({ err: error }, 'advisory Kafka offset commit failed; Postgres holds the positions'));
@@ -221,7 +259,7 @@ export class PartitionConsumer<Context = void> {
    * the batches kafkajs hands over meanwhile (other partitions) join. Settles with the batch's
    * outcome, or undefined when it went stale first.
    */
-  private join(member: Omit<Member, 'settle' | 'fail'>): Promise<MemberResult | undefined> {
+  private join(member: Omit<Member, 'settle' | 'fail' | 'begun'> & { begun?: () => void }): Promise<MemberResult | undefined> {
     return new Promise((settle, fail) => {
       const joined: Member = { ...member, settle, fail };
       if (!this.options.groupCommit) return void this.applyGroup([joined]);
@@ -246,6 +284,7 @@ export class PartitionConsumer<Context = void> {
       else m.settle(undefined);
     }
     if (live.length === 0) return;
+    for (const m of live) m.begun?.();
     const { logger, retry: policy } = this.options;
     const first = live[0]!.payload;
     const records = live.length === 1 ? live[0]!.records : live.flatMap((m) => m.records);
@@ -315,9 +354,11 @@ export class PartitionConsumer<Context = void> {
     for (const member of members) {
       const { topic, partition } = member.payload.batch;
       const inPostgres = locked ? locked.get(offsetKey(topic, partition)) : await this.positions.lock(trx, schema, topic, partition);
-      // The batches passed over since were checked against `expected` on the way: this one may start where they end.
+      // The batches passed over before this one were checked against `expected` on the way: it may
+      // start where they end. A batch that came before them (pipelined, still waiting) may not.
       const passedOver = this.deferred.get(offsetKey(topic, partition));
-      const stored = passedOver !== undefined && (inPostgres === undefined || passedOver > inPostgres) ? passedOver : inPostgres;
+      const after = passedOver !== undefined && member.offsets[0]! >= passedOver && (inPostgres === undefined || passedOver > inPostgres);
+      const stored = after ? passedOver : inPostgres;
       const stop = this.options.stopAt?.get(offsetKey(topic, partition));
       const isFresh = (offset: bigint) => (stored === undefined || offset >= stored) && (stop === undefined || offset < stop);
       const offsets = member.offsets.filter(isFresh);
@@ -382,8 +423,14 @@ export class PartitionConsumer<Context = void> {
     return stored;
   }
 
-  private async commitAdvisory(): Promise<void> {
+  /** `writeDeferred` once the pipelined batches before the passed-over ones are stored, lest it store a position beyond them. */
+  private async storePassedOver(): Promise<void> {
+    await this.applying;
     await this.writeDeferred().catch((error: unknown) => this.options.logger.debug({ err: error }, 'could not store the positions of passed-over batches yet; they go with the next transaction'));
+  }
+
+  private async commitAdvisory(): Promise<void> {
+    await this.storePassedOver();
     this.advisoryCommittedAt = Date.now();
     const offsets = [...this.advisory.values()];
     this.advisory.clear();
