@@ -40,6 +40,12 @@ export interface RefusedEvent {
   signer?: string;
 }
 
+// As read, bytes and all: a v3 header is binary, and UTF-8 text would not carry it.
+const signatureOf = (headers: IHeaders | undefined): string | Buffer | undefined => {
+  const value = headers?.[signatureHeader];
+  return Array.isArray(value) ? value.map(String).join(',') : value;
+};
+
 const tagged = (refusal: IdentityRefusal, topic: string, event: AgentEvent | undefined, signer: string | undefined): IdentityRefusal => {
   const refused: Partial<RefusedEvent> = { ...(event ? { eventId: event.id, eventType: event.type, claimedSource: event.source } : {}), ...(signer ? { signer } : {}) };
   Object.assign(refusal.context, { topic, refused });
@@ -131,7 +137,7 @@ export class RecordVerifier {
   }
 
   private signerOf(topic: string, record: SignedRecord): string {
-    return verifyRecordSignature({ topic, routingKey: headerValue(record.headers, Headers.routingKey), value: record.value, signature: headerValue(record.headers, signatureHeader) }, this.verifiedBatches);
+    return verifyRecordSignature({ topic, routingKey: headerValue(record.headers, Headers.routingKey), value: record.value, signature: signatureOf(record.headers) }, this.verifiedBatches);
   }
 
   /** `at`: judge the grant as it stood then (an audit of what was recorded before a revocation); now by default. */
