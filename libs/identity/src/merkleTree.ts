@@ -45,9 +45,10 @@ export const merkleTree = (leaves: readonly Buffer[]): MerkleTree => {
 /**
  * Called with the node reached before each step of a climb (and with the root after the last):
  * `position` names the node's place in the tree (the same place whichever leaf the climb started
- * from), `step` how many path hashes were used to get there. True stops the climb as proven.
+ * from), `step` how many path hashes were used to get there, `sibling` the place of the path hash
+ * it is combined with next. True stops the climb as proven.
  */
-export type ClimbVisitor = (position: string, node: Buffer, step: number) => boolean;
+export type ClimbVisitor = (position: string, node: Buffer, step: number, sibling?: string) => boolean;
 
 /**
  * Climbs from a leaf along its audit path (RFC 9162 §2.1.3.2) and returns the root it leads to,
@@ -61,19 +62,22 @@ export const climbPath = (leaf: Buffer, index: number, size: number, path: reado
   let r = leaf;
   for (let step = 0; step < path.length; step++) {
     if (sn === 0) return undefined;
-    if (visit?.(`${fn}/${sn}`, r, step)) return 'proven';
     const p = path[step]!;
-    if (fn % 2 === 1 || fn === sn) {
-      r = nodeHash(p, r);
-      while (fn % 2 === 0 && fn !== 0) {
-        fn = Math.floor(fn / 2);
-        sn = Math.floor(sn / 2);
+    // The path hash is the left sibling when fn is odd or the last of its level (then at the level
+    // where fn, shifted while even, becomes odd), else the right one.
+    const left = fn % 2 === 1 || fn === sn;
+    let f = fn;
+    let s = sn;
+    if (left) {
+      while (f % 2 === 0 && f !== 0) {
+        f = Math.floor(f / 2);
+        s = Math.floor(s / 2);
       }
-    } else {
-      r = nodeHash(r, p);
     }
-    fn = Math.floor(fn / 2);
-    sn = Math.floor(sn / 2);
+    if (visit?.(`${fn}/${sn}`, r, step, left ? `${f - 1}/${s}` : `${fn + 1}/${sn}`)) return 'proven';
+    r = left ? nodeHash(p, r) : nodeHash(r, p);
+    fn = Math.floor(f / 2);
+    sn = Math.floor(s / 2);
   }
   if (sn !== 0) return undefined;
   if (visit?.('0/0', r, path.length)) return 'proven';

@@ -84,10 +84,12 @@ interface ProvenNode {
 
 /**
  * Batch signatures already checked, so the records of one batch pay for one Ed25519 verify
- * between them. Per signature: every node of its tree that a verified record's climb passed,
- * with the rest of that record's path. A later record of the batch is proven as soon as its own
- * climb reaches such a node with the same rest of path, so a record verifies exactly when it
- * would without the cache, usually after one or two hashes. Bounded, oldest out.
+ * between them. Per signature: every node of its tree that a verified record's climb passed, and
+ * every path hash it was combined with (the sibling, whose own rest of path is the node it met
+ * and the rest above), each with its rest of path. A later record of the batch is proven as soon
+ * as its own climb reaches such a node with the same rest of path, so a record verifies exactly
+ * when it would without the cache, usually with no node hash at all (its leaf was a sibling in
+ * an earlier path). Bounded, oldest out.
  */
 export class VerifiedBatches {
   readonly #batches = new Map<string, Map<string, ProvenNode>>();
@@ -107,14 +109,17 @@ export class VerifiedBatches {
    */
   climb(header: TreeSignatureHeader, leaf: Buffer): { root: Buffer | 'proven' | undefined; verified: () => void } {
     const key = this.keyOf(header);
-    const pathText = header.pathBytes.toString('latin1');
     const known = this.#batches.get(key);
+    const pathText = header.pathBytes.toString('latin1');
     const visited: [string, ProvenNode][] = [];
-    const root = climbPath(leaf, header.leaf, header.size, header.path, (position, node, step) => {
-      const proven = { node: node.toString('latin1'), rest: pathText.slice(step * hashBytes) };
-      visited.push([position, proven]);
+    const root = climbPath(leaf, header.leaf, header.size, header.path, (position, node, step, sibling) => {
+      const nodeText = node.toString('latin1');
+      const rest = pathText.slice(step * hashBytes);
       const seen = known?.get(position);
-      return seen !== undefined && seen.node === proven.node && seen.rest === proven.rest;
+      if (seen !== undefined && seen.node === nodeText && seen.rest === rest) return true;
+      visited.push([position, { node: nodeText, rest }]);
+      if (sibling !== undefined) visited.push([sibling, { node: rest.slice(0, hashBytes), rest: nodeText + rest.slice(hashBytes) }]);
+      return false;
     });
     const learn = (into: Map<string, ProvenNode>) => visited.forEach(([position, proven]) => into.set(position, proven));
     if (root === 'proven') {
