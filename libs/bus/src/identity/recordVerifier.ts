@@ -136,6 +136,28 @@ export class RecordVerifier {
     return decoded;
   }
 
+  /**
+   * `decodeVerified` without a promise, for the common case: the schema known (`decodeKnown`
+   * gives the event), the signature good and the signer's grant in memory and allowing the type.
+   * Undefined whenever any of that does not hold, refusals included: then `decodeVerified`
+   * decides, so every refusal, warning and retry goes through one path.
+   */
+  decodeVerifiedNow<T extends { event: AgentEvent }>(topic: string, record: SignedRecord, decodeKnown: () => T | undefined): T | undefined {
+    if (this.mode === 'off') return decodeKnown();
+    let signer: string;
+    let decoded: T | undefined;
+    try {
+      signer = this.signerOf(topic, record);
+      decoded = decodeKnown();
+    } catch {
+      return undefined;
+    }
+    if (!decoded || decoded.event.source !== signer) return undefined;
+    const known = this.options.policy!.grantNow?.(signer);
+    if (!known || this.refusalOf(known.grant, decoded.event.type)) return undefined;
+    return decoded;
+  }
+
   private signerOf(topic: string, record: SignedRecord): string {
     return verifyRecordSignature({ topic, routingKey: headerValue(record.headers, Headers.routingKey), value: record.value, signature: signatureOf(record.headers) }, this.verifiedBatches);
   }
