@@ -6,21 +6,27 @@ import { auditBenchmark } from './audit';
 import { sagasBenchmark } from './sagas';
 import { consumeThroughBus } from './consume';
 import { publishThroughBus } from './publish';
-import { replayBenchmark } from './replay';
-import { round } from './stats';
+import { prefill, rebuildBenchTopics, replayBenchmark } from './replay';
+import { nowMs, round } from './stats';
 import { benchLogger, benchWorld, closeLogs, config, ensureInfra } from './world';
-import { createKafkaEventBus } from '@agentbus/bus';
-import { generateSigningKey } from '@agentbus/identity';
+import { createKafkaEventBus, RecordVerifier } from '@agentbus/bus';
+import { generateSigningKey, staticAgentPolicy } from '@agentbus/identity';
+import type { Logger } from '@agentbus/logger';
+import { createDatabase } from '@agentbus/postgres-sink';
+import { ensureLiveReadModels } from '@agentbus/read-models';
+import { createTestDatabase } from '@agentbus/testing';
 import { chunk, taskCreatedInputs } from './workload';
 
 /**
  * CPU profile of one path, warm: `publish` (publishMany of task.created) or `consume` (a `#`
  * subscription over a pre-filled topic), the bus alone; `rebuild` (the replay bench's rebuild, in
- * this process); `audit` (the audit sink as its own process, profiled from start
- * to SIGTERM by cpuProfilePreload.cjs); `sagas` (the saga orchestrator as its own process through the
- * sagas bench, profiled the same way). For the first three only the measured part is sampled.
+ * this process); `replay-verified` and `replay-signed-off` (replay.verified's rebuild of signed
+ * topics, with verification `require` and `off`, after one unsampled rebuild); `audit` (the audit
+ * sink as its own process, profiled from start to SIGTERM by cpuProfilePreload.cjs); `sagas` (the
+ * saga orchestrator as its own process through the sagas bench, profiled the same way). Except for
+ * `audit` and `sagas`, only the measured part is sampled.
  *
- *   npx tsx scripts/bench/profile.ts publish|publish-signed|consume|rebuild|audit|sagas [events]
+ *   npx tsx scripts/bench/profile.ts publish|publish-signed|consume|rebuild|replay-verified|replay-signed-off|audit|sagas [events]
  *
  * Writes bench/results/profiles/<scenario>.cpuprofile (open in Chrome DevTools or speedscope) and
  * prints the functions with the most self time, and self time per package / source file.
@@ -130,7 +136,28 @@ const sampled = async <T>(session: Session, work: () => Promise<T>): Promise<{ r
   return { result, profile };
 };
 
-const scenarios = ['publish', 'publish-signed', 'consume', 'rebuild', 'audit', 'sagas'] as const;
+const scenarios = ['publish', 'publish-signed', 'consume', 'rebuild', 'replay-verified', 'replay-signed-off', 'audit', 'sagas'] as const;
+
+/** replay.verified's rebuild of signed topics, the second time (the first warms up), sampled; with `require` or with verification off. */
+const signedRebuildProfile = async (session: Session, verify: boolean, events: number, log: Logger, say: (line: string) => void): Promise<{ profile: CpuProfile; eventsPerSec: number }> => {
+  const world = await benchWorld('prof-verify', log);
+  const database = await createTestDatabase('bench_prof_verify', config.databaseUrl);
+  const db = createDatabase({ url: database.url, poolMax: 4, applicationName: 'agentbus-bench-profile' });
+  const key = generateSigningKey();
+  try {
+    const filled = await prefill(world.prefix, world.subjects, events, say, key);
+    await ensureLiveReadModels(db);
+    const verifier = () => (verify ? { identity: { verifier: new RecordVerifier({ mode: 'require', policy: staticAgentPolicy([{ did: key.did, types: ['#'], name: 'bench', allowedAt: new Date(), revokedAt: null }]) }) } } : {});
+    await rebuildBenchTopics(world, database, db, filled.codec, log, verifier());
+    const started = nowMs();
+    const { profile } = await sampled(session, () => rebuildBenchTopics(world, database, db, filled.codec, log, verifier()));
+    return { profile, eventsPerSec: events / ((nowMs() - started) / 1000) };
+  } finally {
+    await db.destroy();
+    await database.drop().catch(() => undefined);
+    await world.cleanup();
+  }
+};
 
 const main = async (): Promise<void> => {
   const scenario = process.argv[2] as (typeof scenarios)[number];
@@ -144,7 +171,11 @@ const main = async (): Promise<void> => {
   let profile!: CpuProfile;
   let rate: number;
   try {
-    if (scenario === 'rebuild') {
+    if (scenario === 'replay-verified' || scenario === 'replay-signed-off') {
+      const run = await signedRebuildProfile(session, scenario === 'replay-verified', events, log, say);
+      profile = run.profile;
+      rate = run.eventsPerSec;
+    } else if (scenario === 'rebuild') {
       let taken: CpuProfile | undefined;
       const replay = await replayBenchmark(events, log, say, async (work) => {
         const { result, profile: p } = await sampled(session, work);

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { isAgentbusError, type AgentEvent } from '@agentbus/events';
 
 /**
@@ -14,7 +15,7 @@ export interface AuditRecord {
   kafkaTimestamp: number | null;
   key: Buffer | null;
   value: Buffer | null;
-  /** Canonical JSON of the record headers (name → text, or a list of texts). */
+  /** Canonical JSON of the record headers (name → text, or a list of texts; a value that is not UTF-8 as `{"base64": …}`). */
   headers: string;
   eventId: string | null;
   type: string | null;
@@ -103,7 +104,15 @@ const firstUsableMs = -62_135_596_800_000;
 const lastUsableMs = 8_640_000_000_000_000;
 const usableTime = (ms: number): number | null => (Number.isSafeInteger(ms) && ms >= firstUsableMs && ms <= lastUsableMs ? ms : null);
 
-const headerText = (value: Buffer | string): string => storableText(Buffer.isBuffer(value) ? value.toString('utf8') : String(value));
+// Bytes that are not UTF-8 (a v3 agentbus-signature) are kept whole as base64, not turned into U+FFFD.
+const headerJson = (value: Buffer | string): string =>
+  Buffer.isBuffer(value) && !isUtf8(value) ? `{"base64":${JSON.stringify(value.toString('base64'))}}` : JSON.stringify(storableText(Buffer.isBuffer(value) ? value.toString('utf8') : String(value)));
+
+/** A header value as `headers` stores it, back as text or, for `{"base64": …}`, as the bytes. */
+export const storedHeaderValue = (value: unknown): string | Buffer => {
+  if (typeof value === 'object' && value !== null && !Array.isArray(value) && typeof (value as { base64?: unknown }).base64 === 'string') return Buffer.from((value as { base64: string }).base64, 'base64');
+  return Array.isArray(value) ? value.map(String).join(',') : String(value);
+};
 
 /** canonicalJson of the headers as text, written directly: this runs for every record. */
 const canonicalHeaders = (headers: Record<string, RawHeaderValue> | undefined): string => {
@@ -116,10 +125,10 @@ const canonicalHeaders = (headers: Record<string, RawHeaderValue> | undefined): 
     out += `${out.length === 1 ? '' : ','}${JSON.stringify(storableText(name))}:`;
     if (Array.isArray(value)) {
       out += '[';
-      for (let i = 0; i < value.length; i++) out += `${i === 0 ? '' : ','}${JSON.stringify(headerText(value[i]!))}`;
+      for (let i = 0; i < value.length; i++) out += `${i === 0 ? '' : ','}${headerJson(value[i]!)}`;
       out += ']';
     } else {
-      out += JSON.stringify(headerText(value));
+      out += headerJson(value);
     }
   }
   return `${out}}`;

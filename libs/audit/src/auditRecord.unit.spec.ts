@@ -1,5 +1,5 @@
 import { createEvent, EventDecodeError } from '@agentbus/events';
-import { auditRecordFromRow, canonicalJson, canonicalRecord, storableText, toAuditRecord, type AuditRecord } from './auditRecord';
+import { auditRecordFromRow, canonicalJson, canonicalRecord, storableText, storedHeaderValue, toAuditRecord, type AuditRecord } from './auditRecord';
 
 const event = createEvent(
   { type: 'action.vetoed', source: 'human', payload: { reason: 'too risky', actionId: 'a1', vetoedBy: 'alice' }, correlationId: 'C1', causationId: 'P1' },
@@ -62,6 +62,16 @@ describe('toAuditRecord', () => {
     const text = Object.fromEntries(Object.entries(headers).filter(([, v]) => v !== undefined).map(([k, v]) => [k, Array.isArray(v) ? v.map(String) : String(v)]));
     expect(toAuditRecord({ ...raw, headers }, { error: new Error('x') }).headers).toBe(canonicalJson(text));
     expect(toAuditRecord({ ...raw, headers: undefined }, { error: new Error('x') }).headers).toBe('{}');
+  });
+
+  it('keeps a header value that is not UTF-8 (a v3 agentbus-signature) whole, as {"base64": …}, and gives the bytes back', () => {
+    const bytes = Buffer.from([0xff, 3, 1, 0, 0x80, 0xc3]);
+    const stored = toAuditRecord({ ...raw, headers: { 'agentbus-signature': bytes, list: [bytes, 'two'] } }, { error: new Error('x') }).headers;
+    expect(stored).toBe('{"agentbus-signature":{"base64":"/wMBAIDD"},"list":[{"base64":"/wMBAIDD"},"two"]}');
+    const read = JSON.parse(stored) as Record<string, unknown>;
+    expect(canonicalJson(read)).toBe(stored);
+    expect(storedHeaderValue(read['agentbus-signature'])).toEqual(bytes);
+    expect(storedHeaderValue('text')).toBe('text');
   });
 
   it('takes an event timestamp Postgres cannot hold as unknown', () => {

@@ -1,4 +1,4 @@
-export { toAuditRecord, auditRecordFromRow, canonicalRecord, canonicalJson, storableText } from './auditRecord';
+export { toAuditRecord, auditRecordFromRow, canonicalRecord, canonicalJson, storableText, storedHeaderValue } from './auditRecord';
 export type { AuditRecord, AuditRow, RawRecord, RawHeaderValue, DecodeOutcome } from './auditRecord';
 export { chainHash, chainRecords, genesisHash, emptyHead } from './hashChain';
 export type { ChainHead, ChainedRecord } from './hashChain';

@@ -51,3 +51,19 @@ export const isDidKey = (did: string): boolean => {
     return false;
   }
 };
+
+const byKeyBytes = new Map<string, { did: string; key: KeyObject }>();
+
+/** The did:key of 32 raw Ed25519 public-key bytes and its verification key, made once per key. */
+export const ed25519KeyOfBytes = (raw: Buffer): { did: string; key: KeyObject } => {
+  const id = raw.toString('latin1');
+  let known = byKeyBytes.get(id);
+  if (!known) {
+    if (raw.length !== 32) throw new DidInvalidError(raw.toString('hex'), `an Ed25519 key is 32 bytes, got ${raw.length}`);
+    const did = prefix + base58Encode(Buffer.concat([ed25519Multicodec, raw]));
+    known = { did, key: publicKeyOfDid(did) };
+    if (byKeyBytes.size >= cacheLimit) byKeyBytes.clear();
+    byKeyBytes.set(id, known);
+  }
+  return known;
+};

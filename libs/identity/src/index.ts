@@ -1,12 +1,12 @@
 export { base58Encode, base58Decode } from './base58';
-export { didKeyFromPublicKey, publicKeyOfDid, publicKeyBytesOfDid, isDidKey } from './didKey';
+export { didKeyFromPublicKey, publicKeyOfDid, publicKeyBytesOfDid, isDidKey, ed25519KeyOfBytes } from './didKey';
 export { SigningKey, generateSigningKey, signingKeyFromPem, readSigningKeyFile } from './signingKey';
 export { signingInput, signingDomain, batchLeafDomain, batchRootDomain, batchRootInput } from './signingInput';
 export { merkleTree, rootFromPath, leafHash } from './merkleTree';
 export type { SignedParts } from './signingInput';
-export { signatureHeader, signatureAlgorithm, formatSignatureHeader, formatBatchSignatureHeader, parseSignatureHeader } from './signatureHeader';
-export type { SignatureHeader, SingleSignatureHeader, BatchSignatureHeader } from './signatureHeader';
-export { signRecord, signRecords, verifyRecordSignature, VerifiedBatches, maxBatchLeaves } from './recordSignature';
+export { signatureHeader, signatureAlgorithm, formatSignatureHeader, formatBatchSignatureHeader, parseSignatureHeader, compactPrefix, formatCompactSignatureHeader, parseCompactSignatureHeader, isCompactHeader } from './signatureHeader';
+export type { SignatureHeader, SingleSignatureHeader, BatchSignatureHeader, CompactSignatureHeader, TreeSignatureHeader } from './signatureHeader';
+export { signRecord, signRecords, signRecordsV2, verifyRecordSignature, VerifiedBatches, maxBatchLeaves } from './recordSignature';
 export type { RecordToSign, RecordToVerify } from './recordSignature';
 export {
   IdentityErrorCodes,

@@ -24,9 +24,32 @@ export interface BatchSignatureHeader {
   leaf: number;
   size: number;
   path: Buffer[];
+  /** The path's hashes as one run of bytes, as in the header. */
+  pathBytes: Buffer;
 }
 
-export type SignatureHeader = SingleSignatureHeader | BatchSignatureHeader;
+/**
+ * v3: the signature of v2 (the same leaves, tree and root input), carried as bytes: a Kafka
+ * header value that is a Buffer, ~295 bytes for a batch of 64 where v2's text is ~440. The
+ * key is the raw Ed25519 public key; `keyId` is the did:key made from it.
+ */
+export interface CompactSignatureHeader {
+  version: 3;
+  algorithm: typeof signatureAlgorithm;
+  keyId: string;
+  signature: Buffer;
+  leaf: number;
+  size: number;
+  path: Buffer[];
+  /** The path's hashes as one run of bytes, as in the header. */
+  pathBytes: Buffer;
+  /** The 32 raw bytes of the key. */
+  publicKey: Buffer;
+}
+
+export type SignatureHeader = SingleSignatureHeader | BatchSignatureHeader | CompactSignatureHeader;
+/** What a batch signature (v2 or v3) carries: one signature over a root, this record's place and path. */
+export type TreeSignatureHeader = BatchSignatureHeader | CompactSignatureHeader;
 
 /** `v=1;alg=ed25519;kid=<did:key>;sig=<base64 of the 64-byte signature>` */
 export const formatSignatureHeader = (keyId: string, signature: Buffer): string => `v=1;alg=${signatureAlgorithm};kid=${keyId};sig=${signature.toString('base64')}`;
@@ -34,6 +57,66 @@ export const formatSignatureHeader = (keyId: string, signature: Buffer): string 
 /** `v=2;alg=ed25519;kid=<did:key>;sig=<base64>;leaf=<index>/<size>;path=<base64 of the concatenated 32-byte hashes>` */
 export const formatBatchSignatureHeader = (keyId: string, signature: Buffer, leaf: number, size: number, path: readonly Buffer[]): string =>
   `v=2;alg=${signatureAlgorithm};kid=${keyId};sig=${signature.toString('base64')};leaf=${leaf}/${size};path=${Buffer.concat(path).toString('base64')}`;
+
+/**
+ * v3 byte layout (docs/identity.md): 0xFF (never a byte of UTF-8 text, so no v1/v2 header and no
+ * text transcription is mistaken for it), version 0x03, algorithm 0x01 (Ed25519), the 32-byte
+ * public key, the 64-byte signature, leaf index and tree size (2 bytes each, big-endian), then
+ * the audit path's 32-byte hashes.
+ */
+export const compactMarker = 0xff;
+const compactVersion = 3;
+const compactEd25519 = 1;
+const publicKeyBytes = 32;
+const compactKeyAt = 3;
+const compactSignatureAt = compactKeyAt + publicKeyBytes;
+const compactLeafAt = compactSignatureAt + ed25519SignatureBytes;
+const compactPathAt = compactLeafAt + 4;
+/** v3 trees: the size is 2 bytes, so a path has at most 16 hashes. */
+export const maxCompactTreeSize = 0xffff;
+const maxCompactPath = 16;
+
+/**
+ * The v3 header value: `prefix` is `compactPrefix(publicKey, signature)`, shared by the records of
+ * one tree; then this record's leaf index, the tree size and its audit path.
+ */
+export const formatCompactSignatureHeader = (prefix: Buffer, leaf: number, size: number, path: readonly Buffer[]): Buffer => {
+  const out = Buffer.allocUnsafe(compactPathAt + path.length * hashBytes);
+  prefix.copy(out, 0, 0, compactLeafAt);
+  out.writeUInt16BE(leaf, compactLeafAt);
+  out.writeUInt16BE(size, compactLeafAt + 2);
+  for (let i = 0; i < path.length; i++) path[i]!.copy(out, compactPathAt + i * hashBytes);
+  return out;
+};
+
+/** Marker, version, algorithm, public key and signature: the bytes every record of a v3 tree starts with. */
+export const compactPrefix = (publicKey: Buffer, signature: Buffer): Buffer => {
+  if (publicKey.length !== publicKeyBytes || signature.length !== ed25519SignatureBytes) throw new RangeError('an Ed25519 public key is 32 bytes and a signature 64');
+  return Buffer.concat([Buffer.from([compactMarker, compactVersion, compactEd25519]), publicKey, signature]);
+};
+
+export const isCompactHeader = (value: Buffer): boolean => value.length > 0 && value[0] === compactMarker;
+
+/**
+ * Strict: exactly the layout, or SIGNATURE_INVALID with the reason. `didOf` names the key (the
+ * did:key of the 32 bytes); it is called only once the layout is right.
+ */
+export const parseCompactSignatureHeader = (bytes: Buffer, didOf: (publicKey: Buffer) => string): CompactSignatureHeader => {
+  if (bytes.length < compactPathAt) throw new SignatureInvalidError(`a v3 header is at least ${compactPathAt} bytes, got ${bytes.length}`);
+  if (bytes[0] !== compactMarker) throw new SignatureInvalidError(`a v3 header starts with 0x${compactMarker.toString(16)}`);
+  if (bytes[1] !== compactVersion) throw new SignatureInvalidError(`unknown signature version ${bytes[1]} of a binary header`);
+  if (bytes[2] !== compactEd25519) throw new SignatureInvalidError(`unknown algorithm 0x${bytes[2]!.toString(16).padStart(2, '0')} (0x01 is Ed25519)`);
+  const publicKey = bytes.subarray(compactKeyAt, compactSignatureAt);
+  const keyId = didOf(publicKey);
+  const leaf = bytes.readUInt16BE(compactLeafAt);
+  const size = bytes.readUInt16BE(compactLeafAt + 2);
+  if (size < 1 || leaf >= size) throw new SignatureInvalidError(`leaf ${leaf} is outside a tree of ${size} (1 to ${maxCompactTreeSize})`, keyId);
+  const pathBytes = bytes.subarray(compactPathAt);
+  if (pathBytes.length % hashBytes !== 0 || pathBytes.length / hashBytes > maxCompactPath) throw new SignatureInvalidError(`path is not a list of at most ${maxCompactPath} SHA-256 hashes (${pathBytes.length} bytes)`, keyId);
+  const path: Buffer[] = [];
+  for (let at = 0; at < pathBytes.length; at += hashBytes) path.push(pathBytes.subarray(at, at + hashBytes));
+  return { version: 3, algorithm: signatureAlgorithm, keyId, publicKey, signature: bytes.subarray(compactSignatureAt, compactLeafAt), leaf, size, path, pathBytes };
+};
 
 const base64 = /^[A-Za-z0-9+/]*={0,2}$/;
 const decimal = /^(0|[1-9][0-9]{0,7})$/;
@@ -64,5 +147,5 @@ export const parseSignatureHeader = (text: string): SignatureHeader => {
   const pathBytes = base64Field(values[5]!, 'path', keyId);
   if (pathBytes.length % hashBytes !== 0 || pathBytes.length / hashBytes > 32) throw new SignatureInvalidError(`path is not a list of at most 32 SHA-256 hashes (${pathBytes.length} bytes)`, keyId);
   const path = Array.from({ length: pathBytes.length / hashBytes }, (_, i) => pathBytes.subarray(i * hashBytes, (i + 1) * hashBytes));
-  return { version: 2, algorithm: signatureAlgorithm, keyId, signature, leaf, size: count, path };
+  return { version: 2, algorithm: signatureAlgorithm, keyId, signature, leaf, size: count, path, pathBytes };
 };

@@ -50,8 +50,11 @@ const noBytes = Buffer.alloc(0);
 const heads = new Map<string, Buffer>();
 const maxHeads = 4096;
 
-/** `signingInput(parts, domain)` in pieces (the fields before the value, the value's length, the value): the same bytes concatenated. */
-export const signingInputParts = (parts: SignedParts, domain: string = signingDomain): Buffer[] => {
+// The head of the record before, without the key string of the map: consecutive records of a batch share it.
+let last: { domain: string; algorithm: string; keyId: string; topic: string; routingKey: string | undefined; head: Buffer } | undefined;
+
+const headOf = (parts: SignedParts, domain: string): Buffer => {
+  if (last && last.topic === parts.topic && last.routingKey === parts.routingKey && last.keyId === parts.keyId && last.domain === domain && last.algorithm === parts.algorithm) return last.head;
   const id = `${domain}\n${parts.algorithm}\n${parts.keyId}\n${parts.topic}\n${parts.routingKey ?? ''}`;
   let head = heads.get(id);
   if (!head) {
@@ -65,5 +68,14 @@ export const signingInputParts = (parts: SignedParts, domain: string = signingDo
     if (heads.size >= maxHeads) heads.clear();
     heads.set(id, head);
   }
-  return [head, ...field(parts.value ?? noBytes)];
+  last = { domain, algorithm: parts.algorithm, keyId: parts.keyId, topic: parts.topic, routingKey: parts.routingKey, head };
+  return head;
+};
+
+/** `signingInput(parts, domain)` in pieces (the fields before the value, the value's length, the value): the same bytes concatenated. */
+export const signingInputParts = (parts: SignedParts, domain: string = signingDomain): Buffer[] => {
+  const value = parts.value ?? noBytes;
+  const length = Buffer.allocUnsafe(4);
+  length.writeUInt32BE(value.length);
+  return [headOf(parts, domain), length, value];
 };

@@ -1,7 +1,7 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { inspect } from 'node:util';
-import { didKeyFromPublicKey } from './didKey';
+import { didKeyFromPublicKey, publicKeyBytesOfDid } from './didKey';
 import { SigningKeyInvalidError } from './errors';
 
 /**
@@ -10,12 +10,16 @@ import { SigningKeyInvalidError } from './errors';
  */
 export class SigningKey {
   readonly did: string;
+  /** The 32 raw bytes of the public key, which a v3 header carries. */
+  readonly publicKeyBytes: Buffer;
   readonly #privateKey: KeyObject;
 
   constructor(privateKey: KeyObject) {
     if (privateKey.type !== 'private' || privateKey.asymmetricKeyType !== 'ed25519') throw new SigningKeyInvalidError(`expected an Ed25519 private key, got a ${privateKey.asymmetricKeyType ?? 'symmetric'} ${privateKey.type} key`);
     this.#privateKey = privateKey;
-    this.did = didKeyFromPublicKey(createPublicKey(privateKey));
+    const publicKey = createPublicKey(privateKey);
+    this.did = didKeyFromPublicKey(publicKey);
+    this.publicKeyBytes = publicKeyBytesOfDid(this.did);
   }
 
   sign(data: Buffer): Buffer {

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { storedHeaderValue } from '@agentbus/audit';
 import { DeadLetterHeaders, RecordVerifier } from '@agentbus/bus';
 import { deadLetterTopicSuffix, topicName, type AgentEvent } from '@agentbus/events';
 import { identitySchema, listAgents, staticAgentPolicy } from '@agentbus/identity';
@@ -29,15 +30,14 @@ interface SignedRow {
   kafka_offset: string;
   position: string;
   raw: Buffer | null;
-  headers: Record<string, string | string[]>;
+  headers: Record<string, unknown>;
   event_id: string | null;
   type: string | null;
   source: string | null;
   recorded_at: Date;
 }
 
-const singleHeaders = (headers: Record<string, string | string[]>): Record<string, string> =>
-  Object.fromEntries(Object.entries(headers ?? {}).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : v]));
+const singleHeaders = (headers: Record<string, unknown>): Record<string, string | Buffer> => Object.fromEntries(Object.entries(headers ?? {}).map(([k, v]) => [k, storedHeaderValue(v)]));
 
 /**
  * Every stored record's signature, source and grant, against the policy as it stands now, except
@@ -61,7 +61,8 @@ export const verifyAuditSignatures = async (db: Knex, options: { prefix: string;
     for (const row of rows) {
       const headers = singleHeaders(row.headers);
       // A dead letter keeps the original bytes and headers; it was signed for the topic it came from.
-      const signedTopic = row.topic === dlq ? (headers[DeadLetterHeaders.sourceTopic] ?? row.topic) : row.topic;
+      const sourceTopic = headers[DeadLetterHeaders.sourceTopic];
+      const signedTopic = row.topic === dlq && sourceTopic !== undefined ? String(sourceTopic) : row.topic;
       const event = row.event_id && row.type && row.source !== null ? ({ id: row.event_id, type: row.type, source: row.source } as AgentEvent) : undefined;
       const refusal = await verifier.check(signedTopic, { value: row.raw, headers }, event, row.recorded_at);
       report.checked++;

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { TraceEvent } from '@agentbus/audit';
+import { storedHeaderValue, type TraceEvent } from '@agentbus/audit';
 import type { RecordVerifier } from '@agentbus/bus';
 import type { AgentEvent } from '@agentbus/events';
 
@@ -18,7 +18,7 @@ export const loadTraceEvents = async (
   const exists = (await db.raw(`select to_regclass(?) as t`, [`${schema}.records`])).rows[0].t;
   if (!exists) return undefined;
   const { verifier } = options;
-  const rows: { event_id: string; type: string; source: string; occurred_at: Date; causation_id: string | null; topic: string; partition: number; kafka_offset: string; raw?: Buffer | null; headers?: Record<string, string> }[] = (
+  const rows: { event_id: string; type: string; source: string; occurred_at: Date; causation_id: string | null; topic: string; partition: number; kafka_offset: string; raw?: Buffer | null; headers?: Record<string, unknown> }[] = (
     await db.raw(
       `select event_id, type, source, occurred_at, causation_id, topic, partition, kafka_offset${verifier ? ', raw, headers' : ''} from ??.records
        where correlation_id = ? and event_id is not null and topic <> ? order by occurred_at, topic, partition, kafka_offset`,
@@ -29,7 +29,7 @@ export const loadTraceEvents = async (
   for (const r of rows) {
     const event: TraceEvent = { eventId: r.event_id, type: r.type, source: r.source, occurredAt: r.occurred_at.getTime(), causationId: r.causation_id, topic: r.topic, partition: r.partition, offset: String(r.kafka_offset) };
     if (verifier) {
-      const refusal = await verifier.check(r.topic, { value: r.raw ?? null, headers: r.headers ?? {} }, { id: r.event_id, type: r.type, source: r.source } as AgentEvent);
+      const refusal = await verifier.check(r.topic, { value: r.raw ?? null, headers: Object.fromEntries(Object.entries(r.headers ?? {}).map(([k, v]) => [k, storedHeaderValue(v)])) }, { id: r.event_id, type: r.type, source: r.source } as AgentEvent);
       event.verification = refusal ? { verified: false, code: refusal.code } : { verified: true };
     }
     events.push(event);

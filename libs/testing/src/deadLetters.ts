@@ -7,6 +7,7 @@ export const sampleDeadLetter = (overrides: Partial<DeadLetter> = {}): DeadLette
   key: 'junk-0',
   value: Buffer.from('not avro'),
   headers: { 'agentbus-routing-key': 'task.created' },
+  rawHeaders: { 'agentbus-routing-key': Buffer.from('task.created') },
   reason: 'Cannot decode event: wrong magic byte 110, expected 0',
   code: 'EVENT_UNDECODABLE',
   sourceTopic: 'agentbus.task',

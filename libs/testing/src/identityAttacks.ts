@@ -1,7 +1,7 @@
 import type { IHeaders, Message } from 'kafkajs';
 import { encodeSigned, Headers } from '@agentbus/bus';
 import { createEvent, type AgentEvent } from '@agentbus/events';
-import { base58Encode, formatSignatureHeader, parseSignatureHeader, signatureHeader, signRecord, signRecords, type SigningKey } from '@agentbus/identity';
+import { base58Encode, formatSignatureHeader, parseSignatureHeader, signatureHeader, signRecord, signRecords, signRecordsV2, type SigningKey } from '@agentbus/identity';
 
 type AvroEventCodec = Parameters<typeof encodeSigned>[0];
 
@@ -35,7 +35,7 @@ export const attackGrants = (keys: AttackKeys) => [
 const taskCreated = (taskId: string, source: string): AgentEvent =>
   createEvent({ type: 'task.created', source, payload: { taskId, description: `forged-${taskId}`, priority: 'normal', domain: null, requiredCapability: null, input: null } });
 
-const withHeader = (message: Message, name: string, value: string): Message => ({ ...message, headers: { ...(message.headers as IHeaders), [name]: value } });
+const withHeader = (message: Message, name: string, value: string | Buffer): Message => ({ ...message, headers: { ...(message.headers as IHeaders), [name]: value } });
 
 /**
  * Every attack of issue 15 as a ready Kafka message: each must be refused with its code by a
@@ -88,7 +88,7 @@ export const identityAttacks = async (codec: AvroEventCodec, keys: AttackKeys, l
   }
   const malformed = async (name: string, header: (did: string, sig: string) => string) => {
     const { topic, message } = await signed(id(name), keys.alice);
-    const sig = parseSignatureHeader(String((message.headers as IHeaders)[signatureHeader])).signature.toString('base64');
+    const sig = parseSignatureHeader(signRecord(keys.alice, { topic, routingKey: 'task.created', value: message.value as Buffer })).signature.toString('base64');
     add(name, { topic, message: withHeader(message, signatureHeader, header(keys.alice.did, sig)) }, 'SIGNATURE_INVALID', keys.alice.did);
   };
   await malformed('sig-wrong-length', (did, sig) => `v=1;alg=ed25519;kid=${did};sig=${sig.slice(0, 40)}`);
@@ -100,16 +100,25 @@ export const identityAttacks = async (codec: AvroEventCodec, keys: AttackKeys, l
     const { topic, message } = await signed(id('cross-topic'), keys.alice);
     add('cross-topic', { topic: topic.replace(/task$/, 'agent'), message }, 'SIGNATURE_INVALID', keys.alice.did);
   }
-  {
-    // Batch signatures (v2): one record given another's leaf and path, one with a byte flipped.
-    const batch = await Promise.all(['batch-path-swapped', 'batch-value-flipped', 'batch-unused'].map((name) => codec.encode(taskCreated(id(name), keys.alice.did))));
-    const headers = signRecords(keys.alice, batch.map((e) => ({ topic: e.topic, routingKey: e.event.routingKey, value: e.value })));
-    const message = (i: number, header: string, value = batch[i]!.value): Message => ({ key: batch[i]!.event.id, value, headers: { [Headers.routingKey]: batch[i]!.event.routingKey, [signatureHeader]: header } });
-    add('batch-path-swapped', { topic: batch[0]!.topic, message: message(0, headers[2]!) }, 'SIGNATURE_INVALID', keys.alice.did);
+  for (const [version, sign] of [['v3', signRecords], ['v2', signRecordsV2]] as const) {
+    // Batch signatures: one record given another's leaf and path, one with a byte flipped.
+    const names = ['path-swapped', 'value-flipped', 'unused'].map((n) => `batch-${version}-${n}`);
+    const batch = await Promise.all(names.map((name) => codec.encode(taskCreated(id(name), keys.alice.did))));
+    const headers: (string | Buffer)[] = sign(keys.alice, batch.map((e) => ({ topic: e.topic, routingKey: e.event.routingKey, value: e.value })));
+    const message = (i: number, header: string | Buffer, value = batch[i]!.value): Message => ({ key: batch[i]!.event.id, value, headers: { [Headers.routingKey]: batch[i]!.event.routingKey, [signatureHeader]: header } });
+    attacks.push({ name: names[0]!, topic: batch[0]!.topic, message: message(0, headers[2]!), code: 'SIGNATURE_INVALID', offender: keys.alice.did, taskId: id(names[0]!) });
     const flipped = Buffer.from(batch[1]!.value);
     flipped[flipped.indexOf(Buffer.from('forged-'))] = 'F'.charCodeAt(0);
-    add('batch-value-flipped', { topic: batch[1]!.topic, message: message(1, headers[1]!, flipped) }, 'SIGNATURE_INVALID', keys.alice.did);
+    attacks.push({ name: names[1]!, topic: batch[1]!.topic, message: message(1, headers[1]!, flipped), code: 'SIGNATURE_INVALID', offender: keys.alice.did, taskId: id(names[1]!) });
   }
+  const malformedV3 = async (name: string, change: (header: Buffer) => Buffer) => {
+    const { topic, message } = await signed(id(name), keys.alice);
+    add(name, { topic, message: withHeader(message, signatureHeader, change((message.headers as IHeaders)[signatureHeader] as Buffer)) }, 'SIGNATURE_INVALID', keys.alice.did);
+  };
+  await malformedV3('v3-truncated', (h) => h.subarray(0, 60));
+  await malformedV3('v3-unknown-version', (h) => Buffer.concat([Buffer.from([0xff, 4]), h.subarray(2)]));
+  await malformedV3('v3-unknown-alg', (h) => Buffer.concat([Buffer.from([0xff, 3, 2]), h.subarray(3)]));
+  await malformedV3('v3-path-not-hashes', (h) => Buffer.concat([h, Buffer.alloc(5)]));
   return attacks;
 };
 

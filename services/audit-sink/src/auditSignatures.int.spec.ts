@@ -2,11 +2,11 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Knex } from 'knex';
-import { causedBy } from '@agentbus/events';
+import { causedBy, createEvent } from '@agentbus/events';
 import { createKafkaEventBus, type KafkaEventBus } from '@agentbus/bus';
 import { AvroEventCodec, createRegistryClient, loadSchemaCatalog } from '@agentbus/codec';
 import { connectionSchema, parseConfig } from '@agentbus/config';
-import { readSigningKeyFile } from '@agentbus/identity';
+import { readSigningKeyFile, signatureHeader, signRecord, signRecordsV2 } from '@agentbus/identity';
 import { createLogger } from '@agentbus/logger';
 import { createDatabase } from '@agentbus/postgres-sink';
 import { createTestDatabase, createTestTopics, legitimateEvent, type TestDatabase, type TestTopics } from '@agentbus/testing';
@@ -95,16 +95,21 @@ describe('keys, the agent policy, audit verify --signatures and trace marks, thr
     const producer = topics.kafka.producer();
     await producer.connect();
     await producer.send({ topic: flipped.topic, messages: [{ ...flipped.message, value }] });
+    // Records signed as writers did before v3 (a v2 batch of two, a v1 single): still verified.
+    const aliceKey = readSigningKeyFile(join(dir, 'alice.key'));
+    const older = await Promise.all(['sig-v2-a', 'sig-v2-b', 'sig-v1'].map((taskId) => codec.encode(createEvent({ ...task(taskId), source: alice, ...causedBy(root) }))));
+    const oldHeaders = [...signRecordsV2(aliceKey, older.slice(0, 2).map((e) => ({ topic: e.topic, routingKey: e.event.routingKey, value: e.value }))), signRecord(aliceKey, { topic: older[2]!.topic, routingKey: older[2]!.event.routingKey, value: older[2]!.value })];
+    await producer.send({ topic: older[0]!.topic, messages: older.map((e, i) => ({ key: e.event.id, value: e.value, headers: { 'agentbus-routing-key': e.event.routingKey, [signatureHeader]: oldHeaders[i]! } })) });
     await producer.disconnect();
-    await until(async () => (await countRows(db)) === 5, 60_000, 'five records in the audit trail');
+    await until(async () => (await countRows(db)) === 8, 60_000, 'eight records in the audit trail');
 
     const verify = await agentbusCli(env, 'audit', 'verify', '--signatures', '--json');
     expect(verify.code).toBe(1);
     const result = JSON.parse(verify.stdout) as { ok: boolean; problems: unknown[]; signatures: { checked: number; verified: number; problems: { code: string; source: string; reason: string }[] } };
     expect(result.ok).toBe(false);
     expect(result.problems).toEqual([]);
-    expect(result.signatures.checked).toBe(5);
-    expect(result.signatures.verified).toBe(2);
+    expect(result.signatures.checked).toBe(8);
+    expect(result.signatures.verified).toBe(5);
     expect(result.signatures.problems.map((p) => [p.code, p.source]).sort()).toEqual(
       [
         ['EVENT_UNSIGNED', 'did:agent:legacy'],
@@ -114,7 +119,7 @@ describe('keys, the agent policy, audit verify --signatures and trace marks, thr
     );
     expect(result.signatures.problems.find((p) => p.code === 'NOT_AUTHORIZED')!.reason).toContain('revoked');
     const text = await agentbusCli(env, 'audit', 'verify', '--signatures');
-    expect(text.stdout).toContain('signatures: 2 of 5 records signed by their source and allowed by the agent policy');
+    expect(text.stdout).toContain('signatures: 5 of 8 records signed by their source and allowed by the agent policy');
     expect(text.stdout).toMatch(/EVENT_UNSIGNED: .*task.created/);
 
     const trace = await agentbusCli(env, 'trace', root.metadata.correlationId!, '--json');
@@ -122,6 +127,9 @@ describe('keys, the agent policy, audit verify --signatures and trace marks, thr
     const nodes = (JSON.parse(trace.stdout) as { roots: Node[] }).roots.flatMap(flatten);
     expect(nodes.map((n) => [n.source, n.verification]).sort()).toEqual(
       [
+        [alice, { verified: true }],
+        [alice, { verified: true }],
+        [alice, { verified: true }],
         [alice, { verified: true }],
         [alice, { verified: true }],
         ['did:agent:legacy', { verified: false, code: 'EVENT_UNSIGNED' }],
@@ -136,10 +144,10 @@ describe('keys, the agent policy, audit verify --signatures and trace marks, thr
     // verifies; what it records after the revocation does not.
     expect((await agentbusCli(env, 'agents', 'revoke', alice)).code).toBe(0);
     await aliceBus.publish({ ...task('sig-after-revocation'), ...causedBy(root) });
-    await until(async () => (await countRows(db)) === 6, 60_000, 'the record signed after the revocation in the audit trail');
+    await until(async () => (await countRows(db)) === 9, 60_000, 'the record signed after the revocation in the audit trail');
     const rotated = JSON.parse((await agentbusCli(env, 'audit', 'verify', '--signatures', '--json')).stdout) as { signatures: { checked: number; verified: number; problems: { code: string; source: string; eventId: string; reason: string }[] } };
-    expect(rotated.signatures.checked).toBe(6);
-    expect(rotated.signatures.verified).toBe(2);
+    expect(rotated.signatures.checked).toBe(9);
+    expect(rotated.signatures.verified).toBe(5);
     const late = rotated.signatures.problems.filter((p) => p.source === alice && p.code === 'NOT_AUTHORIZED');
     expect(late).toHaveLength(1);
     expect(late[0]!.reason).toContain('revoked');

@@ -40,6 +40,12 @@ export interface RefusedEvent {
   signer?: string;
 }
 
+// As read, bytes and all: a v3 header is binary, and UTF-8 text would not carry it.
+const signatureOf = (headers: IHeaders | undefined): string | Buffer | undefined => {
+  const value = headers?.[signatureHeader];
+  return Array.isArray(value) ? value.map(String).join(',') : value;
+};
+
 const tagged = (refusal: IdentityRefusal, topic: string, event: AgentEvent | undefined, signer: string | undefined): IdentityRefusal => {
   const refused: Partial<RefusedEvent> = { ...(event ? { eventId: event.id, eventType: event.type, claimedSource: event.source } : {}), ...(signer ? { signer } : {}) };
   Object.assign(refusal.context, { topic, refused });
@@ -130,8 +136,30 @@ export class RecordVerifier {
     return decoded;
   }
 
+  /**
+   * `decodeVerified` without a promise, for the common case: the schema known (`decodeKnown`
+   * gives the event), the signature good and the signer's grant in memory and allowing the type.
+   * Undefined whenever any of that does not hold, refusals included: then `decodeVerified`
+   * decides, so every refusal, warning and retry goes through one path.
+   */
+  decodeVerifiedNow<T extends { event: AgentEvent }>(topic: string, record: SignedRecord, decodeKnown: () => T | undefined): T | undefined {
+    if (this.mode === 'off') return decodeKnown();
+    let signer: string;
+    let decoded: T | undefined;
+    try {
+      signer = this.signerOf(topic, record);
+      decoded = decodeKnown();
+    } catch {
+      return undefined;
+    }
+    if (!decoded || decoded.event.source !== signer) return undefined;
+    const known = this.options.policy!.grantNow?.(signer);
+    if (!known || this.refusalOf(known.grant, decoded.event.type)) return undefined;
+    return decoded;
+  }
+
   private signerOf(topic: string, record: SignedRecord): string {
-    return verifyRecordSignature({ topic, routingKey: headerValue(record.headers, Headers.routingKey), value: record.value, signature: headerValue(record.headers, signatureHeader) }, this.verifiedBatches);
+    return verifyRecordSignature({ topic, routingKey: headerValue(record.headers, Headers.routingKey), value: record.value, signature: signatureOf(record.headers) }, this.verifiedBatches);
   }
 
   /** `at`: judge the grant as it stood then (an audit of what was recorded before a revocation); now by default. */

@@ -39,6 +39,21 @@ describe('RecordVerifier', () => {
     expect(refusedEventOf(refusal!)).toMatchObject({ eventId: event.id, eventType: 'task.created', claimedSource: event.source });
   });
 
+  it('decodes without a promise only what it would accept; anything else is left to decodeVerified', () => {
+    const now = (key: SigningKey | undefined, event: AgentEvent, source = policy) => new RecordVerifier({ mode: 'require', policy: source }).decodeVerifiedNow(topic, signed(key, event), () => ({ event }));
+    const event = created(alice.did);
+    expect(now(alice, event)).toEqual({ event });
+    expect(now(alice, event, { grantOf: policy.grantOf })).toBeUndefined(); // no grant in memory
+    expect(now(undefined, event)).toBeUndefined();
+    expect(now(carol, event)).toBeUndefined();
+    expect(now(carol, created(carol.did))).toBeUndefined();
+    expect(now(alice, event, staticAgentPolicy([grant(alice, ['task.*'], new Date())]))).toBeUndefined();
+    const tampered = signed(alice, event);
+    expect(new RecordVerifier({ mode: 'require', policy }).decodeVerifiedNow(topic, { ...tampered, value: Buffer.from('other bytes') }, () => ({ event }))).toBeUndefined();
+    expect(new RecordVerifier({ mode: 'require', policy }).decodeVerifiedNow(topic, signed(alice, event), () => undefined)).toBeUndefined();
+    expect(new RecordVerifier({ mode: 'off' }).decodeVerifiedNow(topic, signed(undefined, event), () => ({ event }))).toEqual({ event });
+  });
+
   it('refuses a revoked key, and says so', async () => {
     const revoked = new RecordVerifier({ mode: 'require', policy: staticAgentPolicy([grant(alice, ['task.*'], new Date())]) });
     const event = created(alice.did);

@@ -1,23 +1,23 @@
 import type { IHeaders, Message } from 'kafkajs';
 import type { AvroEventCodec, EncodedEvent } from '@agentbus/codec';
 import type { AgentEvent } from '@agentbus/events';
-import { signatureHeader, signRecord, signRecords, type SigningKey } from '@agentbus/identity';
+import { signatureHeader, signRecords, type SigningKey } from '@agentbus/identity';
 import { Headers } from '../kafka/headers';
 import { entityKey } from '../publishing';
 
 /** With a key, the event's source becomes the key's DID: a reader checks that the two agree. */
 export const asSigner = (event: AgentEvent, key: SigningKey | undefined): AgentEvent => (key && event.source !== key.did ? { ...event, source: key.did } : event);
 
-/** Adds the `agentbus-signature` header over the encoded record; the headers it covers must already be set. */
+/** Adds the `agentbus-signature` header (v3, a tree of one) over the encoded record; the headers it covers must already be set. */
 export const signHeaders = (key: SigningKey | undefined, topic: string, value: Buffer, headers: IHeaders): IHeaders => {
   if (!key) return headers;
-  headers[signatureHeader] = signRecord(key, { topic, routingKey: routingKeyOf(headers), value });
+  headers[signatureHeader] = signRecords(key, [{ topic, routingKey: routingKeyOf(headers), value }])[0]!;
   return headers;
 };
 
 const routingKeyOf = (headers: IHeaders): string | undefined => (headers[Headers.routingKey] === undefined ? undefined : String(headers[Headers.routingKey]));
 
-/** Adds the `agentbus-signature` header to records produced together: one Ed25519 signature per batch (v2). */
+/** Adds the `agentbus-signature` header to records produced together: one Ed25519 signature per batch (v3). */
 export const signBatchHeaders = (key: SigningKey | undefined, records: readonly { topic: string; value: Buffer; headers: IHeaders }[]): void => {
   if (!key || records.length === 0) return;
   const signatures = signRecords(

@@ -19,8 +19,10 @@ export interface DeadLetter {
   key: string | null;
   /** The original record's bytes, untouched. */
   value: Buffer | null;
-  /** The original record's headers, without the dead-letter ones. */
+  /** The original record's headers, without the dead-letter ones, as text (bytes that are not UTF-8 as `base64:<…>`). */
   headers: Record<string, string>;
+  /** The same headers as fetched, bytes untouched: what is re-published (a v3 agentbus-signature is binary). */
+  rawHeaders: IHeaders;
   reason: string;
   code: string;
   sourceTopic: string;
@@ -77,8 +79,10 @@ export const deadLetterFacts = (all: Readonly<Record<string, string>>): DeadLett
 
 export const parseDeadLetter = (partition: number, message: KafkaMessage): DeadLetter => {
   const all = headerText(message.headers);
-  const headers = Object.fromEntries(Object.entries(all).filter(([name]) => !deadLetterHeaderNames.has(name)));
-  return { partition, offset: message.offset, key: message.key?.toString('utf8') ?? null, value: message.value, headers, ...deadLetterFacts(all) };
+  const original = (name: string) => !deadLetterHeaderNames.has(name);
+  const headers = Object.fromEntries(Object.entries(all).filter(([name]) => original(name)));
+  const rawHeaders = Object.fromEntries(Object.entries(message.headers ?? {}).filter(([name]) => original(name)));
+  return { partition, offset: message.offset, key: message.key?.toString('utf8') ?? null, value: message.value, headers, rawHeaders, ...deadLetterFacts(all) };
 };
 
 /** Reads and re-publishes dead letters. Re-published events keep their ids, so stores deduplicate them. */
@@ -127,7 +131,7 @@ export class DeadLetterQueue {
           messages: group.map((d) => ({
             key: d.key,
             value: d.value,
-            headers: { ...d.headers, [republishedFromHeader]: `${this.topic}/${d.partition}/${d.offset}` },
+            headers: { ...d.rawHeaders, [republishedFromHeader]: `${this.topic}/${d.partition}/${d.offset}` },
           })),
         })),
       });

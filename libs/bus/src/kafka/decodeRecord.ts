@@ -37,7 +37,9 @@ export const decodeRecord = (
   const context = { routingKeyHeader: headerValue(record.headers, Headers.routingKey) };
   // Almost every record is written with a schema already read: no promise, no retry loop. It throws
   // only what the retrying path would throw at once (nothing retriable: no registry is needed).
-  const known = identity ? undefined : codec.decodeKnown(record.value, context);
+  // With a verifier, the same when the signer's grant is in memory and nothing is refused.
+  const decodeKnown = () => codec.decodeKnown(record.value, context);
+  const known = identity ? identity.verifier.decodeVerifiedNow(identity.topic, record, decodeKnown) : decodeKnown();
   if (known) return known;
   const decode = () => (identity ? identity.verifier.decodeVerified(identity.topic, record, () => codec.decode(record.value, context), () => codec.decode(record.value)) : codec.decode(record.value, context));
   return retry(decode, { policy: waiting.policy, isRetriable, heartbeat: waiting.heartbeat, shouldStop: waiting.shouldStop, onRetry: waiting.onRetry });

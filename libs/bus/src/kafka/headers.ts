@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import type { IHeaders } from 'kafkajs';
 import { routingKeyHeader } from '@agentbus/events';
 
@@ -22,11 +23,14 @@ export const DeadLetterHeaders = {
   failedAt: 'agentbus-dlq-failed-at',
 } as const;
 
+// Shown, not re-read: bytes that are not UTF-8 (a v3 agentbus-signature) as base64 rather than U+FFFD.
+const bytesText = (value: Buffer): string => (isUtf8(value) ? value.toString('utf8') : `base64:${value.toString('base64')}`);
+
 export const headerText = (headers: IHeaders | undefined): Record<string, string> => {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers ?? {})) {
     if (value === undefined) continue;
-    out[name] = Array.isArray(value) ? value.map(String).join(',') : Buffer.isBuffer(value) ? value.toString('utf8') : String(value);
+    out[name] = Array.isArray(value) ? value.map(String).join(',') : Buffer.isBuffer(value) ? bytesText(value) : String(value);
   }
   return out;
 };

@@ -65,5 +65,8 @@ export const postgresAgentPolicy = (db: Knex, options: { refreshMs?: number; now
       if (!snapshot || now() - snapshot.at >= refreshMs) await load();
       return snapshot!.byDid.get(did);
     },
+    grantNow(did) {
+      return snapshot && now() - snapshot.at < refreshMs ? { grant: snapshot.byDid.get(did) } : undefined;
+    },
   };
 };
