@@ -52,6 +52,13 @@ export interface PartitionConsumerOptions<Context = void> {
    */
   groupCommit?: boolean;
   /**
+   * With `groupCommit`: a batch's handler returns to kafkajs as soon as its transaction begins, so
+   * the next fetch overlaps the transaction (its offset is resolved then; a failed transaction seeks
+   * back to Postgres' positions). For targets whose work has no effect beyond Postgres until
+   * committed, like read models.
+   */
+  pipeline?: boolean;
+  /**
    * `false` lets a commit return before its WAL is flushed. A crash may then lose the last few
    * commits, rows and positions together, so they are simply applied again from Kafka: right for a
    * rebuild, whose output is disposable until the swap.
@@ -85,6 +92,7 @@ const scalars = z.object({
   partitionsConcurrently: positiveInt.optional(),
   synchronousCommit: z.boolean().optional(),
   groupCommit: z.boolean().optional(),
+  pipeline: z.boolean().optional(),
 });
 const required = ['kafka', 'codec', 'db', 'target', 'logger'] as const;
 

@@ -257,7 +257,7 @@ describe('PartitionConsumer', () => {
     };
     const reports: BatchReport[] = [];
     const received: string[] = [];
-    await start({ target: slow, groupCommit: true, onBatch: (r) => reports.push(r), select: (r) => received.push(r.offset) > 0 });
+    await start({ target: slow, groupCommit: true, pipeline: true, onBatch: (r) => reports.push(r), select: (r) => received.push(r.offset) > 0 });
     await publish(1, 'task-1', () => 'hold');
     await eventually(() => holding, 30_000, 'the first transaction to hold');
     await publish(2, 'task-1', (i) => `after ${i}`);
@@ -291,7 +291,7 @@ describe('PartitionConsumer', () => {
       },
     };
     const received: string[] = [];
-    await start({ target: slowToPrepare, groupCommit: true, select: (r) => (received.push(r.offset), r.key !== 'skip') });
+    await start({ target: slowToPrepare, groupCommit: true, pipeline: true, select: (r) => (received.push(r.offset), r.key !== 'skip') });
     await publish(1, 'keep');
     // The group has begun (kafkajs fetches on) but holds no lock yet; a passed-over batch arrives meanwhile.
     await eventually(() => preparing, 30_000, 'the first group to begin');

@@ -188,7 +188,7 @@ export class PartitionConsumer<Context = void> {
       // which would make the next batch wait. Its position rides on the partition's next one.
       this.deferred.set(key, BigInt(batch.messages.at(-1)!.offset) + 1n);
       result = { outcome: { applied: 0, skipped: 0, rejected: 0, undecodable: 0 }, transactionBatches: 0, phases: { decodeMs: Date.now() - started, queueMs: 0, prepareMs: 0, beginMs: 0, applyMs: 0, commitMs: 0 } };
-    } else if (this.options.groupCommit) {
+    } else if (this.options.groupCommit && this.options.pipeline) {
       // Pipelined: kafkajs fetches again only once every batch of a fetch is handled, so this handler
       // returns as soon as its transaction begins, and the next fetch overlaps it. The batch's offset
       // is resolved then; should the transaction fail, the consumer seeks back to Postgres' positions.

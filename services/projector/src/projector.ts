@@ -47,6 +47,7 @@ export const startProjector = async (config: ProjectorConfig, logger: Logger, op
     logger: logger.child({ component: 'sink' }),
     // Read models are keyed by entity, not by partition: the batches of one fetch share a transaction.
     groupCommit: true,
+    pipeline: true,
     partitionsConcurrently: config.partitionsConcurrently,
     consumerConfig: { sessionTimeout: config.sessionTimeoutMs },
     ...(verifier ? { identity: { verifier, ...(signingKey ? { signingKey } : {}) } } : {}),
