@@ -33,16 +33,8 @@ export interface BatchSignatureHeader {
  * header value that is a Buffer, ~295 bytes for a batch of 64 where v2's text is ~440. The
  * key is the raw Ed25519 public key; `keyId` is the did:key made from it.
  */
-export interface CompactSignatureHeader {
+export interface CompactSignatureHeader extends Omit<BatchSignatureHeader, 'version'> {
   version: 3;
-  algorithm: typeof signatureAlgorithm;
-  keyId: string;
-  signature: Buffer;
-  leaf: number;
-  size: number;
-  path: Buffer[];
-  /** The path's hashes as one run of bytes, as in the header. */
-  pathBytes: Buffer;
   /** The 32 raw bytes of the key. */
   publicKey: Buffer;
 }
