@@ -1,11 +1,9 @@
-import { Writable } from 'node:stream';
 import type { Knex } from 'knex';
 import { createKafkaEventBus, type KafkaEventBus } from '@agentbus/bus';
 import { AvroEventCodec, createRegistryClient, loadSchemaCatalog } from '@agentbus/codec';
 import { deadLetterTopicSuffix, topicName } from '@agentbus/events';
-import { createLogger } from '@agentbus/logger';
 import { createDatabase, readOffsets, writeOffsets, createOffsetsTable, offsetKey } from '@agentbus/postgres-sink';
-import { createTestDatabase, createTestTopics, groupCaughtUp, integrationConfig, registryProxy, type TestDatabase, type TestTopics } from '@agentbus/testing';
+import { captureLogger, createTestDatabase, createTestTopics, groupCaughtUp, integrationConfig, registryProxy, type TestDatabase, type TestTopics } from '@agentbus/testing';
 import { PartitionConsumer, type Assignment, type BatchReport, type ConsumerTarget, type PartitionConsumerOptions } from './index';
 
 const schema = 'engine_test';
@@ -37,17 +35,7 @@ describe('PartitionConsumer', () => {
   let consumer: PartitionConsumer | undefined;
   let taskTopic: string;
   let groupId: string;
-  const logLines: { level: string; msg: string }[] = [];
-  const logger = createLogger({
-    name: 'consumer-test',
-    level: 'warn',
-    destination: new Writable({
-      write(chunk, _enc, done) {
-        for (const line of String(chunk).split('\n').filter(Boolean)) logLines.push(JSON.parse(line));
-        done();
-      },
-    }),
-  });
+  const { logger, lines: logLines } = captureLogger('consumer-test', 'warn');
 
   const start = async (overrides: Partial<PartitionConsumerOptions> = {}) => {
     groupId = `${topics.prefix}.${name}.${Math.random().toString(36).slice(2, 8)}`;

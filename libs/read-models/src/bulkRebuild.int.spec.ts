@@ -1,12 +1,10 @@
-import { Writable } from 'node:stream';
 import type { Knex } from 'knex';
 import { createKafkaEventBus, DeadLetterQueue, type KafkaEventBus } from '@agentbus/bus';
 import { AvroEventCodec, createRegistryClient, loadSchemaCatalog } from '@agentbus/codec';
 import { deadLetterTopicSuffix, topicName, type AgentEvent } from '@agentbus/events';
-import { createLogger } from '@agentbus/logger';
 import { createDatabase } from '@agentbus/postgres-sink';
 import { allProjections, replay, taskProjection } from '@agentbus/projections';
-import { createTestDatabase, createTestTopics, integrationConfig, mixedWorkload, readTables, type TestDatabase, type TestTopics } from '@agentbus/testing';
+import { captureLogger, createTestDatabase, createTestTopics, integrationConfig, mixedWorkload, readTables, type TestDatabase, type TestTopics } from '@agentbus/testing';
 import { ensureLiveReadModels, rebuildProjection, rebuildReadModels, type RebuildOptions } from './index';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -27,17 +25,7 @@ describe('rebuildReadModels: bulk phase (real Kafka, registry and Postgres)', ()
   let garbage: { partition: number; offset: string };
   const before: AgentEvent[] = [];
   const after: AgentEvent[] = [];
-  const logLines: { msg: string }[] = [];
-  const logger = createLogger({
-    name: 'bulk-rebuild-test',
-    level: 'info',
-    destination: new Writable({
-      write(chunk, _enc, done) {
-        for (const line of String(chunk).split('\n').filter(Boolean)) logLines.push(JSON.parse(line));
-        done();
-      },
-    }),
-  });
+  const { logger, lines: logLines } = captureLogger('bulk-rebuild-test');
   const dlq = () => topicName(topics.prefix, deadLetterTopicSuffix);
 
   const rebuild = (options: Partial<RebuildOptions> = {}) =>

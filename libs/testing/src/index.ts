@@ -17,3 +17,5 @@ export type { RegistryProxy } from './registryProxy';
 export { identityAttacks, attackGrants, legitimateEvent } from './identityAttacks';
 export type { Attack, AttackKeys } from './identityAttacks';
 export { sampleDeadLetter } from './deadLetters';
+export { captureLogger } from './captureLogger';
+export type { CapturedLogger } from './captureLogger';
