@@ -87,7 +87,7 @@ export class PartitionConsumer<Context = void> {
    * Per `topic/partition`, the end of batches `select` passed over entirely, not yet in Postgres:
    * written with the partition's next transaction, or by the advisory timer.
    */
-  private readonly deferred = new Map<string, bigint>();
+  private readonly deferred = new Map<string, Position>();
 
   constructor(options: PartitionConsumerOptions<Context>) {
     this.options = resolveOptions(options);
@@ -186,7 +186,7 @@ export class PartitionConsumer<Context = void> {
     if (this.options.select && records.length === 0 && this.options.stopAt === undefined && this.expected.get(key) === BigInt(batch.messages[0]!.offset)) {
       // Nothing here for the target (an orchestrator reading its own commands back): no transaction,
       // which would make the next batch wait. Its position rides on the partition's next one.
-      this.deferred.set(key, BigInt(batch.messages.at(-1)!.offset) + 1n);
+      this.deferred.set(key, { topic: batch.topic, partition: batch.partition, nextOffset: BigInt(batch.messages.at(-1)!.offset) + 1n });
       result = { outcome: { applied: 0, skipped: 0, rejected: 0, undecodable: 0 }, transactionBatches: 0, phases: { decodeMs: Date.now() - started, queueMs: 0, prepareMs: 0, beginMs: 0, applyMs: 0, commitMs: 0 } };
     } else if (this.options.groupCommit && this.options.pipeline) {
       // Pipelined: kafkajs fetches again only once every batch of a fetch is handled, so this handler
@@ -235,7 +235,7 @@ export class PartitionConsumer<Context = void> {
     const key = offsetKey(batch.topic, batch.partition);
     const last = batch.messages.at(-1)!.offset;
     // Its position, written in that transaction, is beyond any passed over before it.
-    if (result.transactionBatches > 0 && (this.deferred.get(key) ?? 0n) <= BigInt(last) + 1n) this.deferred.delete(key);
+    if (result.transactionBatches > 0 && (this.deferred.get(key)?.nextOffset ?? 0n) <= BigInt(last) + 1n) this.deferred.delete(key);
     this.lastBatchAt = Date.now();
     this.advisory.set(offsetKey(batch.topic, batch.partition), { topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() });
     if (this.lastBatchAt - this.advisoryCommittedAt >= advisoryCommitEveryMs) await this.commitAdvisory().catch((error: unknown) => logger.debug({ err: error }, 'advisory Kafka offset commit failed; Postgres holds the positions'));
@@ -356,7 +356,7 @@ export class PartitionConsumer<Context = void> {
       const inPostgres = locked ? locked.get(offsetKey(topic, partition)) : await this.positions.lock(trx, schema, topic, partition);
       // The batches passed over before this one were checked against `expected` on the way: it may
       // start where they end. A batch that came before them (pipelined, still waiting) may not.
-      const passedOver = this.deferred.get(offsetKey(topic, partition));
+      const passedOver = this.deferred.get(offsetKey(topic, partition))?.nextOffset;
       const after = passedOver !== undefined && member.offsets[0]! >= passedOver && (inPostgres === undefined || passedOver > inPostgres);
       const stored = after ? passedOver : inPostgres;
       const stop = this.options.stopAt?.get(offsetKey(topic, partition));
@@ -400,17 +400,12 @@ export class PartitionConsumer<Context = void> {
   private async writeDeferred(): Promise<void> {
     const schema = this.currentSchema;
     if (this.deferred.size === 0 || schema === undefined) return;
-    const pending = [...this.deferred];
-    const partitions = pending.map(([key]) => {
-      const [topic, partition] = [key.slice(0, key.lastIndexOf('/')), Number(key.slice(key.lastIndexOf('/') + 1))];
-      return { topic, partition };
-    });
+    const pending = [...this.deferred.values()];
     await this.options.db.transaction(async (trx) => {
-      const stored = await this.lockPositions(trx, schema, partitions);
-      const writes = partitions.map((p, i) => ({ ...p, nextOffset: pending[i]![1] })).filter((w) => (stored.get(offsetKey(w.topic, w.partition)) ?? -1n) < w.nextOffset);
-      await this.positions.write(trx, schema, writes);
+      const stored = await this.lockPositions(trx, schema, pending);
+      await this.positions.write(trx, schema, pending.filter((p) => (stored.get(offsetKey(p.topic, p.partition)) ?? -1n) < p.nextOffset));
     });
-    for (const [key, next] of pending) if (this.deferred.get(key) === next) this.deferred.delete(key);
+    for (const p of pending) if (this.deferred.get(offsetKey(p.topic, p.partition)) === p) this.deferred.delete(offsetKey(p.topic, p.partition));
   }
 
   private async lockPositions(trx: Knex.Transaction, schema: string, partitions: readonly { topic: string; partition: number }[]): Promise<Map<string, bigint>> {
