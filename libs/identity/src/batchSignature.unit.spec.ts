@@ -7,7 +7,7 @@ import { base58Encode } from './base58';
 import { publicKeyBytesOfDid } from './didKey';
 import { IdentityErrorCodes } from './errors';
 import { leafHash, merkleTree, rootFromPath } from './merkleTree';
-import { maxBatchLeaves, signRecords, signRecordsV2, VerifiedBatches, verifyRecordSignature } from './recordSignature';
+import { maxBatchLeaves, signRecords, signRecordsV2, VerifiedBatches, verifyRecordSignature, verifyTreeRoots } from './recordSignature';
 import { formatBatchSignatureHeader, parseSignatureHeader, type BatchSignatureHeader } from './signatureHeader';
 import { generateSigningKey } from './signingKey';
 import { batchLeafDomain, signingDomain, signingInput, signingInputParts } from './signingInput';
@@ -77,7 +77,18 @@ describe('batch signatures (v2, text: written before v3, still read)', () => {
     const verified = new VerifiedBatches();
     records.forEach((r, i) => expect(verifyRecordSignature({ ...r, signature: headers[i] }, verified)).toBe(key.did));
     expect(verified.counts).toEqual({ verified: 2, cached: 98 });
-    expect(verified.size).toBe(2);
+    // Every record of both batches was proven: nothing is left to keep.
+    expect(verified.size).toBe(0);
+  });
+
+  it('keep a batch until as many records as it has were proven, then verify it again if read again', () => {
+    const verified = new VerifiedBatches();
+    records.slice(0, 63).forEach((r, i) => verifyRecordSignature({ ...r, signature: headers[i] }, verified));
+    expect(verified.size).toBe(1);
+    expect(verifyRecordSignature({ ...records[63]!, signature: headers[63] }, verified)).toBe(key.did);
+    expect(verified.size).toBe(0);
+    expect(verifyRecordSignature({ ...records[7]!, signature: headers[7] }, verified)).toBe(key.did);
+    expect(verified.counts).toEqual({ verified: 2, cached: 63 });
   });
 
   it('with a cache, decides every record as without one, in any order and for any batch size', () => {
@@ -110,7 +121,9 @@ describe('batch signatures (v2, text: written before v3, still read)', () => {
     ['without a cache', () => undefined],
     ['after the batch was verified and cached', () => {
       const verified = new VerifiedBatches();
-      records.forEach((r, i) => verifyRecordSignature({ ...r, signature: headers[i] }, verified));
+      // All but the last record of each batch, so both batches stay cached.
+      records.forEach((r, i) => i !== 63 && i !== 99 && verifyRecordSignature({ ...r, signature: headers[i] }, verified));
+      expect(verified.size).toBe(2);
       return verified;
     }],
   ])('refuse a changed record %s', (_when, cache) => {
@@ -245,7 +258,9 @@ describe('compact batch signatures (v3, bytes)', () => {
     ['without a cache', () => undefined],
     ['after the trees were verified and cached', () => {
       const verified = new VerifiedBatches();
-      records.forEach((r, i) => verifyRecordSignature({ ...r, signature: headers[i] }, verified));
+      // All but the last record of each tree, so both trees stay cached.
+      records.forEach((r, i) => i !== 63 && i !== 99 && verifyRecordSignature({ ...r, signature: headers[i] }, verified));
+      expect(verified.size).toBe(2);
       return verified;
     }],
   ])('refuse a changed record %s', (_when, cache) => {
@@ -284,6 +299,28 @@ describe('compact batch signatures (v3, bytes)', () => {
     }
     expect((error as { code?: string } | undefined)?.code).toBe(IdentityErrorCodes.signatureInvalid);
     expect(error!.message).toMatch(reason);
+  });
+
+  describe('verifyTreeRoots (Ed25519 on the thread pool, before the records are checked)', () => {
+    it('verifies each tree once, after which every record is proven with no Ed25519 check of its own', async () => {
+      const verified = new VerifiedBatches();
+      await verifyTreeRoots(records.map((r, i) => ({ ...r, signature: headers[i] })), verified);
+      expect(verified.counts).toEqual({ verified: 2, cached: 0 });
+      records.forEach((r, i) => expect(verifyRecordSignature({ ...r, signature: headers[i] }, verified)).toBe(key.did));
+      expect(verified.counts).toEqual({ verified: 2, cached: 100 });
+    });
+
+    it('decides nothing: a tree whose record does not verify is left to the record checks, which refuse only that record', async () => {
+      const verified = new VerifiedBatches();
+      const changed = { ...records[0]!, value: Buffer.from('ff', 'hex'), signature: headers[0] };
+      const malformed = { ...records[70]!, signature: headers[70]!.subarray(0, 50) };
+      await verifyTreeRoots([changed, malformed, { ...records[1]!, signature: Buffer.from('v=1;garbage') }], verified);
+      expect(verified.counts).toEqual({ verified: 0, cached: 0 });
+      expect(codeOf(() => verifyRecordSignature(changed, verified))).toBe(IdentityErrorCodes.signatureInvalid);
+      expect(codeOf(() => verifyRecordSignature(malformed, verified))).toBe(IdentityErrorCodes.signatureInvalid);
+      records.slice(1, 64).forEach((r, i) => expect(verifyRecordSignature({ ...r, signature: headers[i + 1] }, verified)).toBe(key.did));
+      expect(verified.counts).toEqual({ verified: 1, cached: 62 });
+    });
   });
 
   it('read v1 and v2 headers as the bytes Kafka delivers, as well as text', () => {

@@ -1,21 +1,25 @@
 import { verify, type KeyObject } from 'node:crypto';
 import { ed25519KeyOfBytes, publicKeyOfDid } from './didKey';
 import { EventUnsignedError, SignatureInvalidError, isDidInvalidError } from './errors';
-import { climbPath, hashBytes, leafHashOfParts, merkleTree, rootFromPath } from './merkleTree';
+import { climbPathText, hashBytes, merkleTreeOfText, type ClimbVisitor, type HashText } from './merkleTree';
 import {
   compactPrefix,
   formatBatchSignatureHeader,
   formatCompactSignatureHeader,
   formatSignatureHeader,
+  compactPlace,
+  compactTreeId,
   isCompactHeader,
+  isWellFormedCompact,
   parseCompactSignatureHeader,
   parseSignatureHeader,
   signatureAlgorithm,
+  type CompactSignatureHeader,
   type SignatureHeader,
   type TreeSignatureHeader,
 } from './signatureHeader';
 import type { SigningKey } from './signingKey';
-import { batchLeafDomain, batchRootInput, signingInput, signingInputParts } from './signingInput';
+import { batchLeafHash, batchRootInput, signingInput } from './signingInput';
 
 export interface RecordToSign {
   topic: string;
@@ -38,15 +42,17 @@ export const maxBatchLeaves = 64;
 export const signRecord = (key: SigningKey, record: RecordToSign): string =>
   formatSignatureHeader(key.did, key.sign(signingInput({ algorithm: signatureAlgorithm, keyId: key.did, ...record })));
 
-const leafOf = (keyId: string, record: RecordToSign): Buffer => leafHashOfParts(signingInputParts({ algorithm: signatureAlgorithm, keyId, ...record }, batchLeafDomain));
+const leafOf = (keyId: string, record: RecordToSign): HashText => batchLeafHash({ algorithm: signatureAlgorithm, keyId, topic: record.topic, routingKey: record.routingKey, value: record.value });
+
+const rootInput = (key: SigningKey, size: number, root: HashText): Buffer => batchRootInput(signatureAlgorithm, key.did, size, Buffer.from(root, 'latin1'));
 
 /** Each tree of up to `maxBatchLeaves` records, in order: its records, root and paths, and the one Ed25519 signature over the root. */
-const signTrees = <T>(key: SigningKey, records: readonly RecordToSign[], header: (signature: Buffer, leaf: number, size: number, path: Buffer[]) => T): T[] => {
+const signTrees = <T>(key: SigningKey, records: readonly RecordToSign[], header: (signature: Buffer, leaf: number, size: number, path: string) => T): T[] => {
   const headers: T[] = [];
   for (let start = 0; start < records.length; start += maxBatchLeaves) {
     const batch = records.slice(start, start + maxBatchLeaves);
-    const tree = merkleTree(batch.map((record) => leafOf(key.did, record)));
-    const signature = key.sign(batchRootInput(signatureAlgorithm, key.did, batch.length, tree.root));
+    const tree = merkleTreeOfText(batch.map((record) => leafOf(key.did, record)));
+    const signature = key.sign(rootInput(key, batch.length, tree.root));
     for (let i = 0; i < batch.length; i++) headers.push(header(signature, i, batch.length, tree.paths[i]!));
   }
   return headers;
@@ -71,16 +77,59 @@ export const signRecords = (key: SigningKey, records: readonly RecordToSign[]): 
  */
 export const signRecordsV2 = (key: SigningKey, records: readonly RecordToSign[]): string[] => {
   if (records.length === 1) return [signRecord(key, records[0]!)];
-  const trees = signTrees(key, records, (signature, leaf, size, path) => (size === 1 ? undefined : formatBatchSignatureHeader(key.did, signature, leaf, size, path)));
+  const pathOf = (path: string) => Array.from({ length: path.length / hashBytes }, (_, i) => Buffer.from(path.slice(i * hashBytes, (i + 1) * hashBytes), 'latin1'));
+  const trees = signTrees(key, records, (signature, leaf, size, path) => (size === 1 ? undefined : formatBatchSignatureHeader(key.did, signature, leaf, size, pathOf(path))));
   // A last tree of one record is signed v1, as a single record is.
   return trees.map((header, i) => header ?? signRecord(key, records[i]!));
 };
 
 interface ProvenNode {
-  node: string;
+  node: HashText;
   /** The rest of the audit path from this node up: the same node and the same rest lead to the same root. */
   rest: string;
 }
+
+interface VerifiedTree {
+  keyId: string;
+  size: number;
+  nodes: Map<number, ProvenNode>;
+  /** Records of the tree not yet proven (counting a record read twice twice): at 0 the tree is forgotten. */
+  unproven: number;
+}
+
+/** What a climb needs of a header: the signer, the record's place in its tree, and its path. */
+type ClimbHeader = Pick<TreeSignatureHeader, 'keyId' | 'leaf' | 'size' | 'pathText'>;
+
+/** One record's climb against the cache: what it passed, to remember once its root is verified. */
+class CachedClimb implements ClimbVisitor {
+  root: HashText | 'proven' | undefined;
+  visited: [number, ProvenNode][] | undefined;
+
+  constructor(
+    readonly id: string,
+    readonly header: ClimbHeader,
+    readonly known: VerifiedTree | undefined,
+  ) {}
+
+  visit(position: number, node: HashText, step: number, sibling: number): boolean {
+    const rest = step === 0 ? this.header.pathText : this.header.pathText.slice(step * hashBytes);
+    const seen = this.known?.nodes.get(position);
+    if (seen !== undefined && seen.node === node && seen.rest === rest) return true;
+    const visited = (this.visited ??= []);
+    visited.push([position, { node, rest }]);
+    if (sibling >= 0) visited.push([sibling, { node: rest.slice(0, hashBytes), rest: node + rest.slice(hashBytes) }]);
+    return false;
+  }
+
+  learn(into: VerifiedTree): void {
+    if (this.visited) for (const [position, proven] of this.visited) into.nodes.set(position, proven);
+  }
+}
+
+// A v3 tree is named by its key's and signature's bytes (96 latin1 characters), a v2 tree by its
+// did:key and signature: never the same length, so never the same name.
+const treeIdOf = (header: TreeSignatureHeader): string =>
+  header.version === 3 ? (header as CompactSignatureHeader).publicKey.toString('latin1') + header.signature.toString('latin1') : header.keyId + header.signature.toString('latin1');
 
 /**
  * Batch signatures already checked, so the records of one batch pay for one Ed25519 verify
@@ -88,11 +137,14 @@ interface ProvenNode {
  * every path hash it was combined with (the sibling, whose own rest of path is the node it met
  * and the rest above), each with its rest of path. A later record of the batch is proven as soon
  * as its own climb reaches such a node with the same rest of path, so a record verifies exactly
- * when it would without the cache, usually with no node hash at all (its leaf was a sibling in
- * an earlier path). Bounded, oldest out.
+ * when it would without the cache, usually with no more than one node hash (its leaf, or its
+ * parent, was a sibling in an earlier path). A tree is forgotten once as many records as it has
+ * were proven by it (a record read again then costs its tree one more Ed25519 check), so the
+ * cache holds the trees still being read; bounded besides, oldest out.
  */
 export class VerifiedBatches {
-  readonly #batches = new Map<string, Map<string, ProvenNode>>();
+  // The key id and size signed with a tree must match too: a record claiming another size never shares the proof.
+  readonly #batches = new Map<string, VerifiedTree>();
   /** Batch-signed records proven from a verified batch, and Ed25519 verifications of batch roots. */
   readonly counts = { cached: 0, verified: 0 };
 
@@ -102,46 +154,57 @@ export class VerifiedBatches {
     return this.#batches.size;
   }
 
-  /**
-   * Climbs the record's path: 'proven' when a verified batch already covers it, else the root it
-   * leads to (undefined for a path that does not fit) and `verified`, to call once Ed25519 has
-   * accepted the signature over that root.
-   */
-  climb(header: TreeSignatureHeader, leaf: Buffer): { root: Buffer | 'proven' | undefined; verified: () => void } {
-    const key = this.keyOf(header);
-    const known = this.#batches.get(key);
-    const pathText = header.pathBytes.toString('latin1');
-    const visited: [string, ProvenNode][] = [];
-    const root = climbPath(leaf, header.leaf, header.size, header.path, (position, node, step, sibling) => {
-      const nodeText = node.toString('latin1');
-      const rest = pathText.slice(step * hashBytes);
-      const seen = known?.get(position);
-      if (seen !== undefined && seen.node === nodeText && seen.rest === rest) return true;
-      visited.push([position, { node: nodeText, rest }]);
-      if (sibling !== undefined) visited.push([sibling, { node: rest.slice(0, hashBytes), rest: nodeText + rest.slice(hashBytes) }]);
-      return false;
-    });
-    const learn = (into: Map<string, ProvenNode>) => visited.forEach(([position, proven]) => into.set(position, proven));
-    if (root === 'proven') {
-      this.counts.cached++;
-      learn(known!);
-    }
-    return {
-      root,
-      verified: () => {
-        this.counts.verified++;
-        const nodes = this.#batches.get(key) ?? new Map<string, ProvenNode>();
-        learn(nodes);
-        this.#batches.delete(key);
-        this.#batches.set(key, nodes);
-        if (this.#batches.size > this.capacity) this.#batches.delete(this.#batches.keys().next().value!);
-      },
-    };
+  /** Whether the tree a v3 header names (`compactTreeId`) is already verified. */
+  has(treeId: string): boolean {
+    return this.#batches.has(treeId);
   }
 
-  // The size is signed with the root: a record claiming another size must not share the proof.
-  private keyOf(header: TreeSignatureHeader): string {
-    return `${header.keyId} ${header.size} ${header.signature.toString('latin1')}`;
+  /**
+   * Climbs the record's path: `root` is 'proven' when a verified batch already covers it, else the
+   * root it leads to (undefined for a path that does not fit); `remember` the climb once Ed25519
+   * has accepted the signature over that root.
+   */
+  climb(header: TreeSignatureHeader, leaf: HashText): CachedClimb {
+    return this.climbIn(treeIdOf(header), header, leaf);
+  }
+
+  /**
+   * The signer of a well-formed v3 record whose tree is verified, when the record is proven by it;
+   * else undefined, and the caller verifies the record in full (which then says why it fails).
+   * Nothing of the header is parsed but its place and path: the tree knows the key.
+   */
+  proveCompact(record: RecordToSign, header: Buffer): string | undefined {
+    const id = compactTreeId(header);
+    const tree = this.#batches.get(id);
+    if (tree === undefined) return undefined;
+    const place = compactPlace(header);
+    if (place.size !== tree.size) return undefined;
+    const leaf = batchLeafHash({ algorithm: signatureAlgorithm, keyId: tree.keyId, topic: record.topic, routingKey: record.routingKey, value: record.value });
+    return this.climbIn(id, { keyId: tree.keyId, leaf: place.leaf, size: place.size, pathText: place.pathText }, leaf).root === 'proven' ? tree.keyId : undefined;
+  }
+
+  /** `proves`: the climb's record is decided by this (not checked again later, as verifyTreeRoots' records are). */
+  remember(climb: CachedClimb, proves = true): void {
+    this.counts.verified++;
+    const known = this.#batches.get(climb.id);
+    const tree = known && known.keyId === climb.header.keyId && known.size === climb.header.size ? known : { keyId: climb.header.keyId, size: climb.header.size, nodes: new Map<number, ProvenNode>(), unproven: climb.header.size };
+    climb.learn(tree);
+    this.#batches.delete(climb.id);
+    if (proves && --tree.unproven <= 0) return;
+    this.#batches.set(climb.id, tree);
+    if (this.#batches.size > this.capacity) this.#batches.delete(this.#batches.keys().next().value!);
+  }
+
+  private climbIn(id: string, header: ClimbHeader, leaf: HashText): CachedClimb {
+    const tree = this.#batches.get(id);
+    const climb = new CachedClimb(id, header, tree && tree.keyId === header.keyId && tree.size === header.size ? tree : undefined);
+    climb.root = climbPathText(leaf, header.leaf, header.size, header.pathText, climb);
+    if (climb.root === 'proven') {
+      this.counts.cached++;
+      climb.learn(climb.known!);
+      if (--climb.known!.unproven <= 0) this.#batches.delete(id);
+    }
+    return climb;
   }
 }
 
@@ -181,6 +244,8 @@ const parseHeader = (value: string | Buffer): { header: SignatureHeader; publicK
   return { header, publicKey: publicKeyOf(header.keyId) };
 };
 
+const treeRootInput = (header: TreeSignatureHeader, root: HashText): Buffer => batchRootInput(header.algorithm, header.keyId, header.size, Buffer.from(root, 'latin1'));
+
 const mismatch = (keyId: string) => new SignatureInvalidError('the signature does not match the record (value, routing key or topic changed, or another key signed it)', keyId);
 
 /**
@@ -190,17 +255,60 @@ const mismatch = (keyId: string) => new SignatureInvalidError('the signature doe
  */
 export const verifyRecordSignature = (record: RecordToVerify, verified?: VerifiedBatches): string => {
   if (record.signature === undefined) throw new EventUnsignedError(record.topic);
+  if (verified && isWellFormedCompact(record.signature)) {
+    const signer = verified.proveCompact(record, record.signature);
+    if (signer !== undefined) return signer;
+  }
   const { header, publicKey } = parseHeader(record.signature);
   const parts = { algorithm: header.algorithm, keyId: header.keyId, topic: record.topic, routingKey: record.routingKey, value: record.value };
   if (header.version === 1) {
     if (!verify(null, signingInput(parts), publicKey, header.signature)) throw mismatch(header.keyId);
     return header.keyId;
   }
-  const leaf = leafHashOfParts(signingInputParts(parts, batchLeafDomain));
-  const climb = verified ? verified.climb(header, leaf) : { root: rootFromPath(leaf, header.leaf, header.size, header.path), verified: () => undefined };
-  if (climb.root === 'proven') return header.keyId;
-  if (!climb.root) throw new SignatureInvalidError(`the audit path does not fit leaf ${header.leaf} of a batch of ${header.size}`, header.keyId);
-  if (!verify(null, batchRootInput(header.algorithm, header.keyId, header.size, climb.root), publicKey, header.signature)) throw mismatch(header.keyId);
-  climb.verified();
+  const leaf = batchLeafHash(parts);
+  const climb = verified?.climb(header, leaf);
+  if (climb?.root === 'proven') return header.keyId;
+  const root = climb ? climb.root : climbPathText(leaf, header.leaf, header.size, header.pathText);
+  if (!root || root === 'proven') throw new SignatureInvalidError(`the audit path does not fit leaf ${header.leaf} of a batch of ${header.size}`, header.keyId);
+  if (!verify(null, treeRootInput(header, root), publicKey, header.signature)) throw mismatch(header.keyId);
+  if (climb) verified!.remember(climb);
   return header.keyId;
+};
+
+/**
+ * Verifies on libuv's thread pool, in parallel, the Ed25519 signature of every v3 tree among
+ * `records` that `verified` does not hold yet (one record per tree), and remembers those that
+ * verify. It decides nothing: each record is still decided by verifyRecordSignature, which then
+ * finds its tree verified and makes no Ed25519 check on the caller's thread. A tree whose record
+ * here does not verify is left to that path, which says why.
+ */
+export const verifyTreeRoots = async (records: Iterable<RecordToVerify>, verified: VerifiedBatches): Promise<void> => {
+  const checks: Promise<void>[] = [];
+  const seen = new Set<string>();
+  for (const record of records) {
+    if (!isWellFormedCompact(record.signature)) continue;
+    const id = compactTreeId(record.signature);
+    if (seen.has(id) || verified.has(id)) continue;
+    seen.add(id);
+    let check: { header: TreeSignatureHeader; publicKey: KeyObject; climb: ReturnType<VerifiedBatches['climb']> };
+    try {
+      const { header, publicKey } = parseHeader(record.signature!);
+      if (header.version === 1) continue;
+      check = { header, publicKey, climb: verified.climb(header, batchLeafHash({ algorithm: header.algorithm, keyId: header.keyId, topic: record.topic, routingKey: record.routingKey, value: record.value })) };
+    } catch {
+      continue;
+    }
+    const { header, publicKey, climb } = check;
+    if (!climb.root || climb.root === 'proven') continue;
+    const input = treeRootInput(header, climb.root);
+    checks.push(
+      new Promise((resolve) =>
+        verify(null, input, publicKey, header.signature, (error, valid) => {
+          if (!error && valid) verified.remember(climb, false);
+          resolve();
+        }),
+      ),
+    );
+  }
+  await Promise.all(checks);
 };

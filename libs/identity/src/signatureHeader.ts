@@ -24,8 +24,8 @@ export interface BatchSignatureHeader {
   leaf: number;
   size: number;
   path: Buffer[];
-  /** The path's hashes as one run of bytes, as in the header. */
-  pathBytes: Buffer;
+  /** The path's hashes as one run of latin1 text (a character per byte), as the tree code reads them. */
+  pathText: string;
 }
 
 /**
@@ -33,7 +33,7 @@ export interface BatchSignatureHeader {
  * header value that is a Buffer, ~295 bytes for a batch of 64 where v2's text is ~440. The
  * key is the raw Ed25519 public key; `keyId` is the did:key made from it.
  */
-export interface CompactSignatureHeader extends Omit<BatchSignatureHeader, 'version'> {
+export interface CompactSignatureHeader extends Omit<BatchSignatureHeader, 'version' | 'path'> {
   version: 3;
   /** The 32 raw bytes of the key. */
   publicKey: Buffer;
@@ -41,7 +41,7 @@ export interface CompactSignatureHeader extends Omit<BatchSignatureHeader, 'vers
 
 export type SignatureHeader = SingleSignatureHeader | BatchSignatureHeader | CompactSignatureHeader;
 /** What a batch signature (v2 or v3) carries: one signature over a root, this record's place and path. */
-export type TreeSignatureHeader = BatchSignatureHeader | CompactSignatureHeader;
+export type TreeSignatureHeader = Omit<BatchSignatureHeader, 'version' | 'path'> & { version: 2 | 3 };
 
 /** `v=1;alg=ed25519;kid=<did:key>;sig=<base64 of the 64-byte signature>` */
 export const formatSignatureHeader = (keyId: string, signature: Buffer): string => `v=1;alg=${signatureAlgorithm};kid=${keyId};sig=${signature.toString('base64')}`;
@@ -70,14 +70,16 @@ const maxCompactPath = 16;
 
 /**
  * The v3 header value: `prefix` is `compactPrefix(publicKey, signature)`, shared by the records of
- * one tree; then this record's leaf index, the tree size and its audit path.
+ * one tree; then this record's leaf index, the tree size and its audit path (the hashes
+ * concatenated, as bytes or as latin1 text).
  */
-export const formatCompactSignatureHeader = (prefix: Buffer, leaf: number, size: number, path: readonly Buffer[]): Buffer => {
-  const out = Buffer.allocUnsafe(compactPathAt + path.length * hashBytes);
-  prefix.copy(out, 0, 0, compactLeafAt);
+export const formatCompactSignatureHeader = (prefix: Buffer, leaf: number, size: number, path: Buffer | string): Buffer => {
+  const out = Buffer.allocUnsafe(compactPathAt + path.length);
+  out.set(prefix.subarray(0, compactLeafAt), 0);
   out.writeUInt16BE(leaf, compactLeafAt);
   out.writeUInt16BE(size, compactLeafAt + 2);
-  for (let i = 0; i < path.length; i++) path[i]!.copy(out, compactPathAt + i * hashBytes);
+  if (typeof path === 'string') out.write(path, compactPathAt, path.length, 'latin1');
+  else out.set(path, compactPathAt);
   return out;
 };
 
@@ -88,6 +90,31 @@ export const compactPrefix = (publicKey: Buffer, signature: Buffer): Buffer => {
 };
 
 export const isCompactHeader = (value: Buffer): boolean => value.length > 0 && value[0] === compactMarker;
+
+/**
+ * Whether `value` is a v3 header that parses: the same checks as parseCompactSignatureHeader, but
+ * a boolean, for a reader that then looks the tree up before parsing anything.
+ */
+export const isWellFormedCompact = (value: string | Buffer | undefined): value is Buffer => {
+  if (value === undefined || typeof value === 'string' || value.length < compactPathAt) return false;
+  if (value[0] !== compactMarker || value[1] !== compactVersion || value[2] !== compactEd25519) return false;
+  const size = u16(value, compactLeafAt + 2);
+  const pathLength = value.length - compactPathAt;
+  return size >= 1 && u16(value, compactLeafAt) < size && pathLength % hashBytes === 0 && pathLength / hashBytes <= maxCompactPath;
+};
+
+// Two bytes, big-endian, of a buffer already known to be long enough: read per record, without readUInt16BE's checks.
+const u16 = (bytes: Buffer, at: number): number => (bytes[at]! << 8) | bytes[at + 1]!;
+
+/** A v3 header's public key and signature, as latin1 text: the name of the tree it signs. */
+export const compactTreeId = (value: Buffer): string => value.toString('latin1', compactKeyAt, compactLeafAt);
+
+/** A v3 header's leaf index, tree size and path (latin1 text), for a reader that already knows its tree. */
+export const compactPlace = (value: Buffer): { leaf: number; size: number; pathText: string } => ({
+  leaf: u16(value, compactLeafAt),
+  size: u16(value, compactLeafAt + 2),
+  pathText: value.toString('latin1', compactPathAt),
+});
 
 /**
  * Strict: exactly the layout, or SIGNATURE_INVALID with the reason. `didOf` names the key (the
@@ -103,11 +130,9 @@ export const parseCompactSignatureHeader = (bytes: Buffer, didOf: (publicKey: Bu
   const leaf = bytes.readUInt16BE(compactLeafAt);
   const size = bytes.readUInt16BE(compactLeafAt + 2);
   if (size < 1 || leaf >= size) throw new SignatureInvalidError(`leaf ${leaf} is outside a tree of ${size} (1 to ${maxCompactTreeSize})`, keyId);
-  const pathBytes = bytes.subarray(compactPathAt);
-  if (pathBytes.length % hashBytes !== 0 || pathBytes.length / hashBytes > maxCompactPath) throw new SignatureInvalidError(`path is not a list of at most ${maxCompactPath} SHA-256 hashes (${pathBytes.length} bytes)`, keyId);
-  const path: Buffer[] = [];
-  for (let at = 0; at < pathBytes.length; at += hashBytes) path.push(pathBytes.subarray(at, at + hashBytes));
-  return { version: 3, algorithm: signatureAlgorithm, keyId, publicKey, signature: bytes.subarray(compactSignatureAt, compactLeafAt), leaf, size, path, pathBytes };
+  const pathLength = bytes.length - compactPathAt;
+  if (pathLength % hashBytes !== 0 || pathLength / hashBytes > maxCompactPath) throw new SignatureInvalidError(`path is not a list of at most ${maxCompactPath} SHA-256 hashes (${pathLength} bytes)`, keyId);
+  return { version: 3, algorithm: signatureAlgorithm, keyId, publicKey, signature: bytes.subarray(compactSignatureAt, compactLeafAt), leaf, size, pathText: bytes.toString('latin1', compactPathAt) };
 };
 
 const base64 = /^[A-Za-z0-9+/]*={0,2}$/;
@@ -139,5 +164,5 @@ export const parseSignatureHeader = (text: string): SignatureHeader => {
   const pathBytes = base64Field(values[5]!, 'path', keyId);
   if (pathBytes.length % hashBytes !== 0 || pathBytes.length / hashBytes > 32) throw new SignatureInvalidError(`path is not a list of at most 32 SHA-256 hashes (${pathBytes.length} bytes)`, keyId);
   const path = Array.from({ length: pathBytes.length / hashBytes }, (_, i) => pathBytes.subarray(i * hashBytes, (i + 1) * hashBytes));
-  return { version: 2, algorithm: signatureAlgorithm, keyId, signature, leaf, size: count, path, pathBytes };
+  return { version: 2, algorithm: signatureAlgorithm, keyId, signature, leaf, size: count, path, pathText: pathBytes.toString('latin1') };
 };

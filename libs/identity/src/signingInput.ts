@@ -1,3 +1,5 @@
+import { leafHashOfFields, type HashText } from './merkleTree';
+
 /**
  * What a v1 signature covers, field by field, each as a 4-byte big-endian length and then its
  * bytes, so no two different records share an input. docs/identity.md specifies it for other
@@ -46,29 +48,49 @@ export const batchRootInput = (algorithm: string, keyId: string, size: number, r
 
 const noBytes = Buffer.alloc(0);
 // The fields before the value are the same for every record a key writes with one routing key to one
-// topic: built once, not per record (a v2 leaf is hashed for every record published or read).
-const heads = new Map<string, Buffer>();
-const maxHeads = 4096;
+// topic: built once, not per record (a v2 leaf is hashed for every record published or read). They
+// are kept per signer and topic (a reader sees few of those, and consecutive records share one),
+// then per routing key, which changes from record to record and is a short key to look up.
+interface HeadsOf {
+  domain: string;
+  algorithm: string;
+  keyId: string;
+  topic: string;
+  byRoutingKey: Map<string, Buffer>;
+}
+const contexts = new Map<string, HeadsOf>();
+const maxContexts = 1024;
+const maxRoutingKeys = 1024;
+let lastContext: HeadsOf | undefined;
 
-// The head of the record before, without the key string of the map: consecutive records of a batch share it.
-let last: { domain: string; algorithm: string; keyId: string; topic: string; routingKey: string | undefined; head: Buffer } | undefined;
+const contextOf = (parts: SignedParts, domain: string): HeadsOf => {
+  if (lastContext && lastContext.topic === parts.topic && lastContext.keyId === parts.keyId && lastContext.domain === domain && lastContext.algorithm === parts.algorithm) return lastContext;
+  const id = `${domain}\n${parts.algorithm}\n${parts.keyId}\n${parts.topic}`;
+  let context = contexts.get(id);
+  if (!context) {
+    if (contexts.size >= maxContexts) contexts.clear();
+    context = { domain, algorithm: parts.algorithm, keyId: parts.keyId, topic: parts.topic, byRoutingKey: new Map() };
+    contexts.set(id, context);
+  }
+  lastContext = context;
+  return context;
+};
 
 const headOf = (parts: SignedParts, domain: string): Buffer => {
-  if (last && last.topic === parts.topic && last.routingKey === parts.routingKey && last.keyId === parts.keyId && last.domain === domain && last.algorithm === parts.algorithm) return last.head;
-  const id = `${domain}\n${parts.algorithm}\n${parts.keyId}\n${parts.topic}\n${parts.routingKey ?? ''}`;
-  let head = heads.get(id);
+  const context = contextOf(parts, domain);
+  const routingKey = parts.routingKey ?? '';
+  let head = context.byRoutingKey.get(routingKey);
   if (!head) {
     head = Buffer.concat([
       ...field(Buffer.from(domain, 'utf8')),
       ...field(Buffer.from(parts.algorithm, 'utf8')),
       ...field(Buffer.from(parts.keyId, 'utf8')),
       ...field(Buffer.from(parts.topic, 'utf8')),
-      ...field(Buffer.from(parts.routingKey ?? '', 'utf8')),
+      ...field(Buffer.from(routingKey, 'utf8')),
     ]);
-    if (heads.size >= maxHeads) heads.clear();
-    heads.set(id, head);
+    if (context.byRoutingKey.size >= maxRoutingKeys) context.byRoutingKey.clear();
+    context.byRoutingKey.set(routingKey, head);
   }
-  last = { domain, algorithm: parts.algorithm, keyId: parts.keyId, topic: parts.topic, routingKey: parts.routingKey, head };
   return head;
 };
 
@@ -79,3 +101,6 @@ export const signingInputParts = (parts: SignedParts, domain: string = signingDo
   length.writeUInt32BE(value.length);
   return [headOf(parts, domain), length, value];
 };
+
+/** A v2/v3 leaf: the hash of the record's batch-leaf signing input, hashed in place from its pieces. */
+export const batchLeafHash = (parts: SignedParts): HashText => leafHashOfFields(headOf(parts, batchLeafDomain), parts.value ?? noBytes);
