@@ -35,7 +35,7 @@ const readTables = ['events', ...allProjections.flatMap((p) => p.tables.map((t) 
  * (every kind the read models project), repeated with distinct run names so ids, tasks and agents
  * never repeat. Encoded with the codec in chunks (the bus's bytes, headers and keys) and produced
  * with raw kafkajs sendBatch in large batches. With a key, every event is signed by it (source =
- * its DID), as a signing bus's publishMany signs: one signature per 64 records of a topic.
+ * its DID), as a signing bus's publishMany signs: one signature per 256 records of a topic.
  */
 export const prefill = async (prefix: string, subjects: Set<string>, events: number, say: (line: string) => void, signingKey?: SigningKey) => {
   const codec = new AvroEventCodec({ registry: createRegistryClient(config.registry), catalog: loadSchemaCatalog(), topicPrefix: prefix });

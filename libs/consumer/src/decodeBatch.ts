@@ -33,12 +33,9 @@ export const decodeBatch = async (
   const records: ConsumedRecord[] = [];
   for (const message of messages) {
     const record = toConsumedRecord(topic, partition, message);
-    if (!select || select(record)) records.push(record);
-  }
-  if (verifier) await verifier.prepare(topic, records.map((record) => record.message));
-  for (const record of records) {
+    if (select && !select(record)) continue;
     try {
-      const pending = decodeRecord(codec, record.message, waiting, verifier && { topic, verifier });
+      const pending = decodeRecord(codec, message, waiting, verifier && { topic, verifier });
       const decoded = 'then' in pending ? await pending : pending;
       record.event = decoded.event;
       record.schemaId = decoded.schemaId;
@@ -46,6 +43,7 @@ export const decodeBatch = async (
       if (isRetriable(error)) return undefined;
       record.decodeError = error;
     }
+    records.push(record);
   }
   return records;
 };

@@ -6,7 +6,7 @@ export { merkleTree, rootFromPath, leafHash } from './merkleTree';
 export type { SignedParts } from './signingInput';
 export { signatureHeader, signatureAlgorithm, formatSignatureHeader, formatBatchSignatureHeader, parseSignatureHeader, compactPrefix, formatCompactSignatureHeader, parseCompactSignatureHeader, isCompactHeader, isWellFormedCompact, compactTreeId } from './signatureHeader';
 export type { SignatureHeader, SingleSignatureHeader, BatchSignatureHeader, CompactSignatureHeader, TreeSignatureHeader } from './signatureHeader';
-export { signRecord, signRecords, signRecordsV2, verifyRecordSignature, verifyTreeRoots, VerifiedBatches, maxBatchLeaves } from './recordSignature';
+export { signRecord, signRecords, signRecordsV2, verifyRecordSignature, VerifiedBatches, maxBatchLeaves } from './recordSignature';
 export type { RecordToSign, RecordToVerify } from './recordSignature';
 export {
   IdentityErrorCodes,

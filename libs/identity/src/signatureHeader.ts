@@ -30,7 +30,7 @@ export interface BatchSignatureHeader {
 
 /**
  * v3: the signature of v2 (the same leaves, tree and root input), carried as bytes: a Kafka
- * header value that is a Buffer, ~295 bytes for a batch of 64 where v2's text is ~440. The
+ * header value that is a Buffer, 359 bytes in a tree of 256 (295 in one of 64, where v2's text is ~440). The
  * key is the raw Ed25519 public key; `keyId` is the did:key made from it.
  */
 export interface CompactSignatureHeader extends Omit<BatchSignatureHeader, 'version' | 'path'> {

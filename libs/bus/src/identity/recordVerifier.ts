@@ -6,15 +6,11 @@ import {
   isIdentityRefusal,
   signatureHeader,
   verificationModes,
-  compactTreeId,
-  isWellFormedCompact,
   verifyRecordSignature,
-  verifyTreeRoots,
   VerifiedBatches,
   type AgentGrant,
   type AgentPolicySource,
   type IdentityRefusal,
-  type RecordToVerify,
   type VerificationMode,
 } from '@agentbus/identity';
 import { InvalidVerificationError } from '../errors';
@@ -83,26 +79,6 @@ export class RecordVerifier {
   /** Batch-signed records checked against a root already verified, and Ed25519 verifications of batch roots. */
   get verifiedBatchCounts(): VerifiedBatches['counts'] {
     return { ...this.verifiedBatches.counts };
-  }
-
-  /**
-   * Before a batch of records is decoded: the Ed25519 signatures of the trees among them not yet
-   * verified are checked on libuv's thread pool, in parallel, so the records' own checks (decode,
-   * check) find their trees verified and cost the caller's thread no Ed25519 work. Decides nothing.
-   */
-  async prepare(topic: string, records: readonly SignedRecord[]): Promise<void> {
-    if (this.mode === 'off') return;
-    const firsts: RecordToVerify[] = [];
-    const seen = new Set<string>();
-    for (const record of records) {
-      const signature = signatureOf(record.headers);
-      if (!isWellFormedCompact(signature)) continue;
-      const id = compactTreeId(signature);
-      if (seen.has(id) || this.verifiedBatches.has(id)) continue;
-      seen.add(id);
-      firsts.push({ topic, routingKey: headerValue(record.headers, Headers.routingKey), value: record.value, signature });
-    }
-    if (firsts.length > 0) await verifyTreeRoots(firsts, this.verifiedBatches);
   }
 
   /**

@@ -62,17 +62,17 @@ describe('signed events on the Kafka bus (issue 15)', () => {
     expect([header[0], header[1], header[2], header.length, header.readUInt16BE(101)]).toEqual([0xff, 3, 1, 103, 1]);
   });
 
-  it('signs a publishMany batch with one signature per 64 records (v3), and a reader that requires signatures takes them all, and v1 and v2 records too', async () => {
+  it('signs a publishMany batch with one signature per 256 records (v3), and a reader that requires signatures takes them all, and v1 and v2 records too', async () => {
     const bus = await world.bus('batch-signer', { signingKey: keys.alice });
     const verifying = await world.bus('batch-reader', { policy: postgresAgentPolicy(db), logger });
     const seen: { taskId: string; header: string }[] = [];
     await (await verifying.subscribe('task.created', (event, ctx) => void seen.push({ taskId: taskIdOf(event)!, header: String(ctx.headers[signatureHeader]) }), { name: 'batch', verify: 'require', fromBeginning: false })).ready();
-    const taskIds = Array.from({ length: 100 }, (_, i) => `batch-${i}`);
+    const taskIds = Array.from({ length: 300 }, (_, i) => `batch-${i}`);
     await bus.publishMany(taskIds.map((taskId) => ({ type: 'task.created', source: 'worker-1', payload: { taskId, description: 'd', priority: 'normal' } })));
     await wait(() => seen, (s) => s.length === taskIds.length, 'every record of the batch');
     expect(seen.map((s) => s.taskId).sort()).toEqual([...taskIds].sort());
     const headers = seen.map((s) => v3Bytes(s.header));
-    expect(headers.every((h) => h[0] === 0xff && h[1] === 3 && [64, 36].includes(h.readUInt16BE(101)))).toBe(true);
+    expect(headers.every((h) => h[0] === 0xff && h[1] === 3 && [256, 44].includes(h.readUInt16BE(101)))).toBe(true);
     expect(new Set(headers.map((h) => h.subarray(35, 99).toString('hex'))).size).toBe(2);
 
     // Records signed as before v3 (v2 per batch, v1 alone) are still taken.

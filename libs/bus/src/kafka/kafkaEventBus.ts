@@ -292,7 +292,6 @@ export class KafkaEventBus implements EventBus {
     let handled = 0;
     let lastHeartbeat = Date.now();
     try {
-      if (running.verifier) await running.verifier.prepare(topic, batch.messages);
       for (const message of batch.messages) {
         if (!isRunning() || isStale() || running.stopping) break;
         // Most events are delivered without a promise of their own: deliver returns one only when it waits.
