@@ -7,6 +7,7 @@ type Encoder = { buf: Buffer; buffer: Buffer };
 const encodeRecord = load('kafkajs/src/protocol/recordBatch/record/v0') as (record: object) => Encoder;
 const encodeHeader = load('kafkajs/src/protocol/recordBatch/header/v0') as (header: { key: string; value: unknown }) => Encoder;
 const Decoder = load('kafkajs/src/protocol/decoder') as new (buffer: Buffer) => { readVarInt(): number };
+const groupMessagesPerPartition = load('kafkajs/src/producer/groupMessagesPerPartition') as (args: { topic: string; partitionMetadata: unknown[]; messages: { key: string }[]; partitioner: (args: { message: { key: string } }) => number }) => Record<string, { key: string }[]>;
 const decodeRecord = load('kafkajs/src/protocol/recordBatch/record/v0/decoder') as (decoder: unknown, context: object) => { key: Buffer; value: Buffer; headers: Record<string, Buffer> };
 
 describe('kafkajs record encoding (patched)', () => {
@@ -31,5 +32,15 @@ describe('kafkajs record encoding (patched)', () => {
     expect(Object.fromEntries(Object.entries(decoded.headers).map(([k, v]) => [k, v.toString('latin1')]))).toEqual(
       Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, Buffer.isBuffer(v) ? v.toString('latin1') : Buffer.from(v).toString('latin1')])),
     );
+  });
+});
+
+describe('kafkajs message grouping (patched: appended in place, not copied per message)', () => {
+  it('puts every message in its partition, in the order sent', () => {
+    const messages = Array.from({ length: 5000 }, (_, i) => ({ key: `k${i}` }));
+    const groups = groupMessagesPerPartition({ topic: 't', partitionMetadata: [{}, {}, {}], messages, partitioner: ({ message }) => Number(message.key.slice(1)) % 3 });
+    expect(Object.keys(groups).sort()).toEqual(['0', '1', '2']);
+    for (const [partition, group] of Object.entries(groups)) expect(group).toEqual(messages.filter((_, i) => i % 3 === Number(partition)));
+    expect(groupMessagesPerPartition({ topic: 't', partitionMetadata: [], messages, partitioner: () => 0 })).toEqual({});
   });
 });
