@@ -335,7 +335,7 @@ export const main = async (argv: string[]): Promise<void> => {
     Object.assign(results, sagaEntries(sagas, host, { runAt, commit: commit(), quick }));
   }
   if (groups.has('identity')) {
-    say(`\nidentity: publishMany of ${plan.publishEvents.toLocaleString('en-US')} task.created through a signing bus (Ed25519, did:key) and an unsigned one, alternating, batches of ${plan.batchSize}`);
+    say(`\nidentity: publishMany of ${plan.publishEvents.toLocaleString('en-US')} task.created through a signing bus (Ed25519, did:key) and an unsigned one, batch by batch in turns, batches of ${plan.batchSize}`);
     const world = await benchWorld('identity', log);
     const signed: PublishRun[] = [];
     const unsigned: PublishRun[] = [];

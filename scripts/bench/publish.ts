@@ -18,7 +18,7 @@ export interface PublishRun {
   cpuUsPerEvent: number;
 }
 
-const summarise = (events: number, elapsedMs: number, batchMs: number[], cpuUs: number): PublishRun => ({
+export const summarise = (events: number, elapsedMs: number, batchMs: number[], cpuUs: number): PublishRun => ({
   events,
   cpuUsPerEvent: cpuUs / events,
   seconds: elapsedMs / 1000,
