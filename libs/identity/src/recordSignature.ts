@@ -131,6 +131,9 @@ class CachedClimb implements ClimbVisitor {
   }
 }
 
+// A tree is shared only with records that claim its signer and size, which were signed with its root.
+const sameTree = (tree: VerifiedTree | undefined, header: ClimbHeader): VerifiedTree | undefined => (tree && tree.keyId === header.keyId && tree.size === header.size ? tree : undefined);
+
 // A v3 tree is named by its key's and signature's bytes (96 latin1 characters), a v2 tree by its
 // did:key and signature: never the same length, so never the same name.
 const treeIdOf = (header: TreeSignatureHeader): string =>
@@ -148,7 +151,6 @@ const treeIdOf = (header: TreeSignatureHeader): string =>
  * cache holds the trees still being read; bounded besides, oldest out.
  */
 export class VerifiedBatches {
-  // The key id and size signed with a tree must match too: a record claiming another size never shares the proof.
   readonly #batches = new Map<string, VerifiedTree>();
   /** Batch-signed records proven from a verified batch, and Ed25519 verifications of batch roots. */
   readonly counts = { cached: 0, verified: 0 };
@@ -186,7 +188,7 @@ export class VerifiedBatches {
   remember(climb: CachedClimb): void {
     this.counts.verified++;
     const known = this.#batches.get(climb.id);
-    const tree = known && known.keyId === climb.header.keyId && known.size === climb.header.size ? known : { keyId: climb.header.keyId, size: climb.header.size, nodes: new Map<number, ProvenNode>(), unproven: climb.header.size };
+    const tree = sameTree(known, climb.header) ?? { keyId: climb.header.keyId, size: climb.header.size, nodes: new Map<number, ProvenNode>(), unproven: climb.header.size };
     climb.learn(tree);
     this.#batches.delete(climb.id);
     if (--tree.unproven <= 0) return;
@@ -195,8 +197,7 @@ export class VerifiedBatches {
   }
 
   private climbIn(id: string, header: ClimbHeader, leaf: HashText): CachedClimb {
-    const tree = this.#batches.get(id);
-    const climb = new CachedClimb(id, header, tree && tree.keyId === header.keyId && tree.size === header.size ? tree : undefined);
+    const climb = new CachedClimb(id, header, sameTree(this.#batches.get(id), header));
     climb.root = climbPathText(leaf, header.leaf, header.size, header.pathText, climb);
     if (climb.root === 'proven') {
       this.counts.cached++;

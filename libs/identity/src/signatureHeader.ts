@@ -71,15 +71,14 @@ const maxCompactPath = 16;
 /**
  * The v3 header value: `prefix` is `compactPrefix(publicKey, signature)`, shared by the records of
  * one tree; then this record's leaf index, the tree size and its audit path (the hashes
- * concatenated, as bytes or as latin1 text).
+ * concatenated, as latin1 text).
  */
-export const formatCompactSignatureHeader = (prefix: Buffer, leaf: number, size: number, path: Buffer | string): Buffer => {
-  const out = Buffer.allocUnsafe(compactPathAt + path.length);
+export const formatCompactSignatureHeader = (prefix: Buffer, leaf: number, size: number, pathText: string): Buffer => {
+  const out = Buffer.allocUnsafe(compactPathAt + pathText.length);
   out.set(prefix.subarray(0, compactLeafAt), 0);
   out.writeUInt16BE(leaf, compactLeafAt);
   out.writeUInt16BE(size, compactLeafAt + 2);
-  if (typeof path === 'string') out.write(path, compactPathAt, path.length, 'latin1');
-  else out.set(path, compactPathAt);
+  out.write(pathText, compactPathAt, pathText.length, 'latin1');
   return out;
 };
 
@@ -127,12 +126,10 @@ export const parseCompactSignatureHeader = (bytes: Buffer, didOf: (publicKey: Bu
   if (bytes[2] !== compactEd25519) throw new SignatureInvalidError(`unknown algorithm 0x${bytes[2]!.toString(16).padStart(2, '0')} (0x01 is Ed25519)`);
   const publicKey = bytes.subarray(compactKeyAt, compactSignatureAt);
   const keyId = didOf(publicKey);
-  const leaf = bytes.readUInt16BE(compactLeafAt);
-  const size = bytes.readUInt16BE(compactLeafAt + 2);
+  const { leaf, size, pathText } = compactPlace(bytes);
   if (size < 1 || leaf >= size) throw new SignatureInvalidError(`leaf ${leaf} is outside a tree of ${size} (1 to ${maxCompactTreeSize})`, keyId);
-  const pathLength = bytes.length - compactPathAt;
-  if (pathLength % hashBytes !== 0 || pathLength / hashBytes > maxCompactPath) throw new SignatureInvalidError(`path is not a list of at most ${maxCompactPath} SHA-256 hashes (${pathLength} bytes)`, keyId);
-  return { version: 3, algorithm: signatureAlgorithm, keyId, publicKey, signature: bytes.subarray(compactSignatureAt, compactLeafAt), leaf, size, pathText: bytes.toString('latin1', compactPathAt) };
+  if (pathText.length % hashBytes !== 0 || pathText.length / hashBytes > maxCompactPath) throw new SignatureInvalidError(`path is not a list of at most ${maxCompactPath} SHA-256 hashes (${pathText.length} bytes)`, keyId);
+  return { version: 3, algorithm: signatureAlgorithm, keyId, publicKey, signature: bytes.subarray(compactSignatureAt, compactLeafAt), leaf, size, pathText };
 };
 
 const base64 = /^[A-Za-z0-9+/]*={0,2}$/;

@@ -48,11 +48,10 @@ export const batchRootInput = (algorithm: string, keyId: string, size: number, r
 
 const noBytes = Buffer.alloc(0);
 // The fields before the value are the same for every record a key writes with one routing key to one
-// topic: built once, not per record (a v2 leaf is hashed for every record published or read). They
-// are kept per signer and topic (a reader sees few of those, and consecutive records share one),
-// then per routing key, which changes from record to record and is a short key to look up.
+// topic: built once, not per record (a leaf is hashed for every record published or read). They are
+// kept per signer and topic (a reader sees few of those, and consecutive records share one), then
+// per routing key, which changes from record to record and is a short key to look up.
 interface HeadsOf {
-  domain: string;
   algorithm: string;
   keyId: string;
   topic: string;
@@ -63,26 +62,27 @@ const maxContexts = 1024;
 const maxRoutingKeys = 1024;
 let lastContext: HeadsOf | undefined;
 
-const contextOf = (parts: SignedParts, domain: string): HeadsOf => {
-  if (lastContext && lastContext.topic === parts.topic && lastContext.keyId === parts.keyId && lastContext.domain === domain && lastContext.algorithm === parts.algorithm) return lastContext;
-  const id = `${domain}\n${parts.algorithm}\n${parts.keyId}\n${parts.topic}`;
+const contextOf = (parts: SignedParts): HeadsOf => {
+  if (lastContext && lastContext.topic === parts.topic && lastContext.keyId === parts.keyId && lastContext.algorithm === parts.algorithm) return lastContext;
+  const id = `${parts.algorithm}\n${parts.keyId}\n${parts.topic}`;
   let context = contexts.get(id);
   if (!context) {
     if (contexts.size >= maxContexts) contexts.clear();
-    context = { domain, algorithm: parts.algorithm, keyId: parts.keyId, topic: parts.topic, byRoutingKey: new Map() };
+    context = { algorithm: parts.algorithm, keyId: parts.keyId, topic: parts.topic, byRoutingKey: new Map() };
     contexts.set(id, context);
   }
   lastContext = context;
   return context;
 };
 
-const headOf = (parts: SignedParts, domain: string): Buffer => {
-  const context = contextOf(parts, domain);
+/** A leaf's signing input before the value's length: `signingInput(parts, batchLeafDomain)` up to there. */
+const leafHeadOf = (parts: SignedParts): Buffer => {
+  const context = contextOf(parts);
   const routingKey = parts.routingKey ?? '';
   let head = context.byRoutingKey.get(routingKey);
   if (!head) {
     head = Buffer.concat([
-      ...field(Buffer.from(domain, 'utf8')),
+      ...field(Buffer.from(batchLeafDomain, 'utf8')),
       ...field(Buffer.from(parts.algorithm, 'utf8')),
       ...field(Buffer.from(parts.keyId, 'utf8')),
       ...field(Buffer.from(parts.topic, 'utf8')),
@@ -94,13 +94,5 @@ const headOf = (parts: SignedParts, domain: string): Buffer => {
   return head;
 };
 
-/** `signingInput(parts, domain)` in pieces (the fields before the value, the value's length, the value): the same bytes concatenated. */
-export const signingInputParts = (parts: SignedParts, domain: string = signingDomain): Buffer[] => {
-  const value = parts.value ?? noBytes;
-  const length = Buffer.allocUnsafe(4);
-  length.writeUInt32BE(value.length);
-  return [headOf(parts, domain), length, value];
-};
-
 /** A v2/v3 leaf: the hash of the record's batch-leaf signing input, hashed in place from its pieces. */
-export const batchLeafHash = (parts: SignedParts): HashText => leafHashOfFields(headOf(parts, batchLeafDomain), parts.value ?? noBytes);
+export const batchLeafHash = (parts: SignedParts): HashText => leafHashOfFields(leafHeadOf(parts), parts.value ?? noBytes);
