@@ -282,7 +282,7 @@ describe('compact batch signatures (v3, bytes)', () => {
 
   it.each([
     ['shorter than the fixed fields', (h: Buffer) => h.subarray(0, 102), /at least 103 bytes, got 102/],
-    ['an unknown version', (h: Buffer) => rewrite(h, 1, Buffer.from([4])), /unknown signature version 4/],
+    ['an unknown version', (h: Buffer) => rewrite(h, 1, Buffer.from([5])), /unknown signature version 5/],
     ['an unknown algorithm', (h: Buffer) => rewrite(h, 2, Buffer.from([2])), /unknown algorithm 0x02/],
     ['a leaf outside the tree', (h: Buffer) => rewrite(h, 99, u16(256)), /leaf 256 is outside a tree of 256/],
     ['a tree of no records', (h: Buffer) => rewrite(h, 99, Buffer.from([0, 0, 0, 0])), /outside a tree of 0/],

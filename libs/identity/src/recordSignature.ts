@@ -19,6 +19,7 @@ import {
   type TreeSignatureHeader,
 } from './signatureHeader';
 import type { SigningKey } from './signingKey';
+import { carrierOffset, isCarrierHeader, isCarrierSignatureHeader, parseCarrierPlace, proveCarrier, type ProvenGroup, type RecordPosition } from './carrierSignature';
 import { batchLeafHash, batchRootInput, signingInput } from './signingInput';
 
 export interface RecordToSign {
@@ -30,6 +31,10 @@ export interface RecordToSign {
 export interface RecordToVerify extends RecordToSign {
   /** The `agentbus-signature` header as read: text (v1, v2) or bytes (v3, or v1/v2 as UTF-8); undefined when the record has none. */
   signature: string | Buffer | undefined;
+  /** Where the record was read (topic, partition, offset): a v4 member's carrier is found from it. */
+  position?: RecordPosition;
+  /** A v4 member's carrier header, attached to a copy kept away from its group (a dead letter). */
+  carrier?: Buffer;
 }
 
 /**
@@ -152,6 +157,10 @@ const treeIdOf = (header: TreeSignatureHeader): string =>
  */
 export class VerifiedBatches {
   readonly #batches = new Map<string, VerifiedTree>();
+  /** v4 carriers read with the records they sign, by topic, partition and offset: the group, or why it failed. */
+  readonly #carriers = new Map<string, { group: ProvenGroup; unproven: number } | SignatureInvalidError>();
+  /** v4 signatures verified: the carriers of one publish share one. */
+  readonly #roots = new Map<string, string>();
   /** Batch-signed records proven from a verified batch, and Ed25519 verifications of batch roots. */
   readonly counts = { cached: 0, verified: 0 };
 
@@ -185,6 +194,41 @@ export class VerifiedBatches {
     return this.climbIn(id, { keyId: tree.keyId, leaf: place.leaf, size: place.size, pathText: place.pathText }, leaf).root === 'proven' ? tree.keyId : undefined;
   }
 
+  /**
+   * A record read before the records it signs are checked: when it carries a v4 group, the group
+   * is verified now and kept for the group's members (`carrierAt`), or the reason it failed is.
+   */
+  learnCarrier(topic: string, position: RecordPosition, signature: string | Buffer | undefined): void {
+    if (!isCarrierHeader(signature)) return;
+    const at = positionKey(topic, position.partition, position.offset);
+    if (this.#carriers.has(at)) return;
+    try {
+      const group = this.proveCarrier(signature);
+      this.#carriers.set(at, { group, unproven: group.size });
+    } catch (error) {
+      if (!(error instanceof SignatureInvalidError)) throw error;
+      this.#carriers.set(at, error);
+    }
+    if (this.#carriers.size > this.capacity * 4) this.#carriers.delete(this.#carriers.keys().next().value!);
+  }
+
+  /** The group carried at this position, the reason its carrier failed, or undefined when it was not read. */
+  carrierAt(topic: string, partition: number, offset: string): ProvenGroup | SignatureInvalidError | undefined {
+    const known = this.#carriers.get(positionKey(topic, partition, offset));
+    return known instanceof SignatureInvalidError || known === undefined ? known : known.group;
+  }
+
+  /** A member of the carrier at this position was proven: the carrier is forgotten once all its leaves were. */
+  provenBy(topic: string, partition: number, offset: string): void {
+    const at = positionKey(topic, partition, offset);
+    const known = this.#carriers.get(at);
+    if (known && !(known instanceof SignatureInvalidError) && --known.unproven <= 0) this.#carriers.delete(at);
+  }
+
+  proveCarrier(bytes: Buffer): ProvenGroup {
+    return proveCarrier(bytes, this.#roots);
+  }
+
   remember(climb: CachedClimb): void {
     this.counts.verified++;
     const known = this.#batches.get(climb.id);
@@ -207,6 +251,33 @@ export class VerifiedBatches {
     return climb;
   }
 }
+
+const positionKey = (topic: string, partition: number, offset: string): string => `${topic}\u0000${partition}\u0000${offset}`;
+
+/** A v4 record: proven by its group's leaf, from its own carrier, an attached one, or the one read at its carrier's offset. */
+const verifyCarried = (record: RecordToVerify, header: Buffer, verified: VerifiedBatches | undefined): string => {
+  const place = parseCarrierPlace(header);
+  let group: ProvenGroup;
+  let at: string | undefined;
+  if (place.kind === 'carrier') group = verified ? verified.proveCarrier(header) : proveCarrier(header);
+  else if (record.carrier !== undefined) {
+    if (!isCarrierSignatureHeader(record.carrier)) throw new SignatureInvalidError('the attached v4 carrier is not a v4 header');
+    group = verified ? verified.proveCarrier(record.carrier) : proveCarrier(record.carrier);
+  } else {
+    const where = record.position ? `the record at offset ${carrierOffset(record.position.offset, place)} of partition ${record.position.partition}` : `the last record of its group`;
+    if (!record.position || !verified) throw new SignatureInvalidError(`a v4 member is proven by its group's carrier, ${where}, which was not read with it`);
+    at = carrierOffset(record.position.offset, place);
+    const known = verified.carrierAt(record.topic, record.position.partition, at);
+    if (known === undefined) throw new SignatureInvalidError(`a v4 member is proven by its group's carrier, ${where}, which was not read with it`);
+    if (known instanceof SignatureInvalidError) throw new SignatureInvalidError(`its group's carrier (${where}) is invalid: ${known.reason}`, known.keyId);
+    group = known;
+  }
+  if (group.size !== place.size) throw new SignatureInvalidError(`the record claims a group of ${place.size}, its carrier signs one of ${group.size}`, group.keyId);
+  const leaf = batchLeafHash({ algorithm: signatureAlgorithm, keyId: group.keyId, topic: record.topic, routingKey: record.routingKey, value: record.value });
+  if (group.leaves.slice(place.leaf * hashBytes, (place.leaf + 1) * hashBytes) !== leaf) throw mismatch(group.keyId);
+  if (at !== undefined) verified!.provenBy(record.topic, record.position!.partition, at);
+  return group.keyId;
+};
 
 const invalidKey = (error: unknown): never => {
   if (isDidInvalidError(error)) throw new SignatureInvalidError(`key id ${error.message.replace(/^Invalid did:key /, '')}`);
@@ -255,6 +326,7 @@ const mismatch = (keyId: string) => new SignatureInvalidError('the signature doe
  */
 export const verifyRecordSignature = (record: RecordToVerify, verified?: VerifiedBatches): string => {
   if (record.signature === undefined) throw new EventUnsignedError(record.topic);
+  if (isCarrierSignatureHeader(record.signature)) return verifyCarried(record, record.signature, verified);
   if (verified && isWellFormedCompact(record.signature)) {
     const signer = verified.proveCompact(record, record.signature);
     if (signer !== undefined) return signer;
