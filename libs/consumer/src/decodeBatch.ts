@@ -31,11 +31,12 @@ export const decodeBatch = async (
   verifier?: RecordVerifier,
 ): Promise<ConsumedRecord[] | undefined> => {
   const records: ConsumedRecord[] = [];
+  verifier?.learnCarriers(topic, partition, messages);
   for (const message of messages) {
     const record = toConsumedRecord(topic, partition, message);
     if (select && !select(record)) continue;
     try {
-      const pending = decodeRecord(codec, message, waiting, verifier && { topic, verifier });
+      const pending = decodeRecord(codec, message, waiting, verifier && { topic, partition, verifier });
       const decoded = 'then' in pending ? await pending : pending;
       record.event = decoded.event;
       record.schemaId = decoded.schemaId;

@@ -4,6 +4,7 @@ import { DeadLetterHeaders, RecordVerifier } from '@agentbus/bus';
 import { deadLetterTopicSuffix, topicName, type AgentEvent } from '@agentbus/events';
 import { identitySchema, listAgents, staticAgentPolicy } from '@agentbus/identity';
 import { resolveTopic } from './auditVerification';
+import { learnStoredCarriers, type StoredSigned } from './storedCarriers';
 
 const pageSize = 5000;
 
@@ -39,6 +40,14 @@ interface SignedRow {
 
 const singleHeaders = (headers: Record<string, unknown>): Record<string, string | Buffer> => Object.fromEntries(Object.entries(headers ?? {}).map(([k, v]) => [k, storedHeaderValue(v)]));
 
+// A dead letter keeps the original bytes and headers; it was signed where it came from.
+const signedAs = (row: SignedRow, dlq: string): StoredSigned => {
+  const headers = singleHeaders(row.headers);
+  const sourceTopic = headers[DeadLetterHeaders.sourceTopic];
+  if (row.topic !== dlq || sourceTopic === undefined) return { topic: row.topic, partition: row.partition, offset: String(row.kafka_offset), headers };
+  return { topic: String(sourceTopic), partition: Number(String(headers[DeadLetterHeaders.sourcePartition] ?? -1)), offset: String(headers[DeadLetterHeaders.sourceOffset] ?? -1), headers };
+};
+
 /**
  * Every stored record's signature, source and grant, against the policy as it stands now, except
  * that a revocation counts from its time: a record the trail recorded (recorded_at, set by Postgres,
@@ -58,13 +67,12 @@ export const verifyAuditSignatures = async (db: Knex, options: { prefix: string;
     if (options.from) query = query.andWhere('kafka_timestamp', '>=', options.from);
     if (after) query = query.andWhereRaw('(topic, partition, position) > (?, ?, ?)', [after.topic, after.partition, after.position]);
     const rows = (await query.orderBy([{ column: 'topic' }, { column: 'partition' }, { column: 'position' }]).limit(pageSize)) as SignedRow[];
-    for (const row of rows) {
-      const headers = singleHeaders(row.headers);
-      // A dead letter keeps the original bytes and headers; it was signed for the topic it came from.
-      const sourceTopic = headers[DeadLetterHeaders.sourceTopic];
-      const signedTopic = row.topic === dlq && sourceTopic !== undefined ? String(sourceTopic) : row.topic;
+    const signed = rows.map((row) => signedAs(row, dlq));
+    await learnStoredCarriers(db, 'audit', verifier, signed);
+    for (const [i, row] of rows.entries()) {
+      const { topic: signedTopic, partition, offset, headers } = signed[i]!;
       const event = row.event_id && row.type && row.source !== null ? ({ id: row.event_id, type: row.type, source: row.source } as AgentEvent) : undefined;
-      const refusal = await verifier.check(signedTopic, { value: row.raw, headers }, event, row.recorded_at);
+      const refusal = await verifier.check(signedTopic, { value: row.raw, headers, partition, offset }, event, row.recorded_at);
       report.checked++;
       if (!refusal) report.verified++;
       else report.problems.push({ topic: row.topic, partition: row.partition, offset: String(row.kafka_offset), eventId: row.event_id, type: row.type, source: row.source, code: refusal.code, reason: refusal.message });

@@ -1,7 +1,8 @@
 import type { Knex } from 'knex';
-import { storedHeaderValue, type TraceEvent } from '@agentbus/audit';
+import type { TraceEvent } from '@agentbus/audit';
 import type { RecordVerifier } from '@agentbus/bus';
 import type { AgentEvent } from '@agentbus/events';
+import { learnStoredCarriers, storedHeaders } from './storedCarriers';
 
 /**
  * The events of one workflow from the audit trail, for `buildCausationTree`. `schema` is `audit`
@@ -25,11 +26,13 @@ export const loadTraceEvents = async (
       [schema, options.correlationId, options.deadLetterTopic],
     )
   ).rows;
+  const headersOf = rows.map((r) => storedHeaders(r.headers));
+  if (verifier) await learnStoredCarriers(db, schema, verifier, rows.map((r, i) => ({ topic: r.topic, partition: r.partition, offset: String(r.kafka_offset), headers: headersOf[i]! })));
   const events: TraceEvent[] = [];
-  for (const r of rows) {
+  for (const [i, r] of rows.entries()) {
     const event: TraceEvent = { eventId: r.event_id, type: r.type, source: r.source, occurredAt: r.occurred_at.getTime(), causationId: r.causation_id, topic: r.topic, partition: r.partition, offset: String(r.kafka_offset) };
     if (verifier) {
-      const refusal = await verifier.check(r.topic, { value: r.raw ?? null, headers: Object.fromEntries(Object.entries(r.headers ?? {}).map(([k, v]) => [k, storedHeaderValue(v)])) }, { id: r.event_id, type: r.type, source: r.source } as AgentEvent);
+      const refusal = await verifier.check(r.topic, { value: r.raw ?? null, headers: headersOf[i]!, partition: r.partition, offset: String(r.kafka_offset) }, { id: r.event_id, type: r.type, source: r.source } as AgentEvent);
       event.verification = refusal ? { verified: false, code: refusal.code } : { verified: true };
     }
     events.push(event);

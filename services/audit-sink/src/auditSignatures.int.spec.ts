@@ -6,7 +6,7 @@ import { causedBy, createEvent } from '@agentbus/events';
 import { createKafkaEventBus, type KafkaEventBus } from '@agentbus/bus';
 import { AvroEventCodec, createRegistryClient, loadSchemaCatalog } from '@agentbus/codec';
 import { connectionSchema, parseConfig } from '@agentbus/config';
-import { readSigningKeyFile, signatureHeader, signRecord, signRecordsV2 } from '@agentbus/identity';
+import { readSigningKeyFile, signatureHeader, signRecord, signRecordGroups, signRecordsV2 } from '@agentbus/identity';
 import { createLogger } from '@agentbus/logger';
 import { createDatabase } from '@agentbus/postgres-sink';
 import { createTestDatabase, createTestTopics, legitimateEvent, type TestDatabase, type TestTopics } from '@agentbus/testing';
@@ -100,26 +100,35 @@ describe('keys, the agent policy, audit verify --signatures and trace marks, thr
     const older = await Promise.all(['sig-v2-a', 'sig-v2-b', 'sig-v1'].map((taskId) => codec.encode(createEvent({ ...task(taskId), source: alice, ...causedBy(root) }))));
     const oldHeaders = [...signRecordsV2(aliceKey, older.slice(0, 2).map((e) => ({ topic: e.topic, routingKey: e.event.routingKey, value: e.value }))), signRecord(aliceKey, { topic: older[2]!.topic, routingKey: older[2]!.event.routingKey, value: older[2]!.value })];
     await producer.send({ topic: older[0]!.topic, messages: older.map((e, i) => ({ key: e.event.id, value: e.value, headers: { 'agentbus-routing-key': e.event.routingKey, [signatureHeader]: oldHeaders[i]! } })) });
+    // v4: a group of two proven by its carrier, read back from the trail by offset, and a member sent without its carrier.
+    // The group's carrier is of another workflow: the trace below reads it from the trail by its offset.
+    const v4 = await Promise.all(['sig-v4-a', 'sig-v4-b', 'sig-v4-orphan', 'sig-v4-orphan-carrier'].map((taskId) => codec.encode(createEvent({ ...task(taskId), source: alice, ...(taskId === 'sig-v4-b' ? {} : causedBy(root)) }))));
+    const v4Headers = signRecordGroups(aliceKey, [v4.slice(0, 2), v4.slice(2)].map((g) => g.map((e) => ({ topic: e.topic, routingKey: e.event.routingKey, value: e.value }))));
+    const v4Message = (e: (typeof v4)[number], signature: Buffer) => ({ key: e.event.id, value: e.value, partition: 0, headers: { 'agentbus-routing-key': e.event.routingKey, [signatureHeader]: signature } });
+    await producer.send({ topic: v4[0]!.topic, messages: [v4Message(v4[0]!, v4Headers[0]![0]!), v4Message(v4[1]!, v4Headers[0]![1]!)] });
+    await producer.send({ topic: v4[0]!.topic, messages: [v4Message(v4[2]!, v4Headers[1]![0]!)] });
     await producer.disconnect();
-    await until(async () => (await countRows(db)) === 8, 60_000, 'eight records in the audit trail');
+    await until(async () => (await countRows(db)) === 11, 60_000, 'eleven records in the audit trail');
 
     const verify = await agentbusCli(env, 'audit', 'verify', '--signatures', '--json');
     expect(verify.code).toBe(1);
     const result = JSON.parse(verify.stdout) as { ok: boolean; problems: unknown[]; signatures: { checked: number; verified: number; problems: { code: string; source: string; reason: string }[] } };
     expect(result.ok).toBe(false);
     expect(result.problems).toEqual([]);
-    expect(result.signatures.checked).toBe(8);
-    expect(result.signatures.verified).toBe(5);
+    expect(result.signatures.checked).toBe(11);
+    expect(result.signatures.verified).toBe(7);
     expect(result.signatures.problems.map((p) => [p.code, p.source]).sort()).toEqual(
       [
         ['EVENT_UNSIGNED', 'did:agent:legacy'],
         ['NOT_AUTHORIZED', bob],
         ['SIGNATURE_INVALID', alice],
+        ['SIGNATURE_INVALID', alice],
       ].sort(),
     );
+    expect(result.signatures.problems.filter((p) => /carrier, the record at offset \d+ of partition 0, which was not read with it/.test(p.reason))).toHaveLength(1);
     expect(result.signatures.problems.find((p) => p.code === 'NOT_AUTHORIZED')!.reason).toContain('revoked');
     const text = await agentbusCli(env, 'audit', 'verify', '--signatures');
-    expect(text.stdout).toContain('signatures: 5 of 8 records signed by their source and allowed by the agent policy');
+    expect(text.stdout).toContain('signatures: 7 of 11 records signed by their source and allowed by the agent policy');
     expect(text.stdout).toMatch(/EVENT_UNSIGNED: .*task.created/);
 
     const trace = await agentbusCli(env, 'trace', root.metadata.correlationId!, '--json');
@@ -132,6 +141,8 @@ describe('keys, the agent policy, audit verify --signatures and trace marks, thr
         [alice, { verified: true }],
         [alice, { verified: true }],
         [alice, { verified: true }],
+        [alice, { verified: true }],
+        [alice, { verified: false, code: 'SIGNATURE_INVALID' }],
         ['did:agent:legacy', { verified: false, code: 'EVENT_UNSIGNED' }],
         [bob, { verified: false, code: 'NOT_AUTHORIZED' }],
       ].sort(),
@@ -144,10 +155,10 @@ describe('keys, the agent policy, audit verify --signatures and trace marks, thr
     // verifies; what it records after the revocation does not.
     expect((await agentbusCli(env, 'agents', 'revoke', alice)).code).toBe(0);
     await aliceBus.publish({ ...task('sig-after-revocation'), ...causedBy(root) });
-    await until(async () => (await countRows(db)) === 9, 60_000, 'the record signed after the revocation in the audit trail');
+    await until(async () => (await countRows(db)) === 12, 60_000, 'the record signed after the revocation in the audit trail');
     const rotated = JSON.parse((await agentbusCli(env, 'audit', 'verify', '--signatures', '--json')).stdout) as { signatures: { checked: number; verified: number; problems: { code: string; source: string; eventId: string; reason: string }[] } };
-    expect(rotated.signatures.checked).toBe(9);
-    expect(rotated.signatures.verified).toBe(5);
+    expect(rotated.signatures.checked).toBe(12);
+    expect(rotated.signatures.verified).toBe(7);
     const late = rotated.signatures.problems.filter((p) => p.source === alice && p.code === 'NOT_AUTHORIZED');
     expect(late).toHaveLength(1);
     expect(late[0]!.reason).toContain('revoked');

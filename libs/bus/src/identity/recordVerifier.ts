@@ -5,6 +5,7 @@ import {
   SourceMismatchError,
   isIdentityRefusal,
   signatureHeader,
+  carrierHeaderName,
   verificationModes,
   verifyRecordSignature,
   VerifiedBatches,
@@ -28,6 +29,9 @@ export interface RecordVerifierOptions {
 export interface SignedRecord {
   value: Buffer | null;
   headers?: IHeaders;
+  /** Where it was read: a v4 member is proven by its group's carrier, found from its offset. */
+  partition?: number;
+  offset?: string;
 }
 
 /** The refused event, as far as it is known: what a violation report names. */
@@ -158,8 +162,31 @@ export class RecordVerifier {
     return decoded;
   }
 
+  /**
+   * Reads the v4 carriers of records fetched together before any of them is checked: a group's
+   * carrier is its last record, so its members come first. Records of other versions are skipped.
+   */
+  learnCarriers(topic: string, partition: number, records: readonly { offset: string; headers?: IHeaders }[]): void {
+    if (this.mode === 'off') return;
+    for (const record of records) {
+      const signature = record.headers?.[signatureHeader];
+      if (Buffer.isBuffer(signature) && signature.length > 8) this.verifiedBatches.learnCarrier(topic, { partition, offset: record.offset }, signature);
+    }
+  }
+
   private signerOf(topic: string, record: SignedRecord): string {
-    return verifyRecordSignature({ topic, routingKey: headerValue(record.headers, Headers.routingKey), value: record.value, signature: signatureOf(record.headers) }, this.verifiedBatches);
+    const carrier = record.headers?.[carrierHeaderName];
+    return verifyRecordSignature(
+      {
+        topic,
+        routingKey: headerValue(record.headers, Headers.routingKey),
+        value: record.value,
+        signature: signatureOf(record.headers),
+        ...(record.partition !== undefined && record.offset !== undefined ? { position: { partition: record.partition, offset: record.offset } } : {}),
+        ...(Buffer.isBuffer(carrier) ? { carrier } : {}),
+      },
+      this.verifiedBatches,
+    );
   }
 
   /** `at`: judge the grant as it stood then (an audit of what was recorded before a revocation); now by default. */

@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import type { Knex } from 'knex';
 import { AvroEventCodec, createRegistryClient, loadSchemaCatalog } from '@agentbus/codec';
 import { createEvent, type AgentEvent } from '@agentbus/events';
-import { allowAgent, generateSigningKey, migrateIdentity, postgresAgentPolicy, revokeAgent, signatureHeader, signRecord, signRecordsV2, verifyRecordSignature } from '@agentbus/identity';
+import { allowAgent, generateSigningKey, migrateIdentity, postgresAgentPolicy, revokeAgent, signatureHeader, signRecord, signRecordGroups, signRecordsV2, verifyRecordSignature } from '@agentbus/identity';
 import { createLogger } from '@agentbus/logger';
 import { createDatabase } from '@agentbus/postgres-sink';
 import { attackGrants, createTestDatabase, identityAttacks, legitimateEvent, type AttackKeys, type TestDatabase } from '@agentbus/testing';
@@ -130,6 +130,34 @@ describe('signed events on the Kafka bus (issue 15)', () => {
     for (const a of attacks) expected.set(`${a.offender} ${a.code}`, (expected.get(`${a.offender} ${a.code}`) ?? 0) + 1);
     expect(reported).toEqual(expected);
     expect(violations.every((v) => v.source === reader.did)).toBe(true);
+  });
+
+  it('reads v4 batch signatures (readers before writers): each group proven by its carrier, a member without one refused', async () => {
+    const verifying = await world.bus('v4-reader', { policy: postgresAgentPolicy(db), logger });
+    const seen: string[] = [];
+    await (await verifying.subscribe('task.created', (event) => void seen.push(taskIdOf(event)!), { name: 'v4', verify: 'require', fromBeginning: false })).ready();
+    const codec = new AvroEventCodec({ registry: createRegistryClient(world.connection.registry), catalog: loadSchemaCatalog(), topicPrefix: world.topics.prefix });
+    const encode = (taskIds: string[]) => Promise.all(taskIds.map((taskId) => codec.encode({ ...published(taskId), source: keys.alice.did })));
+    const groups = [await encode(['v4-a0', 'v4-a1', 'v4-a2']), await encode(['v4-b0', 'v4-b1'])];
+    const headers = signRecordGroups(keys.alice, groups.map((g) => g.map((e) => ({ topic: e.topic, routingKey: e.event.routingKey, value: e.value }))));
+    // A member sent without the rest of its group: its carrier is not where it says.
+    const orphanGroup = await encode(['v4-orphan', 'v4-orphan-carrier']);
+    const [orphanHeaders] = signRecordGroups(keys.alice, [orphanGroup.map((e) => ({ topic: e.topic, routingKey: e.event.routingKey, value: e.value }))]);
+    const message = (e: (typeof orphanGroup)[number], signature: Buffer) => ({ key: e.event.id, value: e.value, headers: { 'agentbus-routing-key': e.event.routingKey, [signatureHeader]: signature } });
+    const producer = world.topics.kafka.producer();
+    await producer.connect();
+    const topic = groups[0]![0]!.topic;
+    await producer.send({ topic, messages: [message(orphanGroup[0]!, orphanHeaders![0]!)].map((m) => ({ ...m, partition: 0 })) });
+    await producer.sendBatch({ topicMessages: groups.map((g, p) => ({ topic, messages: g.map((e, i) => ({ ...message(e, headers[p]![i]!), partition: p })) })) });
+    await producer.disconnect();
+    await wait(() => seen, (s) => s.length === 5, 'the two v4 groups');
+    expect([...seen].sort()).toEqual(['v4-a0', 'v4-a1', 'v4-a2', 'v4-b0', 'v4-b1']);
+    const orphanKey = orphanGroup[0]!.event.id;
+    const dead = await wait(() => world.deadLetters.list(), (d) => d.some((l) => String(l.key) === orphanKey && l.subscription.includes('v4')), 'the orphan dead-lettered');
+    const orphan = dead.filter((l) => (String(l.key) === orphanKey || String(l.key).startsWith('v4-')) && l.subscription.includes('v4'));
+    expect(orphan.map((l) => [String(l.key), l.code])).toEqual([[orphanKey, 'SIGNATURE_INVALID']]);
+    expect(orphan[0]!.reason).toMatch(/carrier, the record at offset \d+ of partition 0, which was not read with it/);
+    await verifying.close();
   });
 
   it('refuses a subscription that verifies without a policy, or names an unknown mode, before it starts', async () => {

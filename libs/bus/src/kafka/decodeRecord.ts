@@ -17,6 +17,8 @@ export interface DecodeWaiting {
 /** Who wrote the record, checked after decoding: the topic is part of what was signed. */
 export interface DecodeIdentity {
   topic: string;
+  /** With the record's offset, where a v4 member's carrier is found. */
+  partition: number;
   verifier: RecordVerifier;
 }
 
@@ -29,7 +31,7 @@ export interface DecodeIdentity {
  */
 export const decodeRecord = (
   codec: AvroEventCodec,
-  record: { value: Buffer | null; headers?: IHeaders },
+  record: { value: Buffer | null; headers?: IHeaders; offset?: string },
   waiting: DecodeWaiting,
   identity?: DecodeIdentity,
 ): DecodedEvent | Promise<DecodedEvent> => {
@@ -39,8 +41,9 @@ export const decodeRecord = (
   // only what the retrying path would throw at once (nothing retriable: no registry is needed).
   // With a verifier, the same when the signer's grant is in memory and nothing is refused.
   const decodeKnown = () => codec.decodeKnown(record.value, context);
-  const known = identity ? identity.verifier.decodeVerifiedNow(identity.topic, record, decodeKnown) : decodeKnown();
+  const signed = identity && { value: record.value, headers: record.headers, partition: identity.partition, offset: record.offset };
+  const known = identity ? identity.verifier.decodeVerifiedNow(identity.topic, signed!, decodeKnown) : decodeKnown();
   if (known) return known;
-  const decode = () => (identity ? identity.verifier.decodeVerified(identity.topic, record, () => codec.decode(record.value, context), () => codec.decode(record.value)) : codec.decode(record.value, context));
+  const decode = () => (identity ? identity.verifier.decodeVerified(identity.topic, signed!, () => codec.decode(record.value, context), () => codec.decode(record.value)) : codec.decode(record.value, context));
   return retry(decode, { policy: waiting.policy, isRetriable, heartbeat: waiting.heartbeat, shouldStop: waiting.shouldStop, onRetry: waiting.onRetry });
 };

@@ -289,6 +289,7 @@ export class KafkaEventBus implements EventBus {
     if (gate.admit(batch.messages.length, clock.now()) === 'pause') await this.pauseFetching(running);
     const { topic, partition } = batch;
     const waiting = this.decodeWaiting(running, topic, partition, heartbeat);
+    running.verifier?.learnCarriers(topic, partition, batch.messages);
     let handled = 0;
     let lastHeartbeat = Date.now();
     try {
@@ -358,7 +359,7 @@ export class KafkaEventBus implements EventBus {
     if (routingKey !== undefined && !sub.pattern.matches(routingKey)) return undefined;
     let decoded: DecodedEvent | Promise<DecodedEvent>;
     try {
-      decoded = decodeRecord(this.options.codec, message, waiting, running.verifier && { topic, verifier: running.verifier });
+      decoded = decodeRecord(this.options.codec, message, waiting, running.verifier && { topic, partition, verifier: running.verifier });
     } catch (error) {
       return this.refuse(running, topic, partition, message, error);
     }
