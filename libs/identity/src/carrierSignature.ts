@@ -3,7 +3,7 @@ import { ed25519KeyOfBytes } from './didKey';
 import { SignatureInvalidError, isDidInvalidError } from './errors';
 import { hashBytes, type HashText } from './merkleTree';
 import type { SigningKey } from './signingKey';
-import { batchLeafHash } from './signingInput';
+import { batchLeafHash, field } from './signingInput';
 
 /**
  * v4 batch signatures (docs/identity.md, "v4"): one Ed25519 signature per publish over the
@@ -48,12 +48,6 @@ export interface RecordToSignV4 {
   routingKey: string | undefined;
   value: Buffer | null;
 }
-
-const field = (bytes: Buffer): Buffer[] => {
-  const length = Buffer.alloc(4);
-  length.writeUInt32BE(bytes.length);
-  return [length, bytes];
-};
 
 /** SHA-256 of 0x02, the group's size (4 bytes, big-endian) and its leaves: 0x02 is neither an RFC 9162 leaf (0x00) nor node (0x01). */
 export const groupHash = (leaves: string): HashText => {

@@ -204,7 +204,8 @@ export class VerifiedBatches {
     if (this.#carriers.has(at)) return;
     try {
       const group = this.proveCarrier(signature);
-      this.#carriers.set(at, { group, unproven: group.size });
+      // Kept for its members (the carrier proves itself from its own header).
+      if (group.size > 1) this.#carriers.set(at, { group, unproven: group.size - 1 });
     } catch (error) {
       if (!(error instanceof SignatureInvalidError)) throw error;
       this.#carriers.set(at, error);

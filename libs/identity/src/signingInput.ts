@@ -23,7 +23,8 @@ export interface SignedParts {
   value: Buffer | null;
 }
 
-const field = (bytes: Buffer): Buffer[] => {
+/** A field of a signed input: its length in bytes (4 bytes, big-endian), then its bytes. */
+export const field = (bytes: Buffer): Buffer[] => {
   const length = Buffer.alloc(4);
   length.writeUInt32BE(bytes.length);
   return [length, bytes];
