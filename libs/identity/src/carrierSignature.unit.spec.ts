@@ -45,6 +45,8 @@ describe('v4 batch signatures (one per publish, carried by each group’s last r
     const verified = new VerifiedBatches();
     const rows = [...stored(groups[0]!, headers[0]!, 0, 100), ...stored(groups[1]!, headers[1]!, 1, 7), ...stored(groups[2]!, headers[2]!, 0, 40)];
     expect(readAll(verified, rows)).toEqual(rows.map(() => key.did));
+    // A record checked twice (the decode path's fast try, then the full one) is proven twice.
+    expect(rows.map((row) => verifyRecordSignature(row, verified))).toEqual(rows.map(() => key.did));
   });
 
   it('follows docs/identity.md: leaves, group hashes and the signed input rebuilt independently verify with crypto.verify', () => {

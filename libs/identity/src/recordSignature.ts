@@ -158,7 +158,8 @@ const treeIdOf = (header: TreeSignatureHeader): string =>
 export class VerifiedBatches {
   readonly #batches = new Map<string, VerifiedTree>();
   /** v4 carriers read with the records they sign, by topic, partition and offset: the group, or why it failed. */
-  readonly #carriers = new Map<string, { group: ProvenGroup; unproven: number } | SignatureInvalidError>();
+  readonly #carriers = new Map<string, ProvenGroup | SignatureInvalidError>();
+  #carrierBytes = 0;
   /** v4 signatures verified: the carriers of one publish share one. */
   readonly #roots = new Map<string, string>();
   /** Batch-signed records proven from a verified batch, and Ed25519 verifications of batch roots. */
@@ -202,28 +203,31 @@ export class VerifiedBatches {
     if (!isCarrierHeader(signature)) return;
     const at = positionKey(topic, position.partition, position.offset);
     if (this.#carriers.has(at)) return;
+    let known: ProvenGroup | SignatureInvalidError;
     try {
-      const group = this.proveCarrier(signature);
-      // Kept for its members (the carrier proves itself from its own header).
-      if (group.size > 1) this.#carriers.set(at, { group, unproven: group.size - 1 });
+      known = this.proveCarrier(signature);
+      // A group of one is its carrier alone, which proves itself from its own header.
+      if (known.size === 1) return;
     } catch (error) {
       if (!(error instanceof SignatureInvalidError)) throw error;
-      this.#carriers.set(at, error);
+      known = error;
     }
-    if (this.#carriers.size > this.capacity * 4) this.#carriers.delete(this.#carriers.keys().next().value!);
+    this.#carriers.set(at, known);
+    this.#carrierBytes += weightOf(known);
+    // Not forgotten when its members are proven: a record can be checked twice (the decode
+    // path's fast try, then the full one), and a member cannot be proven without its carrier.
+    // The oldest go first, far beyond what one fetch holds (a 1 MB partition fetch carries at most
+    // ~330 KB of leaves).
+    while (this.#carrierBytes > maxCarrierBytes) {
+      const [oldest, value] = this.#carriers.entries().next().value!;
+      this.#carriers.delete(oldest);
+      this.#carrierBytes -= weightOf(value);
+    }
   }
 
   /** The group carried at this position, the reason its carrier failed, or undefined when it was not read. */
   carrierAt(topic: string, partition: number, offset: string): ProvenGroup | SignatureInvalidError | undefined {
-    const known = this.#carriers.get(positionKey(topic, partition, offset));
-    return known instanceof SignatureInvalidError || known === undefined ? known : known.group;
-  }
-
-  /** A member of the carrier at this position was proven: the carrier is forgotten once all its leaves were. */
-  provenBy(topic: string, partition: number, offset: string): void {
-    const at = positionKey(topic, partition, offset);
-    const known = this.#carriers.get(at);
-    if (known && !(known instanceof SignatureInvalidError) && --known.unproven <= 0) this.#carriers.delete(at);
+    return this.#carriers.get(positionKey(topic, partition, offset));
   }
 
   proveCarrier(bytes: Buffer): ProvenGroup {
@@ -253,13 +257,15 @@ export class VerifiedBatches {
   }
 }
 
+const maxCarrierBytes = 32 * 1024 * 1024;
+const weightOf = (known: ProvenGroup | SignatureInvalidError): number => (known instanceof SignatureInvalidError ? 256 : known.leaves.length);
+
 const positionKey = (topic: string, partition: number, offset: string): string => `${topic}\u0000${partition}\u0000${offset}`;
 
 /** A v4 record: proven by its group's leaf, from its own carrier, an attached one, or the one read at its carrier's offset. */
 const verifyCarried = (record: RecordToVerify, header: Buffer, verified: VerifiedBatches | undefined): string => {
   const place = parseCarrierPlace(header);
   let group: ProvenGroup;
-  let at: string | undefined;
   if (place.kind === 'carrier') group = verified ? verified.proveCarrier(header) : proveCarrier(header);
   else if (record.carrier !== undefined) {
     if (!isCarrierSignatureHeader(record.carrier)) throw new SignatureInvalidError('the attached v4 carrier is not a v4 header');
@@ -267,8 +273,7 @@ const verifyCarried = (record: RecordToVerify, header: Buffer, verified: Verifie
   } else {
     const where = record.position ? `the record at offset ${carrierOffset(record.position.offset, place)} of partition ${record.position.partition}` : `the last record of its group`;
     if (!record.position || !verified) throw new SignatureInvalidError(`a v4 member is proven by its group's carrier, ${where}, which was not read with it`);
-    at = carrierOffset(record.position.offset, place);
-    const known = verified.carrierAt(record.topic, record.position.partition, at);
+    const known = verified.carrierAt(record.topic, record.position.partition, carrierOffset(record.position.offset, place));
     if (known === undefined) throw new SignatureInvalidError(`a v4 member is proven by its group's carrier, ${where}, which was not read with it`);
     if (known instanceof SignatureInvalidError) throw new SignatureInvalidError(`its group's carrier (${where}) is invalid: ${known.reason}`, known.keyId);
     group = known;
@@ -276,7 +281,6 @@ const verifyCarried = (record: RecordToVerify, header: Buffer, verified: Verifie
   if (group.size !== place.size) throw new SignatureInvalidError(`the record claims a group of ${place.size}, its carrier signs one of ${group.size}`, group.keyId);
   const leaf = batchLeafHash({ algorithm: signatureAlgorithm, keyId: group.keyId, topic: record.topic, routingKey: record.routingKey, value: record.value });
   if (group.leaves.slice(place.leaf * hashBytes, (place.leaf + 1) * hashBytes) !== leaf) throw mismatch(group.keyId);
-  if (at !== undefined) verified!.provenBy(record.topic, record.position!.partition, at);
   return group.keyId;
 };
 
