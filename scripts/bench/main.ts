@@ -364,7 +364,7 @@ export const main = async (argv: string[]): Promise<void> => {
 
     const verifyReps = Math.min(plan.reps, 3);
     say(`
-identity: ${plan.verifyEvents.toLocaleString('en-US')} signed events (publishMany's trees of up to 256) rebuilt into all read models with verification off and require, alternating, ${verifyReps} times`);
+identity: ${plan.verifyEvents.toLocaleString('en-US')} signed events (signed as publishMany signs: v4, one signature per produce) rebuilt into all read models with verification off and require, alternating, ${verifyReps} times`);
     const verified = await replayVerificationComparison(plan.verifyEvents, verifyReps, log, say);
     const on = median(verified.require.map((r) => r.eventsPerSec));
     const off = median(verified.off.map((r) => r.eventsPerSec));

@@ -1,7 +1,7 @@
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { asSigner, entityKey, Headers, newTraceparent, signBatchHeaders } from '@agentbus/bus';
+import { asSigner, entityKey, Headers, newTraceparent, PartitionSigner } from '@agentbus/bus';
 import { AvroEventCodec, createRegistryClient, loadSchemaCatalog } from '@agentbus/codec';
 import { createEvent, deadLetterTopicSuffix, topicName } from '@agentbus/events';
 import { createKafka } from '@agentbus/kafka';
@@ -12,7 +12,7 @@ import { allProjections } from '@agentbus/projections';
 import { ensureLiveReadModels, rebuildReadModels, type RebuildOptions } from '@agentbus/read-models';
 import { createTestDatabase, mixedWorkload } from '@agentbus/testing';
 import type { Knex } from 'knex';
-import type { IHeaders, Message, TopicMessages } from 'kafkajs';
+import type { Message, TopicMessages } from 'kafkajs';
 import { consumeRaw } from './consume';
 import { cpuMicros, nowMs } from './stats';
 import { benchWorld, config, type BenchWorld } from './world';
@@ -35,12 +35,14 @@ const readTables = ['events', ...allProjections.flatMap((p) => p.tables.map((t) 
  * (every kind the read models project), repeated with distinct run names so ids, tasks and agents
  * never repeat. Encoded with the codec in chunks (the bus's bytes, headers and keys) and produced
  * with raw kafkajs sendBatch in large batches. With a key, every event is signed by it (source =
- * its DID), as a signing bus's publishMany signs: one signature per 256 records of a topic.
+ * its DID), as a signing bus's publishMany signs (PartitionSigner: v4, a group per partition).
  */
 export const prefill = async (prefix: string, subjects: Set<string>, events: number, say: (line: string) => void, signingKey?: SigningKey) => {
   const codec = new AvroEventCodec({ registry: createRegistryClient(config.registry), catalog: loadSchemaCatalog(), topicPrefix: prefix });
   for (const { subject } of await codec.registerSchemas()) subjects.add(subject);
-  const producer = createKafka({ ...config.kafka, clientId: `${config.kafka.clientId}-bench-prefill` }).producer({ idempotent: true, maxInFlightRequests: 5, allowAutoTopicCreation: false });
+  const kafka = createKafka({ ...config.kafka, clientId: `${config.kafka.clientId}-bench-prefill` });
+  const signer = signingKey && new PartitionSigner(kafka, signingKey);
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 5, allowAutoTopicCreation: false, ...(signer ? { createPartitioner: signer.partitioner } : {}) });
   await producer.connect();
   const byTopic: Record<string, number> = {};
   let encodeMs = 0;
@@ -59,9 +61,9 @@ export const prefill = async (prefix: string, subjects: Set<string>, events: num
         list.push({ key: entityKey(event), value: encoded.value, headers: { [Headers.routingKey]: event.routingKey, [Headers.traceparent]: traceparent }, timestamp: String(event.timestamp) });
         grouped.set(encoded.topic, list);
       }
-      for (const [topic, messages] of grouped) signBatchHeaders(signingKey, messages.map((m) => ({ topic, value: m.value as Buffer, headers: m.headers as IHeaders })));
-      encodeMs += nowMs() - t;
       const topicMessages: TopicMessages[] = [...grouped].map(([topic, messages]) => ({ topic, messages }));
+      await signer?.sign(topicMessages);
+      encodeMs += nowMs() - t;
       await producer.sendBatch({ acks: -1, topicMessages });
       for (const { topic, messages } of topicMessages) byTopic[topic] = (byTopic[topic] ?? 0) + messages.length;
       produced += inputs.length;
@@ -69,6 +71,7 @@ export const prefill = async (prefix: string, subjects: Set<string>, events: num
     }
   } finally {
     await producer.disconnect();
+    await signer?.close();
   }
   return { codec, byTopic, prefillSeconds: (nowMs() - started) / 1000, encodeSeconds: encodeMs / 1000 };
 };

@@ -38,7 +38,8 @@ export { RecordVerifier, assertVerificationMode, refusedEventOf } from './identi
 export type { RecordVerifierOptions, RefusedEvent, SignedRecord } from './identity/recordVerifier';
 export { violationFor } from './identity/violations';
 export type { RefusedRecord } from './identity/violations';
-export { asSigner, signHeaders, signBatchHeaders, encodeSigned } from './identity/signedMessage';
+export { asSigner, signHeaders, encodeSigned } from './identity/signedMessage';
+export { PartitionSigner } from './identity/partitionSigner';
 export { closeOnSignals } from './shutdown';
 export { EventDrivenAgent } from './agents/eventDrivenAgent';
 export type { TaskOutcome, TaskAssignedEvent } from './agents/eventDrivenAgent';

@@ -10,10 +10,12 @@ export const sendToDeadLetters = async (producer: Producer, topic: string, rejec
     topic,
     acks: -1,
     messages: rejections.map(({ record, error }) =>
+      // The headers as fetched: one that is bytes (a v3 or v4 signature) is not text.
       deadLetterMessage(
-        { key: record.key === null ? null : Buffer.from(record.key), value: record.value, headers: record.headers, offset: record.offset, timestamp: String(record.timestamp), attributes: 0 },
+        { ...record.message, key: record.key === null ? null : Buffer.from(record.key), value: record.value, offset: record.offset },
         { topic: record.topic, partition: record.partition },
         { error, attempts: 1, subscription: by.service, service: by.service, failedAt: by.now },
+        record.fetchedWith,
       ),
     ),
   });

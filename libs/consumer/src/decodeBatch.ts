@@ -4,7 +4,7 @@ import type { AvroEventCodec } from '@agentbus/codec';
 import { isRetriable } from '@agentbus/events';
 import type { ConsumedRecord } from './types';
 
-export const toConsumedRecord = (topic: string, partition: number, message: KafkaMessage): ConsumedRecord => ({
+export const toConsumedRecord = (topic: string, partition: number, message: KafkaMessage, fetchedWith?: readonly KafkaMessage[]): ConsumedRecord => ({
   topic,
   partition,
   offset: message.offset,
@@ -13,6 +13,7 @@ export const toConsumedRecord = (topic: string, partition: number, message: Kafk
   headers: Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, Buffer.isBuffer(v) ? v.toString('utf8') : String(v)])),
   timestamp: Number(message.timestamp),
   message,
+  fetchedWith,
 });
 
 /**
@@ -33,7 +34,7 @@ export const decodeBatch = async (
   const records: ConsumedRecord[] = [];
   verifier?.learnCarriers(topic, partition, messages);
   for (const message of messages) {
-    const record = toConsumedRecord(topic, partition, message);
+    const record = toConsumedRecord(topic, partition, message, messages);
     if (select && !select(record)) continue;
     try {
       const pending = decodeRecord(codec, message, waiting, verifier && { topic, partition, verifier });

@@ -17,6 +17,8 @@ export interface ConsumedRecord {
   decodeError?: unknown;
   /** The record as fetched, bytes untouched: for a target that stores raw keys and headers (the audit trail). */
   message: KafkaMessage;
+  /** The records fetched with it, in which a v4 member's carrier is: its dead letter carries it. */
+  fetchedWith?: readonly KafkaMessage[];
 }
 
 export interface Rejection {

@@ -1,9 +1,8 @@
 import type { Knex } from 'knex';
 import type { IHeaders, Message, Producer } from 'kafkajs';
-import { asSigner, Headers, newTraceparent, signBatchHeaders } from '@agentbus/bus';
+import { asSigner, Headers, newTraceparent, type PartitionSigner } from '@agentbus/bus';
 import type { AvroEventCodec } from '@agentbus/codec';
 import { isEventValidationError } from '@agentbus/events';
-import type { SigningKey } from '@agentbus/identity';
 import type { Logger } from '@agentbus/logger';
 import { postponeTimers, sagaSchema, type OutboxRow } from './sagaStore';
 
@@ -11,8 +10,8 @@ export interface RelayOptions {
   db: Knex;
   producer: Producer;
   codec: AvroEventCodec;
-  /** Signs every relayed event; its source becomes the key's DID. */
-  signingKey?: SigningKey;
+  /** Signs every relayed event (its source becomes the key's DID); made with the producer, whose partitioner it reads. */
+  signer?: PartitionSigner;
   logger: Logger;
   /** The saga partitions this instance owns; only their rows are relayed, in order. */
   ownedPartitions: () => readonly number[];
@@ -86,14 +85,12 @@ export class OutboxRelay {
       if (rows.length === 0) return;
       const rowsAt = Date.now();
       const byTopic = new Map<string, Message[]>();
-      const toSign: { topic: string; value: Buffer; headers: IHeaders }[] = [];
       const sent: OutboxRow[] = [];
       for (const row of rows) {
         try {
-          const encoded = await codec.encode(asSigner(row.event, this.options.signingKey));
+          const encoded = await codec.encode(asSigner(row.event, this.options.signer?.key));
           const messages = byTopic.get(encoded.topic) ?? [];
           const headers: IHeaders = { [Headers.routingKey]: row.event.routingKey, [Headers.traceparent]: newTraceparent() };
-          toSign.push({ topic: encoded.topic, value: encoded.value, headers });
           // No record timestamp: Kafka's CreateTime is then the moment of sending, which dispatch latency is measured to.
           messages.push({ key: row.message_key, value: encoded.value, headers });
           byTopic.set(encoded.topic, messages);
@@ -106,9 +103,10 @@ export class OutboxRelay {
         }
       }
       if (sent.length > 0) {
-        signBatchHeaders(this.options.signingKey, toSign);
+        const topicMessages = [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+        await this.options.signer?.sign(topicMessages);
         const encodedAt = Date.now();
-        await producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+        await producer.sendBatch({ acks: -1, topicMessages });
         const publishedAt = Date.now();
         await db.withSchema(sagaSchema).table('outbox').whereIn('seq', sent.map((r) => r.seq)).delete();
         const timing: RelayTiming = { readAt, rowsAt, encodedAt, sentAt: publishedAt, deletedAt: Date.now() };

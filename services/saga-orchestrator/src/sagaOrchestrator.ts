@@ -1,7 +1,7 @@
 import type { Kafka, Producer } from 'kafkajs';
 import type { Knex } from 'knex';
 import { Counter, Gauge, Histogram } from 'prom-client';
-import { Headers } from '@agentbus/bus';
+import { Headers, PartitionSigner } from '@agentbus/bus';
 import { AvroEventCodec, createRegistryClient, loadSchemaCatalog } from '@agentbus/codec';
 import { PartitionConsumer, type ConsumerTarget, type Rejection } from '@agentbus/consumer';
 import { AgentbusError, deadLetterTopicSuffix, topicName, type AgentEvent, type WorkflowRequestedPayload } from '@agentbus/events';
@@ -106,7 +106,8 @@ export const startSagaOrchestrator = async (config: OrchestratorConfig, logger: 
     },
   });
 
-  const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 5, allowAutoTopicCreation: false, createPartitioner: keyHashPartitioner });
+  const signer = signingKey && new PartitionSigner(kafka, signingKey);
+  const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 5, allowAutoTopicCreation: false, createPartitioner: signer?.partitioner ?? keyHashPartitioner });
   await producer.connect();
   let ownedSagaPartitions: number[] = [];
   const backlog = new BacklogGate();
@@ -137,7 +138,7 @@ export const startSagaOrchestrator = async (config: OrchestratorConfig, logger: 
     db,
     producer,
     codec,
-    ...(signingKey ? { signingKey } : {}),
+    ...(signer ? { signer } : {}),
     logger: logger.child({ component: 'relay' }),
     ownedPartitions: () => ownedSagaPartitions,
     onPublished: (rows: readonly OutboxRow[], at: number, timing: RelayTiming) => {
@@ -250,6 +251,7 @@ export const startSagaOrchestrator = async (config: OrchestratorConfig, logger: 
       await consumer.stop();
       await relay.stop();
       await producer.disconnect();
+      await signer?.close();
       await ops.close();
       await db.destroy();
     },

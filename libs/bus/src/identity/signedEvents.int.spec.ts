@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import type { Knex } from 'knex';
 import { AvroEventCodec, createRegistryClient, loadSchemaCatalog } from '@agentbus/codec';
 import { createEvent, type AgentEvent } from '@agentbus/events';
-import { allowAgent, generateSigningKey, migrateIdentity, postgresAgentPolicy, revokeAgent, signatureHeader, signRecord, signRecordGroups, signRecordsV2, verifyRecordSignature } from '@agentbus/identity';
+import { allowAgent, carrierHeaderName, generateSigningKey, migrateIdentity, postgresAgentPolicy, revokeAgent, signatureHeader, signRecord, signRecordGroups, signRecordsV2, verifyRecordSignature } from '@agentbus/identity';
 import { createLogger } from '@agentbus/logger';
 import { createDatabase } from '@agentbus/postgres-sink';
 import { attackGrants, createTestDatabase, identityAttacks, legitimateEvent, type AttackKeys, type TestDatabase } from '@agentbus/testing';
@@ -62,7 +62,7 @@ describe('signed events on the Kafka bus (issue 15)', () => {
     expect([header[0], header[1], header[2], header.length, header.readUInt16BE(101)]).toEqual([0xff, 3, 1, 103, 1]);
   });
 
-  it('signs a publishMany batch with one signature per 256 records (v3), and a reader that requires signatures takes them all, and v1 and v2 records too', async () => {
+  it('signs a publishMany batch with one signature (v4: a group per partition, carried by its last record), and a reader that requires signatures takes them all, and v1 and v2 records too', async () => {
     const bus = await world.bus('batch-signer', { signingKey: keys.alice });
     const verifying = await world.bus('batch-reader', { policy: postgresAgentPolicy(db), logger });
     const seen: { taskId: string; header: string }[] = [];
@@ -72,8 +72,13 @@ describe('signed events on the Kafka bus (issue 15)', () => {
     await wait(() => seen, (s) => s.length === taskIds.length, 'every record of the batch');
     expect(seen.map((s) => s.taskId).sort()).toEqual([...taskIds].sort());
     const headers = seen.map((s) => v3Bytes(s.header));
-    expect(headers.every((h) => h[0] === 0xff && h[1] === 3 && [256, 44].includes(h.readUInt16BE(101)))).toBe(true);
-    expect(new Set(headers.map((h) => h.subarray(35, 99).toString('hex'))).size).toBe(2);
+    expect(headers.every((h) => h[0] === 0xff && h[1] === 4)).toBe(true);
+    expect(headers.filter((h) => h[3] === 0).every((h) => h.length === 8)).toBe(true);
+    const carriers = headers.filter((h) => h[3] === 1);
+    // One carrier per partition the publish wrote to, together carrying every record, under one signature.
+    expect(carriers.length).toBeGreaterThan(1);
+    expect(carriers.reduce((n, c) => n + c.readUInt16BE(6), 0)).toBe(taskIds.length);
+    expect(new Set(carriers.map((c) => c.subarray(40, 104).toString('hex'))).size).toBe(1);
 
     // Records signed as before v3 (v2 per batch, v1 alone) are still taken.
     const codec = new AvroEventCodec({ registry: createRegistryClient(world.connection.registry), catalog: loadSchemaCatalog(), topicPrefix: world.topics.prefix });
@@ -158,6 +163,37 @@ describe('signed events on the Kafka bus (issue 15)', () => {
     expect(orphan.map((l) => [String(l.key), l.code])).toEqual([[orphanKey, 'SIGNATURE_INVALID']]);
     expect(orphan[0]!.reason).toMatch(/carrier, the record at offset \d+ of partition 0, which was not read with it/);
     await verifying.close();
+  });
+
+  it('dead-letters a v4 member with its carrier attached, so the letter verifies alone and, re-published, is taken again', async () => {
+    const bus = await world.bus('dl-signer', { signingKey: keys.alice });
+    const verifying = await world.bus('dl-reader', { policy: postgresAgentPolicy(db), logger });
+    const handled: string[] = [];
+    let fail = true;
+    const handler = (event: AgentEvent) => {
+      const { description } = event.payload as { description: string };
+      if (description === 'boom' && fail) throw new Error('boom, once');
+      handled.push(description);
+    };
+    await (await verifying.subscribe('task.created', handler, { name: 'carrier-dl', verify: 'require', fromBeginning: false, retry: { maxAttempts: 1 } })).ready();
+    // One key, so one partition: a group of three whose middle record is a member.
+    await bus.publishMany(['first', 'boom', 'last'].map((description) => ({ type: 'task.created', source: 'w', payload: { taskId: 'dl-shared', description, priority: 'normal' } })));
+    await wait(() => handled, (h) => h.length === 2, 'the two records that do not fail');
+    const ours = (d: { subscription: string }) => d.subscription.includes('carrier-dl');
+    const [letter] = await wait(() => world.deadLetters.list({ where: ours }), (d) => d.length === 1, 'the dead letter');
+    const signature = letter!.rawHeaders[signatureHeader] as Buffer;
+    const carrier = letter!.rawHeaders[carrierHeaderName] as Buffer;
+    expect([signature.length, signature[1], signature[3]]).toEqual([8, 4, 0]);
+    expect(Buffer.isBuffer(carrier) && carrier[3]).toBe(1);
+    const routingKey = String(letter!.rawHeaders['agentbus-routing-key']);
+    expect(verifyRecordSignature({ topic: letter!.sourceTopic, routingKey, value: letter!.value, signature, carrier })).toBe(keys.alice.did);
+    expect(() => verifyRecordSignature({ topic: letter!.sourceTopic, routingKey, value: letter!.value, signature })).toThrow(/not read with it/);
+
+    fail = false;
+    expect(await world.deadLetters.republish({ where: ours })).toHaveLength(1);
+    await wait(() => handled, (h) => h.includes('boom'), 'the re-published member, verified with its attached carrier');
+    await verifying.close();
+    await bus.close();
   });
 
   it('refuses a subscription that verifies without a policy, or names an unknown mode, before it starts', async () => {

@@ -17,18 +17,6 @@ export const signHeaders = (key: SigningKey | undefined, topic: string, value: B
 
 const routingKeyOf = (headers: IHeaders): string | undefined => (headers[Headers.routingKey] === undefined ? undefined : String(headers[Headers.routingKey]));
 
-/** Adds the `agentbus-signature` header to records produced together: one Ed25519 signature per batch (v3). */
-export const signBatchHeaders = (key: SigningKey | undefined, records: readonly { topic: string; value: Buffer; headers: IHeaders }[]): void => {
-  if (!key || records.length === 0) return;
-  const signatures = signRecords(
-    key,
-    records.map((r) => ({ topic: r.topic, routingKey: routingKeyOf(r.headers), value: r.value })),
-  );
-  records.forEach((r, i) => {
-    r.headers[signatureHeader] = signatures[i]!;
-  });
-};
-
 /** Encodes, and signs when there is a key: one Kafka message, for producers outside the bus (services' relays and reports). */
 export const encodeSigned = async (codec: AvroEventCodec, event: AgentEvent, key: SigningKey | undefined, extraHeaders: IHeaders = {}): Promise<{ topic: string; message: Message; encoded: EncodedEvent }> => {
   const encoded = await codec.encode(asSigner(event, key));

@@ -2,6 +2,7 @@ import type { IHeaders, Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
 import { readToEnd } from '@agentbus/kafka';
 import { isAgentbusError, type AgentEvent } from '@agentbus/events';
 import type { AvroEventCodec } from '@agentbus/codec';
+import { carrierHeaderName, isCarrierHeader, memberCarrierOffset, signatureHeader } from '@agentbus/identity';
 import { DeadLetterHeaders, headerText, republishedFromHeader } from './headers';
 
 export interface Failure {
@@ -42,11 +43,27 @@ const describe = (error: unknown): { reason: string; code: string } => {
   return { reason: String(error), code: 'HANDLER_FAILED' };
 };
 
-/** The original key, bytes and headers, plus why and where it failed: nothing of the original is lost. */
-export const deadLetterMessage = (original: KafkaMessage, source: { topic: string; partition: number }, failure: Failure): Message => {
+/**
+ * A v4 member's carrier, from the records fetched with it: a copy of the member kept away from its
+ * group (a dead letter, and what `dlq replay` re-publishes) carries it, or it verifies nowhere.
+ */
+const carrierOf = (original: KafkaMessage, fetchedWith: readonly KafkaMessage[] | undefined): Buffer | undefined => {
+  const at = fetchedWith && memberCarrierOffset(original.headers?.[signatureHeader] as Buffer | string | undefined, original.offset);
+  if (at === undefined) return undefined;
+  const signature = fetchedWith!.find((m) => m.offset === at)?.headers?.[signatureHeader];
+  return isCarrierHeader(signature as Buffer | undefined) ? (signature as Buffer) : undefined;
+};
+
+/**
+ * The original key, bytes and headers, plus why and where it failed: nothing of the original is
+ * lost. `fetchedWith`: the records fetched with it, where a v4 member's carrier is.
+ */
+export const deadLetterMessage = (original: KafkaMessage, source: { topic: string; partition: number }, failure: Failure, fetchedWith?: readonly KafkaMessage[]): Message => {
   const { reason, code } = describe(failure.error);
+  const carrier = carrierOf(original, fetchedWith);
   const headers: IHeaders = {
     ...(original.headers ?? {}),
+    ...(carrier ? { [carrierHeaderName]: carrier } : {}),
     [DeadLetterHeaders.reason]: reason.slice(0, 4000),
     [DeadLetterHeaders.code]: code,
     [DeadLetterHeaders.sourceTopic]: source.topic,

@@ -16,7 +16,8 @@ import { entityKey, prepareEvent } from '../publishing';
 import { routesFromCatalog, type Routes } from '../routing/routes';
 import { SubscriptionNames } from '../subscriptionName';
 import { normalizeSubscribeArgs, resolveSubscription, type ResolvedSubscription } from '../subscriptionSpec';
-import { asSigner, signBatchHeaders } from '../identity/signedMessage';
+import { asSigner } from '../identity/signedMessage';
+import { PartitionSigner } from '../identity/partitionSigner';
 import { assertVerificationMode, RecordVerifier } from '../identity/recordVerifier';
 import { violationFor } from '../identity/violations';
 import { decodeRecord, type DecodeWaiting } from './decodeRecord';
@@ -102,6 +103,9 @@ export class KafkaEventBus implements EventBus {
   private readonly deadLetterTopic: string;
   private producer: Producer | undefined;
   private producerReady: Promise<Producer> | undefined;
+  private readonly signer: PartitionSigner | undefined;
+  /** Each partition's batch being handled (kafkajs hands a partition one batch at a time): a dead letter takes its v4 carrier from it. */
+  private readonly fetched = new Map<string, readonly KafkaMessage[]>();
   private closing = false;
 
   constructor(private readonly options: KafkaEventBusOptions) {
@@ -110,6 +114,7 @@ export class KafkaEventBus implements EventBus {
     this.deadLetterTopic = topicName(options.topicPrefix, deadLetterTopicSuffix);
     this.deadLetters = new DeadLetterQueue(options.kafka, this.deadLetterTopic, options.codec);
     assertVerificationMode(options.verify ?? 'off', options.policy !== undefined, 'verify (bus option)');
+    this.signer = options.signingKey && new PartitionSigner(options.kafka, options.signingKey);
   }
 
   /** The did:key this bus signs as, when it has a signing key. */
@@ -196,6 +201,7 @@ export class KafkaEventBus implements EventBus {
     const orderly = (async () => {
       await Promise.all([...this.subscriptions].map((s) => this.stopSubscription(s)));
       if (this.producer) await this.producer.disconnect();
+      await this.signer?.close();
       return 'done' as const;
     })();
     const outcome = await Promise.race([orderly, deadline]);
@@ -223,7 +229,7 @@ export class KafkaEventBus implements EventBus {
     if (this.producer) return this.producer;
     this.producerReady ??= (async () => {
       // Idempotent with acks=all: broker-side dedup of retried sends, no reordering within a partition.
-      const producer = this.options.kafka.producer({ idempotent: true, maxInFlightRequests: 5, allowAutoTopicCreation: false, createPartitioner: keyHashPartitioner });
+      const producer = this.options.kafka.producer({ idempotent: true, maxInFlightRequests: 5, allowAutoTopicCreation: false, createPartitioner: this.signer?.partitioner ?? keyHashPartitioner });
       try {
         await producer.connect();
       } catch (error) {
@@ -242,7 +248,6 @@ export class KafkaEventBus implements EventBus {
     const traceparent = childTraceparent(currentHandling()?.traceparent);
     const events: AgentEvent[] = [];
     const byTopic = new Map<string, Message[]>();
-    const toSign: { topic: string; value: Buffer; headers: IHeaders }[] = [];
     // Everything is validated and encoded before anything is sent.
     const key = this.options.signingKey;
     for (const input of inputs) {
@@ -256,16 +261,15 @@ export class KafkaEventBus implements EventBus {
         [Headers.routingKey]: event.routingKey,
         [Headers.traceparent]: traceparent,
       };
-      if (key) toSign.push({ topic: encoded.topic, value: encoded.value, headers });
       const messages = byTopic.get(encoded.topic) ?? [];
       messages.push({ key: recordKey ?? entityKey(event), value: encoded.value, headers, timestamp: String(event.timestamp) });
       byTopic.set(encoded.topic, messages);
       events.push(encoded.event);
     }
-    signBatchHeaders(key, toSign);
     const producer = await this.getProducer();
     try {
       const topicMessages = [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+      await this.signer?.sign(topicMessages);
       if (topicMessages.length === 1) await producer.send({ acks: -1, ...topicMessages[0]! });
       else await producer.sendBatch({ acks: -1, topicMessages });
     } catch (error) {
@@ -290,6 +294,8 @@ export class KafkaEventBus implements EventBus {
     const { topic, partition } = batch;
     const waiting = this.decodeWaiting(running, topic, partition, heartbeat);
     running.verifier?.learnCarriers(topic, partition, batch.messages);
+    const fetchedKey = `${running.sub.name}\u0000${topic}\u0000${partition}`;
+    this.fetched.set(fetchedKey, batch.messages);
     let handled = 0;
     let lastHeartbeat = Date.now();
     try {
@@ -308,6 +314,7 @@ export class KafkaEventBus implements EventBus {
         }
       }
     } finally {
+      this.fetched.delete(fetchedKey);
       const { signal, pausedMs } = gate.release(batch.messages.length - handled, clock.now());
       if (signal === 'resume' && !running.stopping) await this.resumeFetching(running, pausedMs).catch(() => undefined);
     }
@@ -438,7 +445,8 @@ export class KafkaEventBus implements EventBus {
   private async deadLetter(running: RunningSubscription, topic: string, partition: number, message: KafkaMessage, error: unknown, attempts: number): Promise<void> {
     const producer = await this.getProducer();
     const failedAt = (this.options.clock ?? Date).now();
-    const record = deadLetterMessage(message, { topic, partition }, { error, attempts, subscription: running.sub.name, service: this.options.service, failedAt });
+    const fetchedWith = this.fetched.get(`${running.sub.name}\u0000${topic}\u0000${partition}`);
+    const record = deadLetterMessage(message, { topic, partition }, { error, attempts, subscription: running.sub.name, service: this.options.service, failedAt }, fetchedWith);
     // If this send fails the batch is not resolved, so Kafka redelivers: nothing is dropped.
     await producer.send({ topic: this.deadLetterTopic, acks: -1, messages: [record] });
   }
