@@ -203,7 +203,11 @@ export interface RecordPosition {
 }
 
 /** The offset of a v4 member's carrier: the last record of its group, in the same partition. */
-export const carrierOffset = (offset: string, place: CarrierPlace): string => (BigInt(offset) + BigInt(place.size - 1 - place.leaf)).toString();
+export const carrierOffset = (offset: string, place: CarrierPlace): string => {
+  const at = Number(offset) + place.size - 1 - place.leaf;
+  // Offsets are int64; past 2^53 a number would round, so the rare such offset takes a BigInt.
+  return Number.isSafeInteger(at) ? String(at) : (BigInt(offset) + BigInt(place.size - 1 - place.leaf)).toString();
+};
 
 /** The carrier offset of a record whose `agentbus-signature` is a v4 member header; undefined for anything else. */
 export const memberCarrierOffset = (signature: string | Buffer | undefined, offset: string): string | undefined => {

@@ -68,6 +68,14 @@ describe('v4 batch signatures (one per publish, carried by each group’s last r
     expect(() => verifyRecordSignature({ ...member, position: undefined }, verified)).toThrow(/carrier, the last record of its group, which was not read/);
   });
 
+  it('finds the carrier of a member whose offset is past 2^53 (offsets are int64)', () => {
+    const verified = new VerifiedBatches();
+    const base = 9_007_199_254_740_990n;
+    const rows = groups[0]!.map((r, i) => ({ ...r, signature: headers[0]![i]!, position: { partition: 0, offset: String(base + BigInt(i)) } }));
+    expect(readAll(verified, rows)).toEqual(rows.map(() => key.did));
+    expect(() => verifyRecordSignature({ ...rows[0]!, position: { partition: 0, offset: String(base - 1n) } }, verified)).toThrow(/offset 9007199254740993 of partition 0/);
+  });
+
   it('verifies a member copied away from its group (a dead letter) with its carrier attached', () => {
     const member = stored(groups[0]!, headers[0]!, 0, 100)[2]!;
     expect(verifyRecordSignature({ ...member, position: undefined, carrier: headers[0]![4]! })).toBe(key.did);
