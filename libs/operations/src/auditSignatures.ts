@@ -1,10 +1,9 @@
 import type { Knex } from 'knex';
-import { storedHeaderValue } from '@agentbus/audit';
 import { DeadLetterHeaders, RecordVerifier } from '@agentbus/bus';
 import { deadLetterTopicSuffix, topicName, type AgentEvent } from '@agentbus/events';
 import { identitySchema, listAgents, staticAgentPolicy } from '@agentbus/identity';
 import { resolveTopic } from './auditVerification';
-import { learnStoredCarriers, type StoredSigned } from './storedCarriers';
+import { learnStoredCarriers, storedHeaders, type StoredSigned } from './storedCarriers';
 
 const pageSize = 5000;
 
@@ -38,11 +37,9 @@ interface SignedRow {
   recorded_at: Date;
 }
 
-const singleHeaders = (headers: Record<string, unknown>): Record<string, string | Buffer> => Object.fromEntries(Object.entries(headers ?? {}).map(([k, v]) => [k, storedHeaderValue(v)]));
-
 // A dead letter keeps the original bytes and headers; it was signed where it came from.
 const signedAs = (row: SignedRow, dlq: string): StoredSigned => {
-  const headers = singleHeaders(row.headers);
+  const headers = storedHeaders(row.headers);
   const sourceTopic = headers[DeadLetterHeaders.sourceTopic];
   if (row.topic !== dlq || sourceTopic === undefined) return { topic: row.topic, partition: row.partition, offset: String(row.kafka_offset), headers };
   return { topic: String(sourceTopic), partition: Number(String(headers[DeadLetterHeaders.sourcePartition] ?? -1)), offset: String(headers[DeadLetterHeaders.sourceOffset] ?? -1), headers };
