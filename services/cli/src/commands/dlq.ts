@@ -128,6 +128,10 @@ export const formatDeadLetterTable = (letters: readonly DeadLetter[]): string[] 
 
 type Decoded = { event: AgentEvent; error?: undefined } | { event?: undefined; error: string };
 
+// A v4 carrier (agentbus-signature-carrier) holds a whole group's leaf hashes: kilobytes of
+// base64 on one line. The text view shows its start and size; --json keeps every byte.
+const headerShown = (value: string): string => (value.length <= 160 ? value : `${value.slice(0, 72)}… (${value.length.toLocaleString('en-US')} characters; --json shows all)`);
+
 export const formatDeadLetter = (topic: string, d: DeadLetter, decoded: Decoded): string[] => {
   const field = (name: string, value: string) => `${name.padEnd(13)} ${value}`.trimEnd();
   const headers = Object.entries(d.headers);
@@ -143,7 +147,7 @@ export const formatDeadLetter = (topic: string, d: DeadLetter, decoded: Decoded)
     field('attempts', String(d.attempts)),
     field('key', d.key ?? '(null)'),
     field('headers', headers.length === 0 ? '(none)' : ''),
-    ...headers.map(([name, value]) => `  ${name.padEnd(width)}  ${value}`),
+    ...headers.map(([name, value]) => `  ${name.padEnd(width)}  ${headerShown(value)}`),
     field('value', d.value ? `${d.value.length} bytes` : '(null)'),
     ...(d.value ? hexDump(d.value).map((row) => `  ${row}`) : []),
     ...(decoded.event

@@ -64,6 +64,14 @@ describe('formatDeadLetter', () => {
     expect(lines[lines.length - 1]).toBe('event         not decodable: EVENT_UNDECODABLE: wrong magic byte');
   });
 
+  it('shortens a long header value (a v4 carrier is kilobytes of base64) and says how long it is', () => {
+    const carrier = `base64:${Buffer.alloc(2380, 7).toString('base64')}`;
+    const lines = formatDeadLetter('agentbus.dlq', deadLetter({ headers: { 'agentbus-routing-key': 'task.created', 'agentbus-signature-carrier': carrier } }), { error: 'x' });
+    const shown = lines.find((l) => l.includes('agentbus-signature-carrier'))!;
+    expect(shown).toBe(`  agentbus-signature-carrier  ${carrier.slice(0, 72)}… (${carrier.length.toLocaleString('en-US')} characters; --json shows all)`);
+    expect(lines).toContain('  agentbus-routing-key        task.created');
+  });
+
   it('prints the decoded event as indented JSON', () => {
     const event = { id: 'e-1', type: 'task.created' } as AgentEvent;
     const lines = formatDeadLetter('agentbus.dlq', deadLetter({ headers: {} }), { event });
