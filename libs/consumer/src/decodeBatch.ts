@@ -33,11 +33,12 @@ export const decodeBatch = async (
 ): Promise<ConsumedRecord[] | undefined> => {
   const records: ConsumedRecord[] = [];
   verifier?.learnCarriers(topic, partition, messages);
+  const identity = verifier && { topic, partition, verifier };
   for (const message of messages) {
     const record = toConsumedRecord(topic, partition, message, messages);
     if (select && !select(record)) continue;
     try {
-      const pending = decodeRecord(codec, message, waiting, verifier && { topic, partition, verifier });
+      const pending = decodeRecord(codec, message, waiting, identity);
       const decoded = 'then' in pending ? await pending : pending;
       record.event = decoded.event;
       record.schemaId = decoded.schemaId;

@@ -65,26 +65,22 @@ export const carrierRootInput = (algorithm: string, keyId: string, groupHashes: 
   return Buffer.concat([...field(Buffer.from(carrierRootDomain, 'utf8')), ...field(Buffer.from(algorithm, 'utf8')), ...field(Buffer.from(keyId, 'utf8')), ...field(count), ...field(Buffer.from(groupHashes, 'latin1'))]);
 };
 
-const memberHeader = (leaf: number, size: number): Buffer => {
-  const out = Buffer.allocUnsafe(memberHeaderBytes);
+/** The 8 bytes every v4 header starts with; a member's header is exactly these. */
+const writePlace = (out: Buffer, kind: number, leaf: number, size: number): Buffer => {
   out[0] = marker;
   out[1] = carrierVersion;
   out[2] = ed25519;
-  out[3] = kindMember;
+  out[3] = kind;
   out.writeUInt16BE(leaf, 4);
   out.writeUInt16BE(size, 6);
   return out;
 };
 
+const memberHeader = (leaf: number, size: number): Buffer => writePlace(Buffer.allocUnsafe(memberHeaderBytes), kindMember, leaf, size);
+
 const carrierHeader = (key: SigningKey, signature: Buffer, group: number, groupHashes: string, leaves: string): Buffer => {
   const size = leaves.length / hashBytes;
-  const out = Buffer.allocUnsafe(groupHashesAt + groupHashes.length + leaves.length);
-  out[0] = marker;
-  out[1] = carrierVersion;
-  out[2] = ed25519;
-  out[3] = kindCarrier;
-  out.writeUInt16BE(size - 1, 4);
-  out.writeUInt16BE(size, 6);
+  const out = writePlace(Buffer.allocUnsafe(groupHashesAt + groupHashes.length + leaves.length), kindCarrier, size - 1, size);
   out.set(key.publicKeyBytes, keyAt);
   out.set(signature, signatureAt);
   out.writeUInt16BE(group, groupAt);

@@ -8,8 +8,7 @@ export { signatureHeader, signatureAlgorithm, formatSignatureHeader, formatBatch
 export type { SignatureHeader, SingleSignatureHeader, BatchSignatureHeader, CompactSignatureHeader, TreeSignatureHeader } from './signatureHeader';
 export { signRecord, signRecords, signRecordsV2, verifyRecordSignature, VerifiedBatches, maxBatchLeaves } from './recordSignature';
 export type { RecordToSign, RecordToVerify } from './recordSignature';
-export { signRecordGroups, proveCarrier, carrierHeaderName, memberCarrierOffset, isCarrierHeader, maxGroupLeaves, maxSignatureGroups, carrierRootInput, groupHash } from './carrierSignature';
-export type { RecordToSignV4, RecordPosition, ProvenGroup } from './carrierSignature';
+export { signRecordGroups, carrierHeaderName, memberCarrierOffset, isCarrierHeader } from './carrierSignature';
 export {
   IdentityErrorCodes,
   EventUnsignedError,

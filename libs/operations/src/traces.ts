@@ -26,7 +26,8 @@ export const loadTraceEvents = async (
       [schema, options.correlationId, options.deadLetterTopic],
     )
   ).rows;
-  const headersOf = rows.map((r) => storedHeaders(r.headers));
+  // Only a verifier selected the headers (and the bytes).
+  const headersOf = verifier ? rows.map((r) => storedHeaders(r.headers)) : [];
   if (verifier) await learnStoredCarriers(db, schema, verifier, rows.map((r, i) => ({ topic: r.topic, partition: r.partition, offset: String(r.kafka_offset), headers: headersOf[i]! })));
   const events: TraceEvent[] = [];
   for (const [i, r] of rows.entries()) {

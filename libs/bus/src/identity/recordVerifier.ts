@@ -168,10 +168,7 @@ export class RecordVerifier {
    */
   learnCarriers(topic: string, partition: number, records: readonly { offset: string; headers?: IHeaders }[]): void {
     if (this.mode === 'off') return;
-    for (const record of records) {
-      const signature = record.headers?.[signatureHeader];
-      if (Buffer.isBuffer(signature) && signature.length > 8) this.verifiedBatches.learnCarrier(topic, { partition, offset: record.offset }, signature);
-    }
+    for (const record of records) this.verifiedBatches.learnCarrier(topic, { partition, offset: record.offset }, signatureOf(record.headers));
   }
 
   private signerOf(topic: string, record: SignedRecord): string {
